@@ -1,0 +1,30 @@
+/**
+ * Connection info of the running local stack for integration tests (provided by
+ * global-setup.ts), in the shape `npm run stack:status -- --json` prints.
+ */
+import { inject } from 'vitest';
+import type { StackStatus } from '../stack/stack.ts';
+
+export interface KafkaInfo { up: boolean; brokers: string[] }
+export interface RegistryInfo { up: boolean; url: string }
+export interface InfluxInfo { up: boolean; url: string; org: string; bucket: string; token: string }
+export interface SalesforceInfo {
+  up: boolean; loginUrl: string; username: string; password: string; clientId: string; clientSecret: string;
+}
+
+export interface StackInfo {
+  kafka: KafkaInfo;
+  registry: RegistryInfo;
+  influx: InfluxInfo;
+  salesforce: SalesforceInfo;
+}
+
+export function stackInfo(): StackInfo {
+  const s: StackStatus = inject('stack');
+  return s as unknown as StackInfo;
+}
+
+/** A name no other run or test uses: `${prefix}-${time}-${random}`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
