@@ -5,7 +5,7 @@
  * stack cannot start, the run fails here with the part, the cause and the log file.
  */
 import type { TestProject } from 'vitest/node';
-import { connectionInfo, up, type StackStatus } from '../stack/stack.ts';
+import { connectionInfo, PART_NAMES, up, type PartName, type StackStatus } from '../stack/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,8 +14,13 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<void> {
+  // PDM_TEST_STACK_PARTS=kafka,registry narrows the stack while working on one part; the
+  // default (and CI) is every part.
+  const only = process.env.PDM_TEST_STACK_PARTS
+    ? (process.env.PDM_TEST_STACK_PARTS.split(',').map((s) => s.trim()).filter((s) => (PART_NAMES as readonly string[]).includes(s)) as PartName[])
+    : [...PART_NAMES];
   const t0 = Date.now();
-  await up({ progress: (line) => process.stderr.write(`stack ${line}\n`) });
+  await up({ only, progress: (line) => process.stderr.write(`stack ${line}\n`) });
   process.stderr.write(`stack: ready for integration tests in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  project.provide('stack', await connectionInfo());
+  project.provide('stack', await connectionInfo(only));
 }

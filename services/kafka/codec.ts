@@ -23,6 +23,7 @@ export const SCHEMA_FILES = {
   score: 'anomaly.score.avsc',
   prediction: 'failure.prediction.avsc',
   caseEvent: 'case.event.avsc',
+  state: 'scorer.state.avsc',
 } as const;
 export type SchemaRole = keyof typeof SCHEMA_FILES;
 

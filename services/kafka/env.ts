@@ -41,7 +41,7 @@ export const LOCAL_STACK_ENV: PipelineEnv = Object.freeze({
   registryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
   topicPrefix: '',
   partitions: DEFAULT_PARTITIONS,
-  influx: { url: 'http://127.0.0.1:8086', org: 'pdm', bucket: 'pdm/autogen', token: 'pdm:pdm-local-password' },
+  influx: { url: 'http://127.0.0.1:8086', org: 'pdm', bucket: 'pdm/autogen', token: 'pdm:pdm-local-dev' },
   salesforce: {
     loginUrl: 'http://127.0.0.1:8443',
     username: 'pdm-integration@example.com',

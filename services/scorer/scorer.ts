@@ -1,0 +1,339 @@
+/**
+ * The scorer: consumes telemetry.readings, runs the pure core on each reading, and writes
+ * anomaly scores, failure predictions, dead letters and the per-asset state changelog in
+ * ONE Kafka transaction together with the consumed offsets (exactly-once). Its memory
+ * holds nothing that cannot be rebuilt: on every partition assignment it drops what it
+ * had and restores the assigned partitions' states from the compacted changelog (read
+ * committed) before scoring, so a restart, a kill -9 or a rebalance continues exactly
+ * where the last committed transaction left off.
+ *
+ * Concurrency: kafkajs hands batches to eachBatch one at a time (partitionsConsumedConcurrently
+ * is 1), so `states` and `restoring` are only touched by one batch at a time.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { decodeState, encodeState, newState, score, UnknownAssetTypeError } from '../core/index.ts';
+import type { AssetState, CompiledConfig } from '../core/index.ts';
+import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
+import { createKafka } from '../kafka/client.ts';
+import { deadLetter } from '../kafka/dlq.ts';
+import { ensureTopics, type TopicNames } from '../kafka/topics.ts';
+import { describeError, PipelineError, PoisonRecordError } from '../runtime/errors.ts';
+import { createLogger, type Logger } from '../runtime/log.ts';
+import { MetricsRegistry } from '../runtime/metrics.ts';
+import type { RunningService } from '../runtime/service.ts';
+import { predictionRecord, scoreRecord, validReading, type StateRecord } from './records.ts';
+
+export interface ScorerOptions {
+  brokers: string[];
+  registryUrl: string;
+  topics: TopicNames;
+  /** Partitions for topics the scorer creates when missing. */
+  partitions: number;
+  cfg: CompiledConfig;
+  /** Consumer group of all scorer instances. Default 'pdm-scorer'. */
+  groupId?: string;
+  /**
+   * Stable identity of this instance: its transactional id is `${groupId}-${instanceId}`, so a
+   * restarted instance fences its dead predecessor and aborts its open transaction. Default '0'.
+   */
+  instanceId?: string;
+  /** Max time a restore may wait for the changelog, ms. Default 120_000. */
+  restoreTimeoutMs?: number;
+  metrics?: MetricsRegistry;
+  logger?: Logger;
+  /** Wall clock for dead-letter timestamps (injectable for tests). */
+  now?: () => number;
+}
+
+const SERVICE = 'scorer';
+/** Findings that make a reading's bytes worth a dead letter (the rest are ordinary data-quality events). */
+const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
+
+export async function startScorer(opts: ScorerOptions): Promise<RunningService> {
+  const groupId = opts.groupId ?? 'pdm-scorer';
+  const instanceId = opts.instanceId ?? '0';
+  const log = opts.logger ?? createLogger(`${SERVICE}.${instanceId}`);
+  const metrics = opts.metrics ?? new MetricsRegistry();
+  const now = opts.now ?? Date.now;
+  const m = {
+    readings: metrics.counter('pdm_scorer_readings_total', 'Readings scored'),
+    predictions: metrics.counter('pdm_scorer_predictions_total', 'Prediction events produced, by kind'),
+    deadLetters: metrics.counter('pdm_dead_letters_total', 'Records sent to a dead-letter topic, by service and reason'),
+    findings: metrics.counter('pdm_scorer_quality_findings_total', 'Data-quality findings, by kind'),
+    transactions: metrics.counter('pdm_scorer_transactions_total', 'Kafka transactions committed'),
+    aborts: metrics.counter('pdm_scorer_transaction_aborts_total', 'Kafka transactions aborted'),
+    restores: metrics.counter('pdm_scorer_restored_states_total', 'Asset states restored from the changelog'),
+    assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
+  };
+
+  const kafka = createKafka({ brokers: opts.brokers, clientId: `pdm-${SERVICE}-${instanceId}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, opts.topics, { partitions: opts.partitions });
+  } catch (err) {
+    await admin.disconnect();
+    throw err;
+  }
+
+  const codec = new AvroCodec(opts.registryUrl);
+  await codec.registerValueSchema(opts.topics.scores, loadSchemaText('score'));
+  await codec.registerValueSchema(opts.topics.predictions, loadSchemaText('prediction'));
+  await codec.registerValueSchema(opts.topics.state, loadSchemaText('state'));
+
+  // Connecting a transactional producer initialises its producer id, which fences a dead
+  // predecessor with the same transactional id and aborts its open transaction.
+  const producer = kafka.producer({
+    transactionalId: `${groupId}-${instanceId}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 60_000,
+  });
+  await producer.connect();
+
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  /** partition → (assetId → state); only partitions assigned in the current generation. */
+  let states = new Map<number, Map<string, AssetState>>();
+  let assigned: number[] = [];
+  let restoring: Promise<void> | undefined;
+  let needRestore = true;
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    assigned = [...(e.payload.memberAssignment[opts.topics.readings] ?? [])].sort((a, b) => a - b);
+    needRestore = true;
+    log.info('partitions assigned', { partitions: assigned });
+  });
+
+  const restore = async (): Promise<void> => {
+    const t0 = Date.now();
+    const fresh = new Map<number, Map<string, AssetState>>(assigned.map((p) => [p, new Map()]));
+    const count = await restorePartitions(kafka, codec, opts.topics.state, assigned, fresh, opts.restoreTimeoutMs ?? 120_000, log);
+    states = fresh;
+    needRestore = false;
+    m.restores.inc({}, count);
+    m.assets.set(count);
+    log.info('state restored', { partitions: assigned, assets: count, ms: Date.now() - t0 });
+  };
+
+  const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    if (needRestore) {
+      restoring ??= restore().finally(() => (restoring = undefined));
+      await restoring;
+    }
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const partition = batch.partition;
+    const partStates = states.get(partition) ?? new Map<string, AssetState>();
+    states.set(partition, partStates);
+
+    const scores: Message[] = [];
+    const predictions: Message[] = [];
+    const dead: { topic: string; message: Message }[] = [];
+    const dirty = new Map<string, { state: AssetState; offset: string }>();
+    const counts = { readings: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
+
+    for (const msg of batch.messages) {
+      const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
+      let reading;
+      try {
+        const decoded = await codec.decode(msg.value);
+        const valid = validReading(decoded);
+        if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
+        reading = valid;
+      } catch (err) {
+        if (!(err instanceof PoisonRecordError)) throw err; // registry down: retry the batch, the record is not to blame
+        dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: decode reading`, err.reason, { cause: err }), SERVICE, now()));
+        continue;
+      }
+      let state = partStates.get(reading.assetId);
+      if (state === undefined) {
+        try {
+          state = newState(reading.assetId, reading.assetType, opts.cfg);
+        } catch (err) {
+          if (!(err instanceof UnknownAssetTypeError)) throw err;
+          dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: ${err.message}`, 'unknown_asset_type', { cause: err }), SERVICE, now()));
+          continue;
+        }
+        partStates.set(reading.assetId, state);
+      }
+      const step = score(state, reading, opts.cfg);
+      partStates.set(reading.assetId, step.state);
+      dirty.set(reading.assetId, { state: step.state, offset: msg.offset });
+      counts.readings++;
+      const key = reading.assetId;
+      scores.push({ key, value: codec.encode(opts.topics.scores, scoreRecord(reading, step, opts.cfg.version)) });
+      for (const p of step.predictions) {
+        predictions.push({ key, value: codec.encode(opts.topics.predictions, predictionRecord(p)) });
+        counts.predictions.set(p.kind, (counts.predictions.get(p.kind) ?? 0) + 1);
+      }
+      const invalid = step.findings.filter((f) => DLQ_FINDINGS.has(f.kind));
+      for (const f of step.findings) counts.findings.set(f.kind, (counts.findings.get(f.kind) ?? 0) + 1);
+      if (invalid.length > 0) {
+        // The valid sensors were scored; the record's bytes also go to the DLQ so ops see the device's fault.
+        const why = invalid.map((f) => (f.sensor ? `${f.sensor}: ${f.detail}` : f.detail)).join('; ');
+        dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: ${why}`, 'invalid_value'), SERVICE, now()));
+      }
+    }
+
+    const changelog: Message[] = [];
+    for (const [assetId, { state, offset }] of dirty) {
+      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(encodeState(state)), sourceOffset: Number(offset) };
+      // Explicit partition: the changelog is co-partitioned with the readings by construction.
+      changelog.push({ key: assetId, partition, value: codec.encode(opts.topics.state, rec) });
+    }
+    const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
+    const topicMessages = [
+      { topic: opts.topics.scores, messages: scores },
+      { topic: opts.topics.predictions, messages: predictions },
+      { topic: opts.topics.state, messages: changelog },
+      ...groupByTopic(dead),
+    ].filter((t) => t.messages.length > 0);
+
+    const txn = await producer.transaction();
+    try {
+      if (topicMessages.length > 0) await txn.sendBatch({ topicMessages });
+      await txn.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [{ topic: batch.topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
+      });
+      await txn.commit();
+    } catch (err) {
+      m.aborts.inc();
+      await txn.abort().catch((abortErr: unknown) => log.warn('abort failed', { error: describeError(abortErr) }));
+      // What this batch did to the in-memory states is not committed: rebuild from the changelog.
+      needRestore = true;
+      throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${batch.firstOffset()}..${lastOffset}`, true, { cause: err });
+    }
+    resolveOffset(lastOffset);
+    m.transactions.inc();
+    m.readings.inc({}, counts.readings);
+    for (const [kind, n] of counts.predictions) m.predictions.inc({ kind }, n);
+    for (const [kind, n] of counts.findings) m.findings.inc({ kind }, n);
+    for (const d of dead) m.deadLetters.inc({ service: SERVICE, reason: String(d.message.headers?.['pdm-dlq-reason']) });
+    let total = 0;
+    for (const s of states.values()) total += s.size;
+    m.assets.set(total);
+    await heartbeat();
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [opts.topics.readings], fromBeginning: true });
+
+  let stopping = false;
+  let resolveDone!: () => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    const err = e.payload.error;
+    log.error('consumer crashed', { error: describeError(err), restart: e.payload.restart });
+    needRestore = true;
+    if (!e.payload.restart && !stopping) {
+      void shutdown().then(() => rejectDone(err));
+    }
+  });
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: processBatch,
+  });
+  log.info('scoring', { topic: opts.topics.readings, groupId, transactionalId: `${groupId}-${instanceId}` });
+
+  async function shutdown(): Promise<void> {
+    if (stopping) return done;
+    stopping = true;
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    resolveDone();
+    return done;
+  }
+
+  return { name: SERVICE, metrics, stop: shutdown, done };
+}
+
+function groupByTopic(items: { topic: string; message: Message }[]): { topic: string; messages: Message[] }[] {
+  const by = new Map<string, Message[]>();
+  for (const { topic, message } of items) {
+    const list = by.get(topic) ?? [];
+    list.push(message);
+    by.set(topic, list);
+  }
+  return [...by].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * Reads the committed changelog of the given partitions from the beginning up to its end
+ * (as of the start of the restore) into `into`. kafkajs has no manual partition assignment,
+ * so a throwaway consumer group reads the topic and keeps only the wanted partitions.
+ * Returns the number of asset states restored.
+ */
+async function restorePartitions(
+  kafka: Kafka,
+  codec: AvroCodec,
+  topic: string,
+  partitions: number[],
+  into: Map<number, Map<string, AssetState>>,
+  timeoutMs: number,
+  log: Logger,
+): Promise<number> {
+  if (partitions.length === 0) return 0;
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const wanted = new Set(partitions);
+  /** partition → last offset to reach (end - 1); partitions with nothing to read are left out. */
+  const remaining = new Map<number, bigint>();
+  for (const o of offsets) {
+    if (wanted.has(o.partition) && BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high) - 1n);
+  }
+  if (remaining.size === 0) return 0;
+
+  const consumer: Consumer = kafka.consumer({ groupId: `pdm-scorer-restore-${randomUUID()}`, readUncommitted: false });
+  let count = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const progress = (partition: number, lastOffset: string) => {
+    const target = remaining.get(partition);
+    if (target !== undefined && BigInt(lastOffset) >= target) remaining.delete(partition);
+    if (remaining.size === 0) finish();
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => progress(e.payload.partition, e.payload.lastOffset));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const states = into.get(batch.partition);
+        if (!states) return;
+        for (const msg of batch.messages) {
+          const key = msg.key?.toString('utf8');
+          if (!key) continue;
+          if (msg.value === null) {
+            if (states.delete(key)) count--;
+            continue;
+          }
+          const rec = (await codec.decode(msg.value)) as StateRecord;
+          if (!states.has(key)) count++;
+          states.set(key, decodeState(new Uint8Array(rec.state)));
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PipelineError(`restore of ${topic} partitions ${partitions.join(',')} did not reach the end within ${timeoutMs} ms (an open transaction of another instance?)`, true)),
+        timeoutMs,
+      );
+    });
+    await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
+  } finally {
+    await consumer.disconnect().catch((err: unknown) => log.warn('restore consumer disconnect', { error: describeError(err) }));
+  }
+  return count;
+}
