@@ -1,1 +1,34 @@
-console.log('pdm: not yet');
+/**
+ * Entry point of `pdm`, the product's command line (bin.mjs loads this file through tsx;
+ * `tsx services/cli/main.ts <command>` works too). It holds the registry of subcommands;
+ * each command lives in its own file and is imported only when invoked, so `pdm score`
+ * never loads kafkajs and `pdm --help` loads no command at all.
+ *
+ * Adding a command = one entry in {@link COMMANDS} plus a file exporting a `Command`
+ * (see command.ts).
+ */
+import { runCli, type CommandRegistry } from './dispatch.ts';
+
+/** Subcommands by name, in the order `pdm --help` lists them. */
+export const COMMANDS: CommandRegistry = {
+  score: {
+    summary: 'score a CSV file of readings with the scoring core (backfill, threshold tuning)',
+    load: async () => (await import('./score.ts')).scoreCommand,
+  },
+  scorer: {
+    summary: 'run the exactly-once scoring service on telemetry.readings',
+    load: async () => (await import('./scorer-command.ts')).scorerCommand,
+  },
+};
+
+try {
+  process.exitCode = await runCli(COMMANDS, process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+} catch (err) {
+  // Not a user mistake but a bug: keep the stack so it can be reported.
+  process.stderr.write(`pdm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+}

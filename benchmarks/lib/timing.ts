@@ -1,0 +1,56 @@
+/**
+ * Timing for hot-path benchmarks: fixtures are built by the caller before timing, each
+ * measurement runs a warm-up first (so the JIT has optimised the code we time, not the
+ * interpreter), then several repetitions, and reports the median, which a single hiccup
+ * from another process on a shared machine cannot move the way it moves a mean.
+ */
+
+/** Result of {@link measure}. */
+export interface Measurement {
+  /** Median operations per second over the repetitions. */
+  opsPerSec: number;
+  /** Median nanoseconds per operation (1e9 / opsPerSec). */
+  nsPerOp: number;
+  /** Every repetition's operations per second, in run order. */
+  repetitions: number[];
+  /** Operations timed per repetition. */
+  opsPerRepetition: number;
+}
+
+/** Options of {@link measure}. */
+export interface MeasureOptions {
+  /** Untimed runs before the timed ones. Default 1. */
+  warmups?: number;
+  /** Timed runs; the median is reported. Default 5. */
+  repetitions?: number;
+}
+
+/**
+ * Times `run(rep)`, which performs some operations and returns how many it performed
+ * (an operation here is one reading). `rep` counts from 0 over warm-ups then timed runs, so a
+ * stateful benchmark can feed fresh data to each run.
+ */
+export function measure(run: (rep: number) => number, opts: MeasureOptions = {}): Measurement {
+  const warmups = opts.warmups ?? 1;
+  const reps = opts.repetitions ?? 5;
+  let rep = 0;
+  for (let i = 0; i < warmups; i++) run(rep++);
+  const rates: number[] = [];
+  let ops = 0;
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    ops = run(rep++);
+    const ns = Number(process.hrtime.bigint() - t0);
+    rates.push((ops * 1e9) / Math.max(ns, 1));
+  }
+  const opsPerSec = median(rates);
+  return { opsPerSec, nsPerOp: 1e9 / opsPerSec, repetitions: rates, opsPerRepetition: ops };
+}
+
+/** Median of a non-empty list (mean of the two middle values for an even length). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('median of an empty list');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
