@@ -1,0 +1,203 @@
+/**
+ * Table-driven tests of the record → InfluxDB point mapping (points.ts): each case is a
+ * decoded record and the exact line protocol it must produce (tags and fields sorted by the
+ * client, timestamps in epoch ms), or the exact poison error it must raise.
+ */
+import { describe, expect, it } from 'vitest';
+import { PoisonRecordError } from '../runtime/errors.ts';
+import { recordPoints, toLines, type PredictionRecord, type RecordKind, type ScoreRecord } from './points.ts';
+
+const TS = 1_700_000_000_123;
+
+const score = (over: Partial<ScoreRecord>): ScoreRecord => ({
+  assetId: 'ev-1',
+  assetType: 'passenger_ev',
+  ts: TS,
+  score: 0.25,
+  health: 0.75,
+  sensors: [],
+  findings: [],
+  configVersion: 'v1',
+  ...over,
+});
+
+const prediction = (over: Partial<PredictionRecord>): PredictionRecord => ({
+  kind: 'raised',
+  episodeId: 'ep-abc',
+  assetId: 'ev-1',
+  assetType: 'passenger_ev',
+  failureMode: 'battery_thermal_runaway',
+  episodeStartTs: TS - 60_000,
+  ts: TS,
+  severity: 'high',
+  probability: 0.8,
+  horizonHours: 48,
+  predictedFailureTs: TS + 5_400_000,
+  predictedFailureLowTs: TS + 3_600_000,
+  predictedFailureHighTs: TS + 7_200_000,
+  configVersion: 'v1',
+  ...over,
+});
+
+interface Case {
+  name: string;
+  kind: RecordKind;
+  record: unknown;
+  lines: string[];
+}
+
+const CASES: Case[] = [
+  {
+    name: 'reading: one float field per sensor, asset tags, ms timestamp',
+    kind: 'reading',
+    record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { battery_temp_c: 31.5, speed_kmh: 88, soc_pct: 0 } },
+    lines: [`reading,asset_id=ev-1,asset_type=passenger_ev battery_temp_c=31.5,soc_pct=0,speed_kmh=88 ${TS}`],
+  },
+  {
+    name: 'reading: NaN and ±Infinity values are left out',
+    kind: 'reading',
+    record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { a_c: Number.NaN, b_c: 1.25, c_c: Infinity, d_c: -Infinity } },
+    lines: [`reading,asset_id=ev-1,asset_type=passenger_ev b_c=1.25 ${TS}`],
+  },
+  {
+    name: 'reading: no finite value gives no point',
+    kind: 'reading',
+    record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { a_c: Number.NaN } },
+    lines: [],
+  },
+  {
+    name: 'reading: spaces, commas and equals signs in names are escaped',
+    kind: 'reading',
+    record: { assetId: 'fridge 7,b=c', assetType: 'refrigerator', ts: 0, values: { 'door open=x': -2.5 } },
+    lines: ['reading,asset_id=fridge\\ 7\\,b\\=c,asset_type=refrigerator door\\ open\\=x=-2.5 0'],
+  },
+  {
+    name: 'score: score, health, score_<sensor>, findings count; no findings gives no data_quality',
+    kind: 'score',
+    record: score({
+      sensors: [
+        { sensor: 'battery_temp_c', value: 31.5, score: 0.5, learning: false },
+        { sensor: 'speed_kmh', value: 88, score: 0, learning: true },
+      ],
+    }),
+    lines: [`anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=0i,health=0.75,score=0.25,score_battery_temp_c=0.5,score_speed_kmh=0 ${TS}`],
+  },
+  {
+    name: 'score: findings become data_quality points counted per (sensor, kind); null sensor is "(reading)"',
+    kind: 'score',
+    record: score({
+      score: Number.NaN,
+      sensors: [{ sensor: 'a_c', value: Number.NaN, score: Number.NaN, learning: false }],
+      findings: [
+        { kind: 'nan', sensor: 'a_c', detail: 'NaN' },
+        { kind: 'out_of_range', sensor: 'b_c', detail: '912 > 80' },
+        { kind: 'nan', sensor: 'a_c', detail: 'NaN again' },
+        { kind: 'out_of_order', sensor: null, detail: 'ts went back' },
+      ],
+    }),
+    lines: [
+      `anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=4i,health=0.75 ${TS}`,
+      `data_quality,asset_id=ev-1,asset_type=passenger_ev,kind=nan,sensor=a_c count=2i ${TS}`,
+      `data_quality,asset_id=ev-1,asset_type=passenger_ev,kind=out_of_range,sensor=b_c count=1i ${TS}`,
+      `data_quality,asset_id=ev-1,asset_type=passenger_ev,kind=out_of_order,sensor=(reading) count=1i ${TS}`,
+    ],
+  },
+  {
+    name: 'prediction: low-cardinality tags; episode_id is a string field; times and hours_to_failure',
+    kind: 'prediction',
+    record: prediction({}),
+    lines: [
+      'prediction,asset_id=ev-1,asset_type=passenger_ev,failure_mode=battery_thermal_runaway,kind=raised,severity=high ' +
+        `episode_id="ep-abc",episode_start_ts=${TS - 60_000}i,horizon_hours=48,hours_to_failure=1.5,` +
+        `predicted_failure_high_ts=${TS + 7_200_000}i,predicted_failure_low_ts=${TS + 3_600_000}i,predicted_failure_ts=${TS + 5_400_000}i,probability=0.8 ${TS}`,
+    ],
+  },
+  {
+    name: 'prediction: without a trend there is no predicted time and no hours_to_failure',
+    kind: 'prediction',
+    record: prediction({ kind: 'cleared', severity: 'low', probability: 0.1, predictedFailureTs: null, predictedFailureLowTs: null, predictedFailureHighTs: null }),
+    lines: [
+      'prediction,asset_id=ev-1,asset_type=passenger_ev,failure_mode=battery_thermal_runaway,kind=cleared,severity=low ' +
+        `episode_id="ep-abc",episode_start_ts=${TS - 60_000}i,horizon_hours=48,probability=0.1 ${TS}`,
+    ],
+  },
+  {
+    name: 'prediction: an overdue failure gives a negative hours_to_failure',
+    kind: 'prediction',
+    record: prediction({ predictedFailureTs: TS - 1_800_000, predictedFailureLowTs: null, predictedFailureHighTs: null }),
+    lines: [
+      'prediction,asset_id=ev-1,asset_type=passenger_ev,failure_mode=battery_thermal_runaway,kind=raised,severity=high ' +
+        `episode_id="ep-abc",episode_start_ts=${TS - 60_000}i,horizon_hours=48,hours_to_failure=-0.5,predicted_failure_ts=${TS - 1_800_000}i,probability=0.8 ${TS}`,
+    ],
+  },
+];
+
+interface BadCase {
+  name: string;
+  kind: RecordKind;
+  record: unknown;
+  reason: string;
+  message: string;
+}
+
+const BAD: BadCase[] = [
+  {
+    name: 'a score record on the readings topic',
+    kind: 'reading',
+    record: score({}),
+    reason: 'invalid_record',
+    message: 'not a reading record: values is not a object',
+  },
+  {
+    name: 'a reading record on the predictions topic',
+    kind: 'prediction',
+    record: { assetId: 'ev-1', assetType: 'x', ts: TS, values: {} },
+    reason: 'invalid_record',
+    message:
+      'not a prediction record: kind is not a string, episodeId is not a string, failureMode is not a string, episodeStartTs is not a number, severity is not a string, probability is not a number',
+  },
+  {
+    name: 'an empty asset id (empty tag values cannot be written)',
+    kind: 'reading',
+    record: { assetId: '', assetType: 'x', ts: TS, values: { a: 1 } },
+    reason: 'invalid_value',
+    message: 'tag asset_id="" cannot be written to InfluxDB (empty or ending with a backslash)',
+  },
+  {
+    name: 'an asset type ending with a backslash',
+    kind: 'score',
+    record: score({ assetType: 'bad\\' }),
+    reason: 'invalid_value',
+    message: 'tag asset_type="bad\\\\" cannot be written to InfluxDB (empty or ending with a backslash)',
+  },
+  {
+    name: 'a timestamp beyond year 2262',
+    kind: 'reading',
+    record: { assetId: 'a', assetType: 'x', ts: 9_300_000_000_000, values: { a: 1 } },
+    reason: 'invalid_value',
+    message: 'timestamp 9300000000000 ms is outside the range InfluxDB can store',
+  },
+];
+
+describe('recordPoints', () => {
+  it.each(CASES)('$name', ({ kind, record, lines }) => {
+    expect(toLines(recordPoints(kind, record))).toEqual(lines);
+  });
+
+  it.each(BAD)('refuses $name as poison ($reason)', ({ kind, record, reason, message }) => {
+    let err: unknown;
+    try {
+      recordPoints(kind, record);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PoisonRecordError);
+    expect((err as PoisonRecordError).reason).toBe(reason);
+    expect((err as PoisonRecordError).message).toBe(message);
+  });
+
+  it('maps a replayed record to identical lines (the replay overwrites its own point)', () => {
+    const rec = prediction({});
+    expect(toLines(recordPoints('prediction', rec))).toEqual(toLines(recordPoints('prediction', structuredClone(rec))));
+  });
+});
