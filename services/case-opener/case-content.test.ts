@@ -1,0 +1,145 @@
+/**
+ * Unit tests of the case text: exact subject, priority mapping, description pieces (time
+ * interval, probability, evidence with units, dashboard link, config version), and the
+ * idempotency marker of the cleared comment.
+ */
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_CONFIG } from '../core/config.ts';
+import type { PredictionEvent } from '../core/types.ts';
+import {
+  caseDescription,
+  caseFields,
+  caseSubject,
+  clearedComment,
+  clearedMarker,
+  dashboardLink,
+  evidenceTable,
+  priorityFor,
+  sensorUnit,
+} from './case-content.ts';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+const event = (over: Partial<PredictionEvent> = {}): PredictionEvent => ({
+  kind: 'raised',
+  episodeId: 'EV-0042:battery_thermal_runaway:1795000000000',
+  assetId: 'EV-0042',
+  assetType: 'passenger_ev',
+  failureMode: 'battery_thermal_runaway',
+  episodeStartTs: T0 - 2 * H,
+  ts: T0,
+  severity: 'high',
+  probability: 0.83456,
+  horizonHours: 72,
+  predictedFailureTs: T0 + 18 * H,
+  predictedFailureLowTs: T0 + 14 * H,
+  predictedFailureHighTs: T0 + 26 * H,
+  evidence: [{ sensor: 'battery_cell_temp_c', value: 52.34, score: 0.912, trendPerHour: 0.45, limit: 60, hoursToLimit: 17.02 }],
+  configVersion: '2026-11-23.1',
+  ...over,
+});
+const opts = { dashboardUrl: 'http://127.0.0.1:8086/dash', config: DEFAULT_CONFIG };
+
+describe('priority', () => {
+  test.each([
+    ['low', 'Low'],
+    ['medium', 'Medium'],
+    ['high', 'High'],
+    ['critical', 'High'], // the standard Priority picklist has no Critical
+  ] as const)('%s → %s', (sev, prio) => {
+    expect(priorityFor(sev)).toBe(prio);
+  });
+});
+
+describe('subject', () => {
+  test('names the failure mode description, asset type, asset and hours to failure', () => {
+    expect(caseSubject(event(), DEFAULT_CONFIG)).toBe(
+      'Predicted Battery cell temperature rising toward the thermal cut-off on passenger_ev EV-0042 within ~18h',
+    );
+  });
+  test('without a trend the horizon is the bound; without config the mode name is humanized', () => {
+    expect(caseSubject(event({ predictedFailureTs: null, predictedFailureLowTs: null, predictedFailureHighTs: null }))).toBe(
+      'Predicted battery thermal runaway on passenger_ev EV-0042 within ~72h',
+    );
+  });
+  test('a failure less than an hour away still reads ~1h', () => {
+    expect(caseSubject(event({ predictedFailureTs: T0 + 10 * 60_000 }), DEFAULT_CONFIG)).toMatch(/ within ~1h$/);
+  });
+});
+
+describe('units', () => {
+  test('from the configuration, else from the sensor suffix', () => {
+    expect(sensorUnit('passenger_ev', 'tire_pressure_fl_kpa', DEFAULT_CONFIG)).toBe('kPa');
+    expect(sensorUnit('washing_machine', 'drum_vibration_mm_s', DEFAULT_CONFIG)).toBe('mm/s');
+    expect(sensorUnit('generic', 'bearing_temp_c')).toBe('degC');
+    expect(sensorUnit('generic', 'flow_lpm')).toBe('L/min');
+    expect(sensorUnit('generic', 'spindle_mm_s')).toBe('mm/s');
+    expect(sensorUnit('generic', 'mystery')).toBe('');
+  });
+});
+
+describe('description', () => {
+  const d = caseDescription(event(), opts);
+  test('failure mode, predicted time with interval in ISO UTC, probability, severity', () => {
+    expect(d).toContain('Failure mode: Battery cell temperature rising toward the thermal cut-off [battery_thermal_runaway]');
+    expect(d).toContain(
+      'Predicted failure (UTC): 2026-11-24T04:00:00Z (interval 2026-11-24T00:00:00Z to 2026-11-24T12:00:00Z), about 18 h after the latest reading',
+    );
+    expect(d).toContain('Probability of failure within 72 h: 83.5%');
+    expect(d).toContain('Severity: high (case priority High)');
+    expect(d).toContain('Episode started: 2026-11-23T08:00:00Z; latest reading: 2026-11-23T10:00:00Z (raised)');
+  });
+  test('evidence table with units, trend per hour, limit and hours to limit', () => {
+    const lines = evidenceTable(event(), DEFAULT_CONFIG).split('\n');
+    expect(lines[0]).toBe('Sensor              | Value      | Score | Trend/h      | Limit   | Hours to limit');
+    expect(lines[2]).toBe('battery_cell_temp_c | 52.34 degC | 0.91  | +0.45 degC/h | 60 degC | 17');
+    const falling = evidenceTable(event({ evidence: [{ sensor: 'tire_pressure_fl_kpa', value: 180, score: 0.5, trendPerHour: -2.5, limit: 160, hoursToLimit: null }] }), DEFAULT_CONFIG);
+    expect(falling.split('\n')[2]).toBe('tire_pressure_fl_kpa | 180 kPa | 0.5   | -2.5 kPa/h | 160 kPa | not approaching');
+  });
+  test('dashboard link, episode id and configuration version', () => {
+    expect(d).toContain('Dashboard: http://127.0.0.1:8086/dash?assetId=EV-0042');
+    expect(d).toContain('Episode id: EV-0042:battery_thermal_runaway:1795000000000');
+    expect(d).toContain('Configuration version: 2026-11-23.1');
+  });
+  test('no trend: says so and names the horizon', () => {
+    const nd = caseDescription(event({ predictedFailureTs: null, predictedFailureLowTs: null, predictedFailureHighTs: null }), opts);
+    expect(nd).toContain('Predicted failure (UTC): no trend toward the limit yet; failure possible within the 72 h horizon');
+  });
+});
+
+describe('fields', () => {
+  test('every Case field, Status left to the org default, Asset linked only when found', () => {
+    const f = caseFields(event({ severity: 'critical' }), opts, '02i000000000001AAA');
+    expect(f).toMatchObject({
+      Priority: 'High',
+      Origin: 'Predictive Maintenance',
+      PdM_Asset_Id__c: 'EV-0042',
+      PdM_Failure_Mode__c: 'battery_thermal_runaway',
+      PdM_Severity__c: 'critical',
+      PdM_Probability__c: 0.8346,
+      PdM_Predicted_Failure__c: '2026-11-24T04:00:00.000Z',
+      PdM_Predicted_Failure_Low__c: '2026-11-24T00:00:00.000Z',
+      PdM_Predicted_Failure_High__c: '2026-11-24T12:00:00.000Z',
+      PdM_Dashboard_Url__c: 'http://127.0.0.1:8086/dash?assetId=EV-0042',
+      AssetId: '02i000000000001AAA',
+    });
+    expect(f).not.toHaveProperty('Status');
+    expect(caseFields(event(), opts)).not.toHaveProperty('AssetId');
+  });
+  test('the same event gives the same fields (replays rewrite identical values)', () => {
+    expect(caseFields(event(), opts)).toEqual(caseFields(event(), opts));
+  });
+  test('dashboard link keeps an existing query and encodes the asset id', () => {
+    expect(dashboardLink('http://h/d?orgId=1', 'a b/c')).toBe('http://h/d?orgId=1&assetId=a+b%2Fc');
+  });
+});
+
+describe('cleared comment', () => {
+  test('says when the episode cleared and ends with the episode marker', () => {
+    const c = clearedComment(event({ kind: 'cleared', ts: T0 + 5 * H, probability: 0.1, severity: 'low' }), DEFAULT_CONFIG);
+    expect(c.startsWith('Episode cleared at 2026-11-23T15:00:00Z: asset recovered.')).toBe(true);
+    expect(c.endsWith('\n[pdm-cleared:EV-0042:battery_thermal_runaway:1795000000000]')).toBe(true);
+    expect(c).toContain(clearedMarker('EV-0042:battery_thermal_runaway:1795000000000'));
+  });
+});
