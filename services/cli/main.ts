@@ -15,9 +15,25 @@ export const COMMANDS: CommandRegistry = {
     summary: 'score a CSV file of readings with the scoring core (backfill, threshold tuning)',
     load: async () => (await import('./score.ts')).scoreCommand,
   },
+  demo: {
+    summary: 'run the whole pipeline on the local stack with a simulated fleet and print a summary',
+    load: async () => (await import('./demo-command.ts')).demoCommand,
+  },
   scorer: {
     summary: 'run the exactly-once scoring service on telemetry.readings',
     load: async () => (await import('./scorer-command.ts')).scorerCommand,
+  },
+  'influx-sink': {
+    summary: 'run the InfluxDB sink for readings, scores and predictions',
+    load: async () => (await import('./sink-command.ts')).sinkCommand,
+  },
+  'case-opener': {
+    summary: 'run the Salesforce case opener for failure predictions',
+    load: async () => (await import('./case-opener-command.ts')).caseOpenerCommand,
+  },
+  simulate: {
+    summary: 'publish a seeded simulated fleet to the readings topic',
+    load: async () => (await import('./simulate-command.ts')).simulateCommand,
   },
 };
 

@@ -18,7 +18,7 @@ import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { deadLetter } from '../kafka/dlq.ts';
 import { ensureTopics, type TopicNames } from '../kafka/topics.ts';
-import { describeError, PipelineError, PoisonRecordError } from '../runtime/errors.ts';
+import { describeError, PipelineError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
@@ -38,6 +38,12 @@ export interface ScorerOptions {
    * restarted instance fences its dead predecessor and aborts its open transaction. Default '0'.
    */
   instanceId?: string;
+  /**
+   * Readings per Kafka transaction (default 250). Bounds the size of one produce request
+   * (about 250 scores plus their states stays well under the broker's 1 MiB limit) and the
+   * work redone after a crash.
+   */
+  maxReadingsPerTransaction?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120_000. */
   restoreTimeoutMs?: number;
   metrics?: MetricsRegistry;
@@ -56,6 +62,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const log = opts.logger ?? createLogger(`${SERVICE}.${instanceId}`);
   const metrics = opts.metrics ?? new MetricsRegistry();
   const now = opts.now ?? Date.now;
+  const maxPerTxn = opts.maxReadingsPerTransaction ?? 250;
+  if (!Number.isInteger(maxPerTxn) || maxPerTxn < 1) throw new ServiceConfigError([`maxReadingsPerTransaction: ${maxPerTxn} is not a positive integer`]);
   const m = {
     readings: metrics.counter('pdm_scorer_readings_total', 'Readings scored'),
     predictions: metrics.counter('pdm_scorer_predictions_total', 'Prediction events produced, by kind'),
@@ -116,12 +124,22 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     log.info('state restored', { partitions: assigned, assets: count, ms: Date.now() - t0 });
   };
 
-  const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+  const processBatch = async (payload: EachBatchPayload): Promise<void> => {
     if (needRestore) {
       restoring ??= restore().finally(() => (restoring = undefined));
       await restoring;
     }
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const { batch, isRunning, isStale } = payload;
+    // One transaction per chunk: a fetch can hold thousands of readings, and their outputs in
+    // one produce request would exceed the broker's message size limit (1 MiB by default).
+    for (let i = 0; i < batch.messages.length; i += maxPerTxn) {
+      if (!isRunning() || isStale() || needRestore) return;
+      await processChunk(payload, batch.messages.slice(i, i + maxPerTxn));
+    }
+  };
+
+  const processChunk = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> => {
+    if (messages.length === 0) return;
     const partition = batch.partition;
     const partStates = states.get(partition) ?? new Map<string, AssetState>();
     states.set(partition, partStates);
@@ -132,7 +150,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const dirty = new Map<string, { state: AssetState; offset: string }>();
     const counts = { readings: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
 
-    for (const msg of batch.messages) {
+    for (const msg of messages) {
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
       let reading;
       try {
@@ -181,7 +199,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       // Explicit partition: the changelog is co-partitioned with the readings by construction.
       changelog.push({ key: assetId, partition, value: codec.encode(opts.topics.state, rec) });
     }
-    const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
+    const lastOffset = messages[messages.length - 1]!.offset;
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
       { topic: opts.topics.predictions, messages: predictions },
@@ -202,7 +220,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       await txn.abort().catch((abortErr: unknown) => log.warn('abort failed', { error: describeError(abortErr) }));
       // What this batch did to the in-memory states is not committed: rebuild from the changelog.
       needRestore = true;
-      throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${batch.firstOffset()}..${lastOffset}`, true, { cause: err });
+      throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${messages[0]!.offset}..${lastOffset}`, true, { cause: err });
     }
     resolveOffset(lastOffset);
     m.transactions.inc();

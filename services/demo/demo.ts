@@ -1,0 +1,223 @@
+/**
+ * The product's main job in one command (`npm run demo`): brings up the local stack,
+ * starts the scorer, the InfluxDB sink and the case opener, publishes a bounded simulated
+ * fleet with injected failures, shows live progress, and ends with a summary judged
+ * against the simulator's ground truth. Each run uses its own topic prefix and a simulated
+ * history ending now, so runs never collide and their episode ids are new.
+ */
+import jsforce from 'jsforce';
+import type { Admin, Kafka } from 'kafkajs';
+import { DEFAULT_CONFIG } from '../core/index.ts';
+import type { PredictionEvent } from '../core/types.ts';
+import { startCaseOpener } from '../case-opener/opener.ts';
+import { startInfluxSink } from '../influx-sink/sink.ts';
+import { createKafka } from '../kafka/client.ts';
+import { AvroCodec } from '../kafka/codec.ts';
+import type { PipelineEnv } from '../kafka/env.ts';
+import { ensureTopics, topicNames, type TopicNames } from '../kafka/topics.ts';
+import { describeError } from '../runtime/errors.ts';
+import { createLogger } from '../runtime/log.ts';
+import { MetricsRegistry } from '../runtime/metrics.ts';
+import type { RunningService } from '../runtime/service.ts';
+import { startScorer } from '../scorer/scorer.ts';
+import { createFleet, type Fleet } from '../simulator/fleet.ts';
+import { publishReadings } from '../simulator/publisher.ts';
+import { judgeRun, type CaseRow, type RaisedPrediction, type RunVerdict } from './truth.ts';
+
+export interface DemoOptions {
+  env: PipelineEnv;
+  seed: number;
+  assetsPerType: number;
+  days: number;
+  /** Readings per second published; 0 = as fast as the pipeline takes them. */
+  ratePerSec: number;
+  failureShare: number;
+  /** Give up (exit non-zero) after this long, seconds. */
+  timeoutSec: number;
+  /** Where progress lines go (stderr). */
+  progress: (line: string) => void;
+}
+
+export interface DemoSummary extends Omit<RunVerdict, 'failures'> {
+  readings: number;
+  deadLetters: number;
+  predictions: number;
+  elapsedSec: number;
+  readingsPerSec: number;
+  topicPrefix: string;
+  fluxQuery: string;
+  caseQuery: string;
+}
+
+interface Monitor {
+  raised: RaisedPrediction[];
+  predictions: number;
+  cases: Map<string, CaseRow>;
+  stop(): Promise<void>;
+}
+
+/** Follows predictions and case events (read_committed) to judge the run. */
+async function monitor(kafka: Kafka, codec: AvroCodec, topics: TopicNames, groupId: string): Promise<Monitor> {
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.predictions, topics.cases], fromBeginning: true });
+  const m: Monitor = { raised: [], predictions: 0, cases: new Map(), stop: () => consumer.disconnect() };
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const v = (await codec.decode(message.value)) as Record<string, unknown>;
+      if (topic === topics.predictions) {
+        const p = v as unknown as PredictionEvent;
+        m.predictions++;
+        if (p.kind === 'raised') m.raised.push({ assetId: p.assetId, failureMode: p.failureMode, episodeId: p.episodeId, ts: p.ts });
+      } else {
+        const caseId = String(v.caseId);
+        m.cases.set(caseId, { caseId, episodeId: String(v.episodeId), assetId: String(v.assetId), failureMode: String(v.failureMode) });
+      }
+    },
+  });
+  return m;
+}
+
+async function groupLag(admin: Admin, groupId: string, topics: string[]): Promise<number> {
+  let lag = 0;
+  for (const topic of topics) {
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    for (const e of ends) {
+      const c = byPartition.get(e.partition) ?? -1;
+      lag += Number(e.high) - (c < 0 ? Number(e.low) : c);
+    }
+  }
+  return lag;
+}
+
+/** Creates the fleet's Assets in Salesforce (serial number = asset id) so cases link them. */
+async function registerAssets(env: PipelineEnv, fleet: Fleet): Promise<void> {
+  const sf = env.salesforce;
+  const conn = new jsforce.Connection({ oauth2: { loginUrl: sf.loginUrl, clientId: sf.clientId, clientSecret: sf.clientSecret }, version: sf.apiVersion });
+  await conn.login(sf.username, sf.password);
+  const serials = fleet.assets.map((a) => a.assetId);
+  const existing = new Set<string>();
+  for (let i = 0; i < serials.length; i += 100) {
+    const list = serials.slice(i, i + 100).map((s) => `'${s.replace(/['\\]/g, '\\$&')}'`).join(',');
+    const res = await conn.query<{ SerialNumber: string }>(`SELECT Id, SerialNumber FROM Asset WHERE SerialNumber IN (${list})`);
+    for (const r of res.records) existing.add(r.SerialNumber);
+  }
+  const missing = fleet.assets.filter((a) => !existing.has(a.assetId));
+  for (let i = 0; i < missing.length; i += 200) {
+    // sObject Collections: at most 200 records a request.
+    const chunk = missing.slice(i, i + 200).map((a) => ({ Name: `${a.assetType} ${a.assetId}`, SerialNumber: a.assetId, Status: 'Installed' }));
+    const results = (await conn.sobject('Asset').create(chunk)) as { success: boolean; errors: unknown[] }[];
+    const failed = results.filter((r) => !r.success);
+    if (failed.length) throw new Error(`creating ${failed.length} Assets failed: ${JSON.stringify(failed[0]?.errors)}`);
+  }
+}
+
+export async function runDemo(opts: DemoOptions): Promise<{ summary: DemoSummary; ok: boolean; problems: string[] }> {
+  const { env, progress } = opts;
+  const t0 = Date.now();
+  const runId = new Date(t0).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
+  const prefix = `${env.topicPrefix}demo-${runId}.`;
+  const topics = topicNames(prefix);
+  const metrics = new MetricsRegistry();
+  const quiet = createLogger('demo', (process.env.PDM_LOG_LEVEL as 'warn' | undefined) ?? 'warn');
+  const problems: string[] = [];
+
+  const kafka = createKafka({ brokers: env.brokers, clientId: 'pdm-demo' });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topics, { partitions: env.partitions });
+
+  const minute = 60_000;
+  const startTs = Math.floor(t0 / minute) * minute - opts.days * 86_400_000;
+  const fleet = createFleet({ seed: opts.seed, assetsPerType: opts.assetsPerType, startTs, days: opts.days, failureShare: opts.failureShare }, DEFAULT_CONFIG);
+  const runEndTs = startTs + opts.days * 86_400_000;
+  progress(`demo: fleet of ${fleet.assets.length} assets over ${opts.days} simulated days, ${fleet.assets.reduce((n, a) => n + a.failures.length, 0)} injected failures; topics ${prefix}*`);
+  await registerAssets(env, fleet);
+
+  const groups = { scorer: `${prefix}pdm-scorer`, sink: `${prefix}pdm-influx-sink`, opener: `${prefix}pdm-case-opener` };
+  const services: RunningService[] = [];
+  const codec = new AvroCodec(env.registryUrl);
+  let mon: Monitor | undefined;
+  let published = 0;
+  let summary: DemoSummary | undefined;
+  try {
+    services.push(await startScorer({ brokers: env.brokers, registryUrl: env.registryUrl, topics, partitions: env.partitions, cfg: DEFAULT_CONFIG, groupId: groups.scorer, metrics, logger: quiet.child('scorer') }));
+    services.push(await startInfluxSink({ brokers: env.brokers, registryUrl: env.registryUrl, topics, influx: env.influx, groupId: groups.sink, metrics, logger: quiet.child('influx-sink') }));
+    services.push(await startCaseOpener({ brokers: env.brokers, registryUrl: env.registryUrl, topics, salesforce: env.salesforce, dashboardUrl: env.dashboardUrl, config: DEFAULT_CONFIG, groupId: groups.opener, metrics, logger: quiet.child('case-opener') }));
+    const crashed = Promise.race(services.map((s) => s.done.then(() => { throw new Error(`${s.name} stopped unexpectedly`); }, (err: unknown) => { throw new Error(`${s.name} failed: ${describeError(err)}`); })));
+    crashed.catch(() => undefined);
+    mon = await monitor(kafka, codec, topics, `${prefix}pdm-demo-monitor`);
+
+    const scored = () => metrics.counter('pdm_scorer_readings_total', '').get();
+    const deadLetters = () => metrics.counter('pdm_dead_letters_total', '').get();
+    let lastLine = 0;
+    let lastScored = 0;
+    const line = async (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastLine < 1_000) return;
+      const dt = (now - (lastLine || t0)) / 1000;
+      const s = scored();
+      const lag = await groupLag(admin, groups.scorer, [topics.readings]).catch(() => NaN);
+      progress(
+        `demo: ${((now - t0) / 1000).toFixed(0).padStart(4)} s | published ${published} | scored ${s} (${Math.round((s - lastScored) / dt)}/s) | lag ${lag} | predictions ${mon!.predictions} (raised ${mon!.raised.length}) | cases ${mon!.cases.size} | dead letters ${deadLetters()}`,
+      );
+      lastLine = now;
+      lastScored = s;
+    };
+    const ticker = setInterval(() => void line(), 1_000);
+    const deadline = t0 + opts.timeoutSec * 1000;
+    try {
+      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: fleet.readings(), ratePerSec: opts.ratePerSec, onProgress: (n) => (published = n) });
+      published = await Promise.race([publishing, crashed]);
+      // Drain: every reading scored, the sink and the case opener caught up, no new case for a while.
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`not finished within ${opts.timeoutSec} s`);
+        const [scorerLag, sinkLag, openerLag] = await Promise.all([
+          groupLag(admin, groups.scorer, [topics.readings]),
+          groupLag(admin, groups.sink, [topics.readings, topics.scores, topics.predictions]),
+          groupLag(admin, groups.opener, [topics.predictions]),
+        ]);
+        if (scorerLag === 0 && sinkLag === 0 && openerLag === 0 && scored() >= published - deadLetters()) break;
+        await Promise.race([new Promise((r) => setTimeout(r, 500)), crashed]);
+      }
+      await new Promise((r) => setTimeout(r, 2_000)); // case events of the last writes
+    } finally {
+      clearInterval(ticker);
+    }
+    await line(true);
+
+    const verdict = judgeRun(fleet.assets, mon.raised, [...mon.cases.values()], runEndTs);
+    const elapsedSec = (Date.now() - t0) / 1000;
+    const { failures, ...counts } = verdict;
+    summary = {
+      ...counts,
+      readings: published,
+      deadLetters: deadLetters(),
+      predictions: mon.predictions,
+      elapsedSec: Math.round(elapsedSec * 10) / 10,
+      readingsPerSec: Math.round(published / elapsedSec),
+      topicPrefix: prefix,
+      fluxQuery: `from(bucket: "${env.influx.bucket}") |> range(start: ${new Date(startTs).toISOString()}, stop: ${new Date(runEndTs + 86_400_000).toISOString()}) |> filter(fn: (r) => r._measurement == "prediction")`,
+      caseQuery: `SELECT CaseNumber, Subject, Priority, Status, PdM_Asset_Id__c, PdM_Predicted_Failure__c FROM Case WHERE Origin = 'Predictive Maintenance' ORDER BY CreatedDate DESC`,
+    };
+    for (const f of failures) {
+      if (f.leadTimeSec === null) progress(`demo: missed ${f.failureMode} on ${f.assetId} (failed ${new Date(f.failureTs).toISOString()})`);
+    }
+  } catch (err) {
+    problems.push(describeError(err));
+  } finally {
+    for (const s of services.reverse()) await s.stop().catch((err: unknown) => problems.push(`${s.name} stop: ${describeError(err)}`));
+    await mon?.stop().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+  if (!summary) {
+    return { summary: emptySummary(prefix, published), ok: false, problems };
+  }
+  if (summary.predicted === 0 && summary.injectedFailures > 0) problems.push('no injected failure was predicted');
+  return { summary, ok: problems.length === 0, problems };
+}
+
+function emptySummary(prefix: string, readings: number): DemoSummary {
+  return { injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
+}
