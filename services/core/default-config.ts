@@ -25,6 +25,13 @@ export interface RawFailureMode {
   horizonHours: number;
   /** Probability at which a prediction is raised (default from detector settings). */
   threshold?: number;
+  /**
+   * Only values above this count as activity for this mode (water flow while filling,
+   * vibration while spinning); idle values are ignored by the mode's tracker.
+   */
+  activeAbove?: number;
+  /** Only values below this count as activity (e.g. a battery's resting voltage, not while charging). */
+  activeBelow?: number;
   description: string;
 }
 
@@ -88,15 +95,15 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
       },
       failureModes: {
         coolant_overheating: {
-          sensors: ['engine_coolant_temp_c'], direction: 'rising', limit: 115, horizonHours: 72,
+          sensors: ['engine_coolant_temp_c'], direction: 'rising', limit: 115, horizonHours: 72, activeAbove: 80,
           description: 'Engine coolant temperature rising toward overheating (pump or thermostat)',
         },
         oil_pressure_loss: {
-          sensors: ['oil_pressure_kpa'], direction: 'falling', limit: 100, horizonHours: 72,
+          sensors: ['oil_pressure_kpa'], direction: 'falling', limit: 100, horizonHours: 72, activeAbove: 30,
           description: 'Oil pressure falling toward the minimum (pump wear or leak)',
         },
         starter_battery_failure: {
-          sensors: ['battery_12v_v'], direction: 'falling', limit: 11.8, horizonHours: 72,
+          sensors: ['battery_12v_v'], direction: 'falling', limit: 11.8, horizonHours: 72, activeBelow: 13.5,
           description: '12 V battery voltage falling toward the no-start level',
         },
         tire_pressure_loss: {
@@ -116,7 +123,7 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
       },
       failureModes: {
         compressor_failure: {
-          sensors: ['compressor_current_a'], direction: 'rising', limit: 6, horizonHours: 72,
+          sensors: ['compressor_current_a'], direction: 'rising', limit: 6, horizonHours: 72, activeAbove: 0.5,
           description: 'Compressor current rising toward the overload trip (worn compressor)',
         },
         cooling_loss: {
@@ -135,11 +142,11 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
       },
       failureModes: {
         bearing_wear: {
-          sensors: ['drum_vibration_mm_s'], direction: 'rising', limit: 25, horizonHours: 72,
+          sensors: ['drum_vibration_mm_s'], direction: 'rising', limit: 25, horizonHours: 168, activeAbove: 2,
           description: 'Drum bearing vibration growing toward the damage limit',
         },
         inlet_valve_clog: {
-          sensors: ['water_inlet_flow_lpm'], direction: 'falling', limit: 2, horizonHours: 72,
+          sensors: ['water_inlet_flow_lpm'], direction: 'falling', limit: 2, horizonHours: 168, activeAbove: 0.5,
           description: 'Water inlet flow falling toward the fill-timeout level (clogged valve or filter)',
         },
       },
@@ -159,11 +166,11 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
           description: 'Refrigerant pressure falling toward the low-pressure cut-out (leak)',
         },
         compressor_overload: {
-          sensors: ['compressor_current_a'], direction: 'rising', limit: 32, horizonHours: 72,
+          sensors: ['compressor_current_a'], direction: 'rising', limit: 32, horizonHours: 72, activeAbove: 5,
           description: 'Compressor current rising toward the overload trip',
         },
         fan_bearing_wear: {
-          sensors: ['fan_vibration_mm_s'], direction: 'rising', limit: 18, horizonHours: 72,
+          sensors: ['fan_vibration_mm_s'], direction: 'rising', limit: 18, horizonHours: 168, activeAbove: 1,
           description: 'Fan bearing vibration growing toward the damage limit',
         },
       },

@@ -107,3 +107,140 @@ export interface Step<S> {
   /** False when the reading was not folded into the state (duplicate, out of order). */
   accepted: boolean;
 }
+
+// ---------------------------------------------------------------------------------------
+// Added by the core (issue 3): compiled configuration and the per-asset state.
+// ---------------------------------------------------------------------------------------
+
+/** A sensor of an asset type after validation. */
+export interface CompiledSensor {
+  name: string;
+  unit: string;
+  /** Physical range; a value outside is an `out_of_range` finding. ±Infinity for generic sensors. */
+  min: number;
+  max: number;
+  /** Expected sampling period, seconds (default 60). Drives the stale and gap rules. */
+  samplePeriodSec: number;
+}
+
+/** A failure mode of an asset type after validation. */
+export interface CompiledFailureMode {
+  name: string;
+  description: string;
+  /** Sensors whose trend toward the limit signals the mode (any one suffices). */
+  sensors: readonly string[];
+  direction: 'rising' | 'falling';
+  /** Limit in the sensors' unit. */
+  limit: number;
+  /** Horizon of the failure probability, hours. */
+  horizonHours: number;
+  /** Probability at which a prediction is raised, in (0, 1]. */
+  threshold: number;
+  /**
+   * Only values above this count as "the machine is working" for this mode (e.g. water
+   * flow while a valve is open, vibration while the drum spins); idle values are ignored
+   * by the mode's tracker. Undefined: every value counts.
+   */
+  activeAbove: number | undefined;
+  /** Only values below this count as activity for this mode. Undefined: no upper bound. */
+  activeBelow: number | undefined;
+}
+
+/** Detector and predictor parameters; see DEFAULT_DETECTOR in config.ts for defaults and units. */
+export interface DetectorParams {
+  /** Readings in the rolling window (multiple of 4, 8..65536). Default 256. */
+  windowSize: number;
+  /** Half-life, readings, of the robust location/scale estimates. Default 240. */
+  robustHalfLifeReadings: number;
+  /** Readings before a sensor's scores count (scores are 0 and `learning` true). Default 120. */
+  learningReadings: number;
+  /** |z| inside this many spreads scores zero (sparse scoring). Default 3. */
+  sparseZ: number;
+  /** CUSUM slack and decision interval, in spreads (level shifts, slow drift). Defaults 0.5, 12. */
+  cusumK: number;
+  cusumH: number;
+  /** Half-life, readings, of the short average of raw scores (likelihood numerator). Default 3. */
+  shortHalfLifeReadings: number;
+  /** Half-life, readings, of the long-run raw score distribution. Default 2880. */
+  longHalfLifeReadings: number;
+  /** Identical consecutive values that make a sensor `stuck` (with stuckMinutes). Default 20. */
+  stuckReadings: number;
+  stuckMinutes: number;
+  /** A sensor absent for longer than this many sample periods is `stale`. Default 10. */
+  staleAfterPeriods: number;
+  /** Gaps longer than this many sample periods do not age the failure trackers. Default 5. */
+  gapCapPeriods: number;
+  /** Failure tracker: level half-life, trend half-life, hours of activity. Defaults 0.5, 8. */
+  levelHalfLifeHours: number;
+  trendHalfLifeHours: number;
+  /** Failure tracker: half-life, hours, of the healthy baseline. Default 48. */
+  baseHalfLifeHours: number;
+  /** Hours of activity before a failure tracker may predict (and after a repair). Default 36. */
+  modeLearningHours: number;
+  /** Healthy envelope: rise and fall per activity hour, in units of the tracker's deviation. */
+  peakRisePerHour: number;
+  peakFallPerHour: number;
+  /** Envelope margin, in units of the tracker's deviation. Default 1. */
+  peakMarginDev: number;
+  /** Progress (share of the gap from the healthy envelope to the limit) where probability starts / saturates. */
+  progressStart: number;
+  progressFull: number;
+  /** Default raise threshold for modes without one, in (0, 1]. Default 0.5. */
+  raiseThreshold: number;
+  /** An episode clears when probability < threshold × clearRatio for clearMinutes. Defaults 0.5, 60. */
+  clearRatio: number;
+  clearMinutes: number;
+  /** Probability must stay ≥ threshold this long before raising. Default 15 minutes. */
+  minDurationMinutes: number;
+  /** Probability change that emits an `updated` event. Default 0.15. */
+  updateDelta: number;
+  /** Most sensors a generic asset may discover (bounds the state). Default 32. */
+  maxGenericSensors: number;
+}
+
+/** An asset type after validation, with the slot layout its states use. */
+export interface CompiledAssetType {
+  name: string;
+  description: string;
+  /** Sensors in state-slot order; empty for "generic" (discovered per asset). */
+  sensors: readonly CompiledSensor[];
+  sensorIndex: ReadonlyMap<string, number>;
+  failureModes: readonly CompiledFailureMode[];
+  /** (mode index, sensor index) pairs, one failure tracker each, in state-slot order. */
+  pairs: readonly { mode: number; sensor: number }[];
+  /** For each sensor, the indexes of its trackers in `pairs` (hot-path lookup). */
+  sensorPairs: readonly (readonly number[])[];
+  /** For each failure mode, the indexes of its trackers in `pairs`. */
+  modePairs: readonly (readonly number[])[];
+  /** Shared name lists (states reference them instead of copying). */
+  sensorNames: readonly string[];
+  modeNames: readonly string[];
+  pairNames: readonly string[];
+  generic: boolean;
+}
+
+/** A validated, frozen configuration. */
+export interface CompiledConfig {
+  version: string;
+  assetTypes: ReadonlyMap<string, CompiledAssetType>;
+  detector: Readonly<DetectorParams>;
+}
+
+/**
+ * The rolling state of one asset. Opaque to callers: pass it back to `score`/`maintain`,
+ * persist it with `encodeState`. `score` mutates it in place and returns the same object.
+ */
+export interface AssetState {
+  /** State layout version (see STATE_VERSION). */
+  readonly version: number;
+  readonly assetId: string;
+  readonly assetType: string;
+  /** Sensor names in slot order. */
+  sensors: readonly string[];
+  /** Failure-mode names in episode-slot order. */
+  modes: readonly string[];
+  /** "mode/sensor" names of the failure trackers, in slot order. */
+  pairs: readonly string[];
+  /** All numbers of the state (header, sensor blocks, trackers, episodes). */
+  f: Float64Array;
+}
