@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from './config.ts';
 import { naiveCoreWindowStats, naiveRollingStats } from './reference.ts';
-import { windowAdd, windowSpan, windowStats, WINDOW_SLOTS } from './rolling.ts';
+import { windowAdd, windowSampleStd, windowSpan, windowStats, WINDOW_SLOTS } from './rolling.ts';
 import { sensorWindowStats } from './inspect.ts';
 import { newState, score } from './score.ts';
 
@@ -47,6 +47,22 @@ describe('block window', () => {
           expect(close(out.mean, ref.mean, scale)).toBe(true);
           expect(close(out.m2 / out.n, ref.variance, scale * scale)).toBe(true);
         });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('windowSampleStd has exactly the bits of sqrt(M2 / (n − 1)) from windowStats', () => {
+    fc.assert(
+      fc.property(values, windowSizes, (xs, w) => {
+        const f = new Float64Array(WINDOW_SLOTS);
+        const out = { n: 0, mean: 0, m2: 0 };
+        expect(windowSampleStd(f, 0)).toBe(0);
+        for (const x of xs) {
+          windowAdd(f, 0, x, w / 4);
+          windowStats(f, 0, out);
+          expect(windowSampleStd(f, 0)).toBe(out.n > 1 ? Math.sqrt(out.m2 / (out.n - 1)) : 0);
+        }
       }),
       { numRuns: 200 },
     );

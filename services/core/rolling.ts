@@ -93,6 +93,32 @@ export function windowStats(f: Float64Array, o: number, out: WindowStats): Windo
   return out;
 }
 
+/**
+ * Sample standard deviation of the window at f[o ..]: sqrt(M2 / (n − 1)), 0 for n < 2. The
+ * scorer's hot path needs only this, so it skips the mean and the `out` object of
+ * windowStats; n and M2 are merged with the same operations in the same order, so the result
+ * has exactly the bits of sqrt(windowStats(...).m2 / (n − 1)).
+ */
+export function windowSampleStd(f: Float64Array, o: number): number {
+  const tn = f[o + 1]!;
+  const b = o + 4 + f[o]! * 3;
+  const bn = f[b]!;
+  let n: number;
+  let m2: number;
+  if (bn === 0) {
+    n = tn;
+    m2 = f[o + 3]!;
+  } else if (tn === 0) {
+    n = bn;
+    m2 = f[b + 2]!;
+  } else {
+    n = tn + bn;
+    const delta = f[b + 1]! - f[o + 2]!;
+    m2 = f[o + 3]! + f[b + 2]! + (delta * delta * tn * bn) / n;
+  }
+  return n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
+}
+
 /** 2^(-x), the decay of an exponential average after x half-lives (exp is cheaper than pow). */
 export function decay(halfLives: number): number {
   return Math.exp(-halfLives * Math.LN2);

@@ -20,7 +20,7 @@
  */
 import { GENERIC_TYPE } from './config.ts';
 import { UnknownAssetTypeError } from './errors.ts';
-import { decay, erf, windowAdd, windowStats, WINDOW_SLOTS, type WindowStats } from './rolling.ts';
+import { decay, erf, windowAdd, windowSampleStd, WINDOW_SLOTS } from './rolling.ts';
 import type {
   AssetState,
   CompiledAssetType,
@@ -215,8 +215,6 @@ function addGenericSensor(state: AssetState, name: string): number {
   return n;
 }
 
-const ws: WindowStats = { n: 0, mean: 0, m2: 0 };
-
 /** Per-reading smoothing factors derived from a config once (they never change). */
 interface Alphas {
   short: number;
@@ -224,7 +222,12 @@ interface Alphas {
   robust: number;
 }
 const alphaCache = new WeakMap<CompiledConfig, Alphas>();
+// The last config's factors: a process scores with one config, so the WeakMap lookup (a
+// hash probe per reading) is skipped on the hot path.
+let lastAlphaCfg: CompiledConfig | undefined;
+let lastAlphas: Alphas | undefined;
 function alphas(cfg: CompiledConfig): Alphas {
+  if (cfg === lastAlphaCfg) return lastAlphas!;
   let a = alphaCache.get(cfg);
   if (!a) {
     const d = cfg.detector;
@@ -235,29 +238,46 @@ function alphas(cfg: CompiledConfig): Alphas {
     };
     alphaCache.set(cfg, a);
   }
+  lastAlphaCfg = cfg;
+  lastAlphas = a;
   return a;
 }
 
-/** Physical range of the sensor being scored. */
-interface SensorCtx {
-  min: number;
-  max: number;
+/**
+ * decay() remembering its last argument. Readings mostly arrive at a fixed period, so the
+ * trackers of a reading (and of consecutive readings) see the same time step again and again:
+ * the same argument gives the same bits without another Math.exp. One memo per half-life,
+ * since each tracker update asks for three different ones in turn.
+ */
+class DecayMemo {
+  private arg = NaN;
+  private val = NaN;
+  of(halfLives: number): number {
+    // ±0 compare equal here, and decay(+0) === decay(−0) === 1, so the memo is exact.
+    if (halfLives !== this.arg) {
+      this.arg = halfLives;
+      this.val = decay(halfLives);
+    }
+    return this.val;
+  }
 }
-
-const genericCtx: SensorCtx = { min: -GENERIC_ABS_MAX, max: GENERIC_ABS_MAX };
+const levelDecay = new DecayMemo();
+const trendDecay = new DecayMemo();
+const baseDecay = new DecayMemo();
 
 /**
  * Scores value `x` of the sensor at offset `o` and folds it into the state. Returns the
- * calibrated score in [0, 1] (0 while learning).
+ * calibrated score in [0, 1] (0 while learning). `min`, `max`: the sensor's physical range
+ * (±GENERIC_ABS_MAX for generic sensors), passed as numbers so configured and generic
+ * sensors share one monomorphic call.
  */
-function scoreSensor(f: Float64Array, o: number, x: number, ts: number, ctx: SensorCtx, cfg: CompiledConfig, alpha: Alphas): number {
+function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: number, max: number, cfg: CompiledConfig, alpha: Alphas): number {
   const det = cfg.detector;
   const n = f[o + S_N]!;
   const med = f[o + S_MED]!;
   const mad = f[o + S_MAD]!;
-  windowStats(f, o + S_WIN, ws);
-  const wsd = ws.n > 1 ? Math.sqrt(ws.m2 / (ws.n - 1)) : 0;
-  const range = ctx.max - ctx.min;
+  const wsd = windowSampleStd(f, o + S_WIN);
+  const range = max - min;
   const floor = Math.max(range < 1e300 ? range * 1e-5 : 0, Math.abs(med) * 1e-9, 1e-12);
   const robust = 1.2533 * mad; // mean absolute deviation → standard deviation (normal)
   const spread = Math.max(robust, 0.5 * wsd, floor);
@@ -361,7 +381,7 @@ function updateTracker(
     lvl = f[o + M_LVL]!;
     // Huber-clipped level: a single spike (an inrush current, a bump) moves it by at most
     // 3 typical deviations' worth, while a sustained drift passes through unchanged.
-    const al = 1 - decay(dt / det.levelHalfLifeHours);
+    const al = 1 - levelDecay.of(dt / det.levelHalfLifeHours);
     const xdev = f[o + M_XDEV]!;
     const learningX = n < 30;
     const clip = 3 * xdev;
@@ -372,7 +392,7 @@ function updateTracker(
     f[o + M_XDEV] = xdev + (learningX ? 1 / n : al) * ((learningX || adx < 4 * xdev ? adx : 4 * xdev) - xdev);
     T = f[o + M_T]! + dt;
     // Exponentially weighted regression of the level on activity time (weighted Welford).
-    const d = decay(dt / det.trendHalfLifeHours);
+    const d = trendDecay.of(dt / det.trendHalfLifeHours);
     const W = d * f[o + M_W]! + 1;
     const dT = T - f[o + M_MT]!;
     const mt = f[o + M_MT]! + dT / W;
@@ -389,7 +409,7 @@ function updateTracker(
     const learning = trackerLearning(f, o, ts, det.modeLearningHours);
     if (learning || !frozen) {
       const base = f[o + M_BASE]!;
-      const ab = learning ? 1 / (n + 1) : 1 - decay(dt / det.baseHalfLifeHours);
+      const ab = learning ? 1 / (n + 1) : 1 - baseDecay.of(dt / det.baseHalfLifeHours);
       f[o + M_BASE] = base + ab * (lvl - base);
       f[o + M_DEV] = f[o + M_DEV]! + ab * (Math.abs(lvl - base) - f[o + M_DEV]!);
       const peak = f[o + M_PEAK]!;
@@ -697,9 +717,8 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       f[o + S_RUN_LEN] = 1;
       f[o + S_RUN_START] = ts;
     }
-    const ctx: SensorCtx = sc ? sc : genericCtx;
     const learning = f[o + S_N]! < det.learningReadings;
-    const s = scoreSensor(f, o, v, ts, ctx, cfg, alpha);
+    const s = scoreSensor(f, o, v, ts, min, max, cfg, alpha);
     if (s > assetScore) assetScore = s;
     sensors.push({ sensor: name, value: v, score: s, learning });
     if (!at.generic && np > 0) {
