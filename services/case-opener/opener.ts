@@ -294,7 +294,9 @@ class CaseOpener implements RunningService {
       if (failed) throw failed.reason;
       if (last !== undefined) {
         resolveOffset(last);
-        await commitOffsetsIfNecessary();
+        // With autoCommit off, kafkajs commits only offsets passed explicitly (without them
+        // commitOffsetsIfNecessary waits for an auto-commit interval that never comes).
+        await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
       }
       if (pauseAt) this.pauseUntil(batch.topic, batch.partition, pauseAt.offset, pauseAt.dueAt);
     } finally {

@@ -11,7 +11,7 @@ import { describeError } from '../runtime/errors.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 
-const USAGE = `Usage: pdm demo [--json] [--assets-per-type N] [--days D] [--seed S] [--rate R] [--timeout SEC]
+const USAGE = `Usage: pdm demo [--json] [--assets-per-type N] [--days D] [--seed S] [--rate R] [--failure-share F] [--sample-period S] [--timeout SEC]
 
 Runs the whole pipeline on the local stack (installed and started when needed): a seeded
 fleet of vehicles and appliances with injected failures is published to Kafka, scored,
@@ -20,10 +20,11 @@ a summary judged against the simulator's ground truth.
 
 Options:
   --assets-per-type N  assets of each of the 5 asset types (default 8)
-  --days D             simulated days of history (default 8)
+  --days D             simulated days of history (default 14; failure modes learn 7 days first)
   --seed S             simulator seed (default 7)
   --rate R             readings per second to publish, 0 = as fast as possible (default 0)
-  --failure-share F    share of assets that degrade and fail (default 0.3)
+  --failure-share F    share of assets that degrade and fail (default 0.5)
+  --sample-period S    simulated seconds between readings (default 120)
   --timeout SEC        give up after SEC seconds (default 900)
   --json               also print the summary as one JSON object on the last line
 `;
@@ -35,6 +36,7 @@ const SPEC = {
   seed: { type: 'string' },
   rate: { type: 'string' },
   'failure-share': { type: 'string' },
+  'sample-period': { type: 'string' },
   timeout: { type: 'string' },
 } as const;
 
@@ -53,10 +55,11 @@ export const demoCommand: Command = {
     const o = parseOptions('demo', args, SPEC);
     const opts = {
       assetsPerType: num('assets-per-type', o['assets-per-type'], 8, 1, 1000),
-      days: num('days', o.days, 8, 3, 60),
+      days: num('days', o.days, 14, 3, 60),
+      samplePeriodSec: num('sample-period', o['sample-period'], 120, 10, 3600),
       seed: num('seed', o.seed, 7, 0, 2 ** 31),
       ratePerSec: num('rate', o.rate, 0, 0, 1_000_000),
-      failureShare: num('failure-share', o['failure-share'], 0.3, 0, 1, false),
+      failureShare: num('failure-share', o['failure-share'], 0.5, 0, 1, false),
       timeoutSec: num('timeout', o.timeout, 900, 10, 86_400),
     };
     const say = (line: string) => io.stderr.write(`${line}\n`);

@@ -32,6 +32,8 @@ export interface DemoOptions {
   /** Readings per second published; 0 = as fast as the pipeline takes them. */
   ratePerSec: number;
   failureShare: number;
+  /** Simulated sampling period, seconds (the quality eval uses 120). */
+  samplePeriodSec: number;
   /** Give up (exit non-zero) after this long, seconds. */
   timeoutSec: number;
   /** Where progress lines go (stderr). */
@@ -113,7 +115,16 @@ async function registerAssets(env: PipelineEnv, fleet: Fleet): Promise<void> {
   }
 }
 
-export async function runDemo(opts: DemoOptions): Promise<{ summary: DemoSummary; ok: boolean; problems: string[] }> {
+export interface DemoResult {
+  summary: DemoSummary;
+  ok: boolean;
+  problems: string[];
+  /** The simulated fleet with its ground truth. */
+  fleet: Fleet;
+  topics: TopicNames;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const { env, progress } = opts;
   const t0 = Date.now();
   const runId = new Date(t0).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
@@ -130,7 +141,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ summary: DemoSummary
 
   const minute = 60_000;
   const startTs = Math.floor(t0 / minute) * minute - opts.days * 86_400_000;
-  const fleet = createFleet({ seed: opts.seed, assetsPerType: opts.assetsPerType, startTs, days: opts.days, failureShare: opts.failureShare }, DEFAULT_CONFIG);
+  const fleet = createFleet({ seed: opts.seed, assetsPerType: opts.assetsPerType, startTs, days: opts.days, failureShare: opts.failureShare, samplePeriodSec: opts.samplePeriodSec }, DEFAULT_CONFIG);
   const runEndTs = startTs + opts.days * 86_400_000;
   progress(`demo: fleet of ${fleet.assets.length} assets over ${opts.days} simulated days, ${fleet.assets.reduce((n, a) => n + a.failures.length, 0)} injected failures; topics ${prefix}*`);
   await registerAssets(env, fleet);
@@ -160,7 +171,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ summary: DemoSummary
       const s = scored();
       const lag = await groupLag(admin, groups.scorer, [topics.readings]).catch(() => NaN);
       progress(
-        `demo: ${((now - t0) / 1000).toFixed(0).padStart(4)} s | published ${published} | scored ${s} (${Math.round((s - lastScored) / dt)}/s) | lag ${lag} | predictions ${mon!.predictions} (raised ${mon!.raised.length}) | cases ${mon!.cases.size} | dead letters ${deadLetters()}`,
+        `demo: ${((now - t0) / 1000).toFixed(0).padStart(4)} s | published ${published} | scored ${s} (${Math.round((s - lastScored) / dt)}/s) | lag ${lag} | influx points ${metrics.counter('pdm_influx_points_written_total', '').get()} | predictions ${mon!.predictions} (raised ${mon!.raised.length}) | cases ${mon!.cases.size} | dead letters ${deadLetters()}`,
       );
       lastLine = now;
       lastScored = s;
@@ -170,15 +181,26 @@ export async function runDemo(opts: DemoOptions): Promise<{ summary: DemoSummary
     try {
       const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: fleet.readings(), ratePerSec: opts.ratePerSec, onProgress: (n) => (published = n) });
       published = await Promise.race([publishing, crashed]);
-      // Drain: every reading scored, the sink and the case opener caught up, no new case for a while.
+      // Drain: every reading scored, then the sink and the case opener caught up. Their
+      // inputs are transactional topics, where a read_committed group's committed offset
+      // stays one commit marker short of the end of each partition: so "caught up" is a lag
+      // of at most one per partition that no longer moves.
+      const tolerance = { sink: 2 * env.partitions, opener: env.partitions };
+      let steady = 0;
+      let previous = '';
       for (;;) {
         if (Date.now() > deadline) throw new Error(`not finished within ${opts.timeoutSec} s`);
         const [scorerLag, sinkLag, openerLag] = await Promise.all([
           groupLag(admin, groups.scorer, [topics.readings]),
-          groupLag(admin, groups.sink, [topics.readings, topics.scores, topics.predictions]),
+          groupLag(admin, groups.sink, [topics.scores, topics.predictions]),
           groupLag(admin, groups.opener, [topics.predictions]),
         ]);
-        if (scorerLag === 0 && sinkLag === 0 && openerLag === 0 && scored() >= published - deadLetters()) break;
+        const sinkReadingsLag = await groupLag(admin, groups.sink, [topics.readings]);
+        const state = `${sinkLag}/${openerLag}/${mon.predictions}/${mon.cases.size}`;
+        const caughtUp = scorerLag === 0 && sinkReadingsLag === 0 && sinkLag <= tolerance.sink && openerLag <= tolerance.opener && scored() >= published - deadLetters();
+        steady = caughtUp && state === previous ? steady + 1 : 0;
+        previous = state;
+        if (steady >= 4) break;
         await Promise.race([new Promise((r) => setTimeout(r, 500)), crashed]);
       }
       await new Promise((r) => setTimeout(r, 2_000)); // case events of the last writes
@@ -212,10 +234,10 @@ export async function runDemo(opts: DemoOptions): Promise<{ summary: DemoSummary
     await admin.disconnect().catch(() => undefined);
   }
   if (!summary) {
-    return { summary: emptySummary(prefix, published), ok: false, problems };
+    return { summary: emptySummary(prefix, published), ok: false, problems, fleet, topics };
   }
   if (summary.predicted === 0 && summary.injectedFailures > 0) problems.push('no injected failure was predicted');
-  return { summary, ok: problems.length === 0, problems };
+  return { summary, ok: problems.length === 0, problems, fleet, topics };
 }
 
 function emptySummary(prefix: string, readings: number): DemoSummary {

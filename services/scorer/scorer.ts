@@ -39,9 +39,9 @@ export interface ScorerOptions {
    */
   instanceId?: string;
   /**
-   * Readings per Kafka transaction (default 250). Bounds the size of one produce request
-   * (about 250 scores plus their states stays well under the broker's 1 MiB limit) and the
-   * work redone after a crash.
+   * Readings per Kafka transaction (default 5000): bounds the work redone after a crash and
+   * the time between commits. Sends inside a transaction are split by size anyway (see
+   * MAX_REQUEST_BYTES), so this is not what keeps requests under the broker's limit.
    */
   maxReadingsPerTransaction?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120_000. */
@@ -53,6 +53,12 @@ export interface ScorerOptions {
 }
 
 const SERVICE = 'scorer';
+/**
+ * Bytes of values per produce request inside a transaction. The broker refuses a record
+ * batch over message.max.bytes (1 MiB by default) and kafkajs puts one partition's messages
+ * of a request into one batch, so a large transaction is sent in several requests.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
 /** Findings that make a reading's bytes worth a dead letter (the rest are ordinary data-quality events). */
 const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
 
@@ -62,7 +68,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const log = opts.logger ?? createLogger(`${SERVICE}.${instanceId}`);
   const metrics = opts.metrics ?? new MetricsRegistry();
   const now = opts.now ?? Date.now;
-  const maxPerTxn = opts.maxReadingsPerTransaction ?? 250;
+  const maxPerTxn = opts.maxReadingsPerTransaction ?? 5000;
   if (!Number.isInteger(maxPerTxn) || maxPerTxn < 1) throw new ServiceConfigError([`maxReadingsPerTransaction: ${maxPerTxn} is not a positive integer`]);
   const m = {
     readings: metrics.counter('pdm_scorer_readings_total', 'Readings scored'),
@@ -97,6 +103,9 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: 60_000,
+    // A commit right after the previous one often meets CONCURRENT_TRANSACTIONS while the
+    // broker writes the markers; kafkajs's default 200 ms first backoff stalls the pipeline.
+    retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 },
   });
   await producer.connect();
 
@@ -209,7 +218,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
 
     const txn = await producer.transaction();
     try {
-      if (topicMessages.length > 0) await txn.sendBatch({ topicMessages });
+      for (const request of splitBySize(topicMessages, MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
       await txn.sendOffsets({
         consumerGroupId: groupId,
         topics: [{ topic: batch.topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
@@ -272,6 +281,31 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   }
 
   return { name: SERVICE, metrics, stop: shutdown, done };
+}
+
+/** Splits topic messages into requests of at most `limit` value bytes each (a single larger message goes alone). */
+export function splitBySize(topicMessages: { topic: string; messages: Message[] }[], limit: number): { topic: string; messages: Message[] }[][] {
+  const requests: { topic: string; messages: Message[] }[][] = [];
+  let current: { topic: string; messages: Message[] }[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let group: Message[] = [];
+    for (const m of messages) {
+      const size = (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0);
+      if (bytes + size > limit && bytes > 0) {
+        if (group.length) current.push({ topic, messages: group });
+        requests.push(current);
+        current = [];
+        group = [];
+        bytes = 0;
+      }
+      group.push(m);
+      bytes += size;
+    }
+    if (group.length) current.push({ topic, messages: group });
+  }
+  if (current.length) requests.push(current);
+  return requests;
 }
 
 function groupByTopic(items: { topic: string; message: Message }[]): { topic: string; messages: Message[] }[] {
