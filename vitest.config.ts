@@ -11,6 +11,8 @@ export default defineConfig({
           include: ['services/**/*.test.ts', 'infra/**/*.test.ts', 'benchmarks/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 60_000,
+          // Unit tests first: they fail fast and need no server.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -23,6 +25,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           // Two cores are shared with the servers themselves: more workers only thrash.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
