@@ -9,6 +9,8 @@ import { createLogger } from '../runtime/log.ts';
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
+  /** First retry backoff of broker requests, ms (default 200). */
+  initialRetryTimeMs?: number;
 }
 
 export function createKafka(opts: KafkaOptions): Kafka {
@@ -25,6 +27,6 @@ export function createKafka(opts: KafkaOptions): Kafka {
       if (entry.level <= logLevel.ERROR) log.warn(String(message), fields);
       else log.debug(String(message), fields);
     },
-    retry: { initialRetryTime: 200, retries: 10 },
+    retry: { initialRetryTime: opts.initialRetryTimeMs ?? 200, retries: 10 },
   });
 }

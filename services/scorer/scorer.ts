@@ -81,7 +81,10 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
   };
 
-  const kafka = createKafka({ brokers: opts.brokers, clientId: `pdm-${SERVICE}-${instanceId}` });
+  // Transaction requests right after a commit often meet CONCURRENT_TRANSACTIONS while the
+  // broker writes the markers; they are retried through the client's retrier, whose default
+  // 200 ms first backoff would stall the pipeline for far longer than the markers take.
+  const kafka = createKafka({ brokers: opts.brokers, clientId: `pdm-${SERVICE}-${instanceId}`, initialRetryTimeMs: 10 });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -103,8 +106,6 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: 60_000,
-    // A commit right after the previous one often meets CONCURRENT_TRANSACTIONS while the
-    // broker writes the markers; kafkajs's default 200 ms first backoff stalls the pipeline.
     retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 },
   });
   await producer.connect();
@@ -204,7 +205,9 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
 
     const changelog: Message[] = [];
     for (const [assetId, { state, offset }] of dirty) {
-      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(encodeState(state)), sourceOffset: Number(offset) };
+      const bytes = encodeState(state);
+      // A view, not a copy: the encoded state is fresh and owned here.
+      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset: Number(offset) };
       // Explicit partition: the changelog is co-partitioned with the readings by construction.
       changelog.push({ key: assetId, partition, value: codec.encode(opts.topics.state, rec) });
     }
