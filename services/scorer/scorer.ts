@@ -7,8 +7,10 @@
  * committed) before scoring, so a restart, a kill -9 or a rebalance continues exactly
  * where the last committed transaction left off.
  *
- * Concurrency: kafkajs hands batches to eachBatch one at a time (partitionsConsumedConcurrently
- * is 1), so `states` and `restoring` are only touched by one batch at a time.
+ * Concurrency: kafkajs runs eachBatch for several partitions at once, but one partition's
+ * batches one at a time; each partition has its own state map, so a state is only touched by
+ * one batch at a time. Restores and commits are shared (one promise each) and guarded by
+ * `epoch`: work scored before a restore or a failed transaction is never committed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
@@ -44,6 +46,8 @@ export interface ScorerOptions {
    * MAX_REQUEST_BYTES), so this is not what keeps requests under the broker's limit.
    */
   maxReadingsPerTransaction?: number;
+  /** Partitions scored at once (their chunks share transactions). Default 8. */
+  partitionsConcurrently?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120_000. */
   restoreTimeoutMs?: number;
   metrics?: MetricsRegistry;
@@ -128,10 +132,67 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const fresh = new Map<number, Map<string, AssetState>>(assigned.map((p) => [p, new Map()]));
     const count = await restorePartitions(kafka, codec, opts.topics.state, assigned, fresh, opts.restoreTimeoutMs ?? 120_000, log);
     states = fresh;
+    epoch++;
     needRestore = false;
     m.restores.inc({}, count);
     m.assets.set(count);
     log.info('state restored', { partitions: assigned, assets: count, ms: Date.now() - t0 });
+  };
+
+  /**
+   * Group commit. Batches of different partitions are scored concurrently
+   * (partitionsConsumedConcurrently) but a transactional producer runs one transaction at a
+   * time, so chunks that finish while a transaction is in flight wait and then go out
+   * together in the next one: one commit for many partitions instead of one each.
+   * `epoch` advances on every failed transaction and every restore; a chunk scored in an
+   * older epoch used states that are being rebuilt and is never committed.
+   */
+  interface PendingChunk {
+    epoch: number;
+    topicMessages: { topic: string; messages: Message[] }[];
+    offset: { partition: number; offset: string };
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }
+  let epoch = 0;
+  let queue: PendingChunk[] = [];
+  let committer: Promise<void> | undefined;
+  const commitInGroup = (chunk: Omit<PendingChunk, 'resolve' | 'reject'>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ ...chunk, resolve, reject });
+      committer ??= drain().finally(() => (committer = undefined));
+    });
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const group = queue;
+      queue = [];
+      const stale = group.filter((c) => c.epoch !== epoch);
+      for (const c of stale) c.reject(new PipelineError('scored on states that are being restored after a failed transaction', true));
+      const live = group.filter((c) => c.epoch === epoch);
+      if (live.length === 0) continue;
+      const txn = await producer.transaction();
+      try {
+        const byTopic = new Map<string, Message[]>();
+        for (const c of live) {
+          for (const t of c.topicMessages) {
+            const list = byTopic.get(t.topic);
+            if (list) for (const msg of t.messages) list.push(msg);
+            else byTopic.set(t.topic, [...t.messages]);
+          }
+        }
+        const merged = [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+        for (const request of splitBySize(merged, MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
+        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: opts.topics.readings, partitions: live.map((c) => c.offset) }] });
+        await txn.commit();
+        m.transactions.inc();
+        for (const c of live) c.resolve();
+      } catch (err) {
+        m.aborts.inc();
+        epoch++;
+        await txn.abort().catch((abortErr: unknown) => log.warn('abort failed', { error: describeError(abortErr) }));
+        for (const c of live) c.reject(err);
+      }
+    }
   };
 
   const processBatch = async (payload: EachBatchPayload): Promise<void> => {
@@ -150,6 +211,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
 
   const processChunk = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> => {
     if (messages.length === 0) return;
+    const chunkEpoch = epoch;
     const partition = batch.partition;
     const partStates = states.get(partition) ?? new Map<string, AssetState>();
     states.set(partition, partStates);
@@ -219,23 +281,14 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       ...groupByTopic(dead),
     ].filter((t) => t.messages.length > 0);
 
-    const txn = await producer.transaction();
     try {
-      for (const request of splitBySize(topicMessages, MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
-      await txn.sendOffsets({
-        consumerGroupId: groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
-      });
-      await txn.commit();
+      await commitInGroup({ epoch: chunkEpoch, topicMessages, offset: { partition, offset: (BigInt(lastOffset) + 1n).toString() } });
     } catch (err) {
-      m.aborts.inc();
-      await txn.abort().catch((abortErr: unknown) => log.warn('abort failed', { error: describeError(abortErr) }));
-      // What this batch did to the in-memory states is not committed: rebuild from the changelog.
+      // What this chunk did to the in-memory states is not committed: rebuild from the changelog.
       needRestore = true;
       throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${messages[0]!.offset}..${lastOffset}`, true, { cause: err });
     }
     resolveOffset(lastOffset);
-    m.transactions.inc();
     m.readings.inc({}, counts.readings);
     for (const [kind, n] of counts.predictions) m.predictions.inc({ kind }, n);
     for (const [kind, n] of counts.findings) m.findings.inc({ kind }, n);
@@ -268,7 +321,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    // Partitions are scored concurrently and committed together (see commitInGroup).
+    partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 8,
     eachBatch: processBatch,
   });
   log.info('scoring', { topic: opts.topics.readings, groupId, transactionalId: `${groupId}-${instanceId}` });
