@@ -171,7 +171,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const s = scored();
       const lag = await groupLag(admin, groups.scorer, [topics.readings]).catch(() => NaN);
       progress(
-        `demo: ${((now - t0) / 1000).toFixed(0).padStart(4)} s | published ${published} | scored ${s} (${Math.round((s - lastScored) / dt)}/s) | lag ${lag} | influx points ${metrics.counter('pdm_influx_points_written_total', '').get()} | predictions ${mon!.predictions} (raised ${mon!.raised.length}) | cases ${mon!.cases.size} | dead letters ${deadLetters()}`,
+        `demo: ${((now - t0) / 1000).toFixed(0).padStart(4)} s | published ${published} | scored ${s} (${Math.round((s - lastScored) / dt)}/s) | anomalies ${metrics.counter('pdm_scorer_anomalies_total', '').get()} | lag ${lag} | influx points ${metrics.counter('pdm_influx_points_written_total', '').get()} | predictions ${mon!.predictions} (raised ${mon!.raised.length}) | cases ${mon!.cases.size} | dead letters ${deadLetters()}`,
       );
       lastLine = now;
       lastScored = s;

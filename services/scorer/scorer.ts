@@ -57,6 +57,8 @@ export interface ScorerOptions {
 }
 
 const SERVICE = 'scorer';
+/** Asset score from which a reading counts as an anomaly in the metrics (not a detection threshold). */
+export const ANOMALY_SCORE = 0.5;
 /**
  * Bytes of values per produce request inside a transaction. The broker refuses a record
  * batch over message.max.bytes (1 MiB by default) and kafkajs puts one partition's messages
@@ -76,6 +78,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   if (!Number.isInteger(maxPerTxn) || maxPerTxn < 1) throw new ServiceConfigError([`maxReadingsPerTransaction: ${maxPerTxn} is not a positive integer`]);
   const m = {
     readings: metrics.counter('pdm_scorer_readings_total', 'Readings scored'),
+    anomalies: metrics.counter('pdm_scorer_anomalies_total', `Readings whose asset anomaly score reached ${ANOMALY_SCORE}`),
     predictions: metrics.counter('pdm_scorer_predictions_total', 'Prediction events produced, by kind'),
     deadLetters: metrics.counter('pdm_dead_letters_total', 'Records sent to a dead-letter topic, by service and reason'),
     findings: metrics.counter('pdm_scorer_quality_findings_total', 'Data-quality findings, by kind'),
@@ -220,7 +223,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const predictions: Message[] = [];
     const dead: { topic: string; message: Message }[] = [];
     const dirty = new Map<string, { state: AssetState; offset: string }>();
-    const counts = { readings: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
+    const counts = { readings: 0, anomalies: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
 
     for (const msg of messages) {
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
@@ -250,6 +253,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       partStates.set(reading.assetId, step.state);
       dirty.set(reading.assetId, { state: step.state, offset: msg.offset });
       counts.readings++;
+      if (step.score >= ANOMALY_SCORE) counts.anomalies++;
       const key = reading.assetId;
       scores.push({ key, value: codec.encode(opts.topics.scores, scoreRecord(reading, step, opts.cfg.version)) });
       for (const p of step.predictions) {
@@ -290,6 +294,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     }
     resolveOffset(lastOffset);
     m.readings.inc({}, counts.readings);
+    m.anomalies.inc({}, counts.anomalies);
     for (const [kind, n] of counts.predictions) m.predictions.inc({ kind }, n);
     for (const [kind, n] of counts.findings) m.findings.inc({ kind }, n);
     for (const d of dead) m.deadLetters.inc({ service: SERVICE, reason: String(d.message.headers?.['pdm-dlq-reason']) });
