@@ -19,6 +19,7 @@
  */
 import { Point } from '@influxdata/influxdb-client';
 import { PoisonRecordError } from '../runtime/errors.ts';
+import type { ScoreRecord } from '../kafka/records.ts';
 
 /** Measurement names, one per kind of point. */
 export const MEASUREMENTS = {
@@ -42,16 +43,7 @@ export interface ReadingRecord {
 }
 
 /** A decoded anomaly.score record (schemas/anomaly.score.avsc). */
-export interface ScoreRecord {
-  assetId: string;
-  assetType: string;
-  ts: number;
-  score: number;
-  health: number;
-  sensors: { sensor: string; value: number; score: number; learning: boolean }[];
-  findings: { kind: string; sensor: string | null; detail: string }[];
-  configVersion: string;
-}
+export type { ScoreRecord };
 
 /** A decoded failure.prediction record (schemas/failure.prediction.avsc). */
 export interface PredictionRecord {

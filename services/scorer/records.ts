@@ -4,17 +4,9 @@
  * ones documented in schemas/.
  */
 import type { PredictionEvent, Reading, Step } from '../core/types.ts';
+import type { ScoreRecord } from '../kafka/records.ts';
 
-export interface ScoreRecord {
-  assetId: string;
-  assetType: string;
-  ts: number;
-  score: number;
-  health: number;
-  sensors: { sensor: string; value: number; score: number; learning: boolean }[];
-  findings: { kind: string; sensor: string | null; detail: string }[];
-  configVersion: string;
-}
+export type { ScoreRecord };
 
 export function scoreRecord(reading: Reading, step: Step<unknown>, configVersion: string): ScoreRecord {
   return {
