@@ -18,10 +18,11 @@
  * Authentication is on, so a client with a wrong or missing token fails here the way it
  * would against a real server, instead of passing locally and failing in production.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runInstallStep } from '../install-step.ts';
 import { StackError } from '../part.ts';
 import type { LaunchSpec, Part, PartContext } from '../part.ts';
 
@@ -110,52 +111,22 @@ function installed(ctx: PartContext): boolean {
  * compile phase prints nothing for a minute or more on two cores).
  */
 function runGoInstall(ctx: PartContext, logFile: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const log = createWriteStream(logFile, { flags: 'w' });
-    const started = Date.now();
-    const child = spawn(
-      'go',
-      ['install', '-trimpath', `-ldflags=-s -w -X main.version=${INFLUX_VERSION}`, `${INFLUXD_PACKAGE}@v${INFLUX_VERSION}`],
-      { cwd: ctx.paths.cacheDir, env: goEnv(ctx), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let downloads = 0;
-    let partial = '';
-    const onData = (chunk: Buffer): void => {
-      log.write(chunk);
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.startsWith('go: downloading')) {
-          downloads += 1;
-          if (downloads % DOWNLOADS_PER_LINE === 0) ctx.progress(`${downloads} Go modules downloaded`);
-        }
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const heartbeat = setInterval(() => {
-      ctx.progress(`still building influxd (${Math.round((Date.now() - started) / 1000)} s so far)`);
-    }, BUILD_HEARTBEAT_MS);
-    child.on('error', (err) => {
-      clearInterval(heartbeat);
-      log.end();
-      reject(new StackError(PART, `cannot start 'go install': ${err.message}`, logFile, { cause: err }));
-    });
-    child.on('close', (code) => {
-      clearInterval(heartbeat);
-      log.end(() => {
-        if (code === 0) resolve();
-        else {
-          reject(
-            new StackError(
-              PART,
-              `'go install ${INFLUXD_PACKAGE}@v${INFLUX_VERSION}' failed (exit ${code}); is the Go module proxy reachable (GOPROXY=${process.env.GOPROXY ?? 'default'})?`,
-              logFile,
-            ),
-          );
-        }
-      });
-    });
+  let downloads = 0;
+  return runInstallStep({
+    part: PART,
+    command: 'go',
+    args: ['install', '-trimpath', `-ldflags=-s -w -X main.version=${INFLUX_VERSION}`, `${INFLUXD_PACKAGE}@v${INFLUX_VERSION}`],
+    cwd: ctx.paths.cacheDir,
+    env: goEnv(ctx),
+    logFile,
+    logMode: 'w',
+    onLine: (line) => {
+      if (!line.startsWith('go: downloading')) return;
+      downloads += 1;
+      if (downloads % DOWNLOADS_PER_LINE === 0) ctx.progress(`${downloads} Go modules downloaded`);
+    },
+    heartbeat: { everyMs: BUILD_HEARTBEAT_MS, progress: ctx.progress, message: (sec) => `still building influxd (${sec} s so far)` },
+    failure: `'go install ${INFLUXD_PACKAGE}@v${INFLUX_VERSION}' failed; is the Go module proxy reachable (GOPROXY=${process.env.GOPROXY ?? 'default'})?`,
   });
 }
 

@@ -15,13 +15,14 @@
  * compacted topics): the APIs kafkajs speaks are still inside what 4.x accepts after KIP-896,
  * and consumers use the classic group protocol, which 4.x keeps.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { runInstallStep } from '../install-step.ts';
 import { StackError } from '../part.ts';
 import type { LaunchSpec, Part, PartContext } from '../part.ts';
 
@@ -92,40 +93,23 @@ function checkMaven(): void {
  * per 100 files downloaded: a cold install fetches about 330 files, POMs included), so a cold
  * install shows it is alive without flooding the terminal.
  */
-function runMaven(args: string[], cwd: string, logFile: string, ctx: PartContext): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const log = createWriteStream(logFile, { flags: 'w' });
-    const child = spawn('mvn', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let downloaded = 0;
-    let partial = '';
-    const onData = (chunk: Buffer): void => {
-      log.write(chunk);
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.includes('Downloaded from')) {
-          downloaded += 1;
-          if (downloaded % 100 === 0) ctx.progress(`${downloaded} files downloaded from Maven Central`);
-        }
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (err) => {
-      log.end();
-      reject(new StackError(PART, `cannot start mvn: ${err.message}`, logFile, { cause: err }));
-    });
-    child.on('close', (code) => {
-      log.end(() => {
-        if (code === 0) {
-          ctx.progress(`Maven done (${downloaded} files downloaded)`);
-          resolve();
-        } else {
-          reject(new StackError(PART, `Maven could not fetch the Kafka ${KAFKA_VERSION} jars (exit ${code}); is Maven Central reachable?`, logFile));
-        }
-      });
-    });
+async function runMaven(args: string[], cwd: string, logFile: string, ctx: PartContext): Promise<void> {
+  let downloaded = 0;
+  await runInstallStep({
+    part: PART,
+    command: 'mvn',
+    args,
+    cwd,
+    logFile,
+    logMode: 'w',
+    onLine: (line) => {
+      if (!line.includes('Downloaded from')) return;
+      downloaded += 1;
+      if (downloaded % 100 === 0) ctx.progress(`${downloaded} files downloaded from Maven Central`);
+    },
+    failure: `Maven could not fetch the Kafka ${KAFKA_VERSION} jars; is Maven Central reachable?`,
   });
+  ctx.progress(`Maven done (${downloaded} files downloaded)`);
 }
 
 function isInstalled(ctx: PartContext): boolean {

@@ -44,10 +44,11 @@
  *   remove what they registered (`DELETE /subjects/{s}` then `?permanent=true`).
  * - Health lives on the separate management port (`/health/ready`), not under /apis.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runInstallStep } from '../install-step.ts';
 import { StackError } from '../part.ts';
 import type { LaunchSpec, Part, PartContext } from '../part.ts';
 
@@ -94,25 +95,9 @@ function requireTool(cmd: string, args: string[], hint: string): void {
   }
 }
 
-/**
- * Runs one install command with its output appended to `logFile`. Failure is a StackError
- * carrying `what` (the step and its likely cause) and the log file.
- */
+/** Runs one install command with its output appended to `logFile`; failure names `what`. */
 function run(cmd: string, args: string[], cwd: string, logFile: string, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const log = createWriteStream(logFile, { flags: 'a' });
-    log.write(`\n$ ${cmd} ${args.join(' ')}\n`);
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(log, { end: false });
-    child.stderr.pipe(log, { end: false });
-    child.on('error', (err) => {
-      log.end();
-      reject(new StackError(PART, `cannot start ${cmd}: ${err.message}`, logFile, { cause: err }));
-    });
-    child.on('close', (code) => {
-      log.end(() => (code === 0 ? resolve() : reject(new StackError(PART, `${what} (${cmd} exit ${code})`, logFile))));
-    });
-  });
+  return runInstallStep({ part: PART, command: cmd, args, cwd, logFile, failure: what });
 }
 
 async function markComplete(dir: string, facts: Record<string, unknown>): Promise<void> {
