@@ -13,8 +13,11 @@
  *     same on a noisy sensor and a quiet one.
  * Failure prediction per (failure mode, sensor) tracker: a smoothed level of the active
  * values, its healthy envelope (learned, frozen while a failure is suspected), the trend of
- * the level (exponentially weighted regression) and the time to the limit. Probability =
- * progress beyond the envelope toward the limit × weight of the time-to-limit against the
+ * the level (exponentially weighted regression) and the time to the limit, plus the cycle's
+ * trough (values followed fast away from the limit, slowly toward it) with its own healthy
+ * envelope: a signal that cycles with use shows a degradation at its low point too, and
+ * there more steadily. Probability = progress beyond the envelope toward the limit (the
+ * larger of the level's and the trough's) × weight of the time-to-limit against the
  * horizon. Episodes open after `minDurationMinutes` above the threshold, escalate by
  * severity, and clear with hysteresis.
  */
@@ -37,7 +40,7 @@ import type {
 } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 // Header slots.
 const H_LAST_TS = 0;
@@ -86,8 +89,10 @@ const M_HTL = 14;
 const M_SLOPE = 15;
 const M_XDEV = 16;
 const M_T0 = 17;
+const M_LOW = 18;
+const M_LOW_ENV = 19;
 /** Numbers per failure tracker. */
-export const MB = 18;
+export const MB = 20;
 
 // Episode slots (one per failure mode).
 const E_OPEN = 0;
@@ -264,6 +269,8 @@ class DecayMemo {
 const levelDecay = new DecayMemo();
 const trendDecay = new DecayMemo();
 const baseDecay = new DecayMemo();
+const lowFastDecay = new DecayMemo();
+const lowSlowDecay = new DecayMemo();
 
 /**
  * Scores value `x` of the sensor at offset `o` and folds it into the state. Returns the
@@ -374,6 +381,8 @@ function updateTracker(
     f[o + M_BASE] = x;
     f[o + M_PEAK] = x;
     f[o + M_DEV] = 0;
+    f[o + M_LOW] = x;
+    f[o + M_LOW_ENV] = x;
   } else {
     const cap = det.gapCapPeriods * periodMs;
     const dtMs = ts - f[o + M_LAST_TS]!;
@@ -391,6 +400,15 @@ function updateTracker(
     const adx = Math.abs(dx);
     f[o + M_XDEV] = xdev + (learningX ? 1 / n : al) * ((learningX || adx < 4 * xdev ? adx : 4 * xdev) - xdev);
     T = f[o + M_T]! + dt;
+    // Trough of the cycle (the far side from the limit): follows values away from the limit
+    // quickly and toward it slowly, so it sits near the cycle's low point (an idle motor's
+    // temperature, a thermostat's cut-out). A spike away from the limit only lowers it, and
+    // one toward the limit barely moves it; a degradation lifts every part of the cycle,
+    // and the trough, steadier than the highs, shows it sooner.
+    const low = f[o + M_LOW]!;
+    const dl = x - low;
+    const lh = sgn * dl < 0 ? det.troughFastHalfLifeHours : det.troughSlowHalfLifeHours;
+    f[o + M_LOW] = low + (1 - (sgn * dl < 0 ? lowFastDecay : lowSlowDecay).of(dt / lh)) * dl;
     // Exponentially weighted regression of the level on activity time (weighted Welford).
     const d = trendDecay.of(dt / det.trendHalfLifeHours);
     const W = d * f[o + M_W]! + 1;
@@ -414,6 +432,21 @@ function updateTracker(
       f[o + M_DEV] = f[o + M_DEV]! + ab * (Math.abs(lvl - base) - f[o + M_DEV]!);
       const peak = f[o + M_PEAK]!;
       // The envelope starts once the level has settled (early levels rest on few values).
+      // The trough's envelope: its healthy extreme toward the limit, with the peak's dynamics.
+      const lw = f[o + M_LOW]!;
+      const le = f[o + M_LOW_ENV]!;
+      if (n < MIN_TRACKER_SAMPLES) f[o + M_LOW_ENV] = lw;
+      else if (learning) f[o + M_LOW_ENV] = sgn * (lw - le) > 0 ? lw : le;
+      else {
+        const dv = f[o + M_DEV]!;
+        if (sgn * (lw - le) > 0) {
+          const np = le + sgn * det.peakRisePerHour * dv * dt;
+          f[o + M_LOW_ENV] = sgn * (np - lw) > 0 ? lw : np;
+        } else {
+          const np = le - sgn * det.peakFallPerHour * dv * dt;
+          f[o + M_LOW_ENV] = sgn * (np - lw) < 0 ? lw : np;
+        }
+      }
       if (n < MIN_TRACKER_SAMPLES) f[o + M_PEAK] = lvl;
       else if (learning) f[o + M_PEAK] = sgn > 0 ? (lvl > peak ? lvl : peak) : lvl < peak ? lvl : peak;
       else {
@@ -449,7 +482,14 @@ function updateTracker(
   let gap = sgn * (mode.limit - envelope);
   const minGap = 1e-9 * (Math.abs(mode.limit) + 1);
   if (!(gap > minGap)) gap = minGap;
-  const progress = (sgn * (lvl - envelope)) / gap;
+  let progress = (sgn * (lvl - envelope)) / gap;
+  // The same progress measured on the cycle's trough against the trough's healthy envelope;
+  // the stronger of the two counts.
+  const troughEnv = f[o + M_LOW_ENV]! + sgn * det.troughMarginDev * f[o + M_XDEV]!;
+  let troughGap = sgn * (mode.limit - troughEnv);
+  if (!(troughGap > minGap)) troughGap = minGap;
+  const troughProgress = (sgn * (f[o + M_LOW]! - troughEnv)) / troughGap;
+  if (troughProgress > progress) progress = troughProgress;
   const toward = sgn * slope;
   const htl = rem <= 0 ? 0 : toward > 0 ? rem / toward : NaN;
   const ptrend = htl === htl ? 1 / (1 + (htl / mode.horizonHours) ** 2) : 0;

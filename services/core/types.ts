@@ -182,6 +182,15 @@ export interface DetectorParams {
   peakFallPerHour: number;
   /** Envelope margin, in units of the tracker's deviation. Default 1. */
   peakMarginDev: number;
+  /**
+   * Failure tracker's cycle trough (the low point of a signal that cycles with use, on the
+   * side away from the limit): half-lives, hours of activity, with which it follows values
+   * away from the limit (fast) and toward it (slow). Defaults 0.1 and 1.5.
+   */
+  troughFastHalfLifeHours: number;
+  troughSlowHalfLifeHours: number;
+  /** Margin of the trough's healthy envelope, in units of the raw values' scatter. Default 0.5. */
+  troughMarginDev: number;
   /** Progress (share of the gap from the healthy envelope to the limit) where probability starts / saturates. */
   progressStart: number;
   progressFull: number;
