@@ -43,7 +43,7 @@ export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
   robustHalfLifeReadings: 240,
   learningReadings: 120,
   sparseZ: 3,
-  cusumK: 0.5,
+  cusumK: 1.5,
   cusumH: 12,
   shortHalfLifeReadings: 3,
   longHalfLifeReadings: 2880,

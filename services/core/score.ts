@@ -285,7 +285,9 @@ function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: num
   const mad = f[o + S_MAD]!;
   const wsd = windowSampleStd(f, o + S_WIN);
   const range = max - min;
-  const floor = Math.max(range < 1e300 ? range * 1e-5 : 0, Math.abs(med) * 1e-9, 1e-12);
+  // A physical range bounds how fine a spread can be; generic sensors have none (their
+  // ±GENERIC_ABS_MAX bounds only keep arithmetic finite) and must not get a range floor.
+  const floor = Math.max(range < 2 * GENERIC_ABS_MAX ? range * 1e-5 : 0, Math.abs(med) * 1e-9, 1e-12);
   const robust = 1.2533 * mad; // mean absolute deviation → standard deviation (normal)
   const spread = Math.max(robust, 0.5 * wsd, floor);
   const learning = n < det.learningReadings;
@@ -318,10 +320,18 @@ function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: num
   let s = learning || !(zl > 0) ? 0 : erf(zl * Math.SQRT1_2);
   if (!(s >= 0)) s = 0;
   else if (s > 1) s = 1;
-  const al = n < det.learningReadings ? 1 / (n + 1) : alpha.long;
-  const dr = r - rmean;
-  f[o + S_RMEAN] = rmean + al * dr;
-  f[o + S_RVAR] = (1 - al) * (rvar + al * dr * dr);
+  if (learning) {
+    // Raw scores before the location and spread settle are meaningless (the first values
+    // deviate hugely from a location of 0): the long-run distribution starts after learning,
+    // from a prior of mean 0 and variance 1 raw-score units, and adapts from there.
+    f[o + S_RMEAN] = 0;
+    f[o + S_RVAR] = 1;
+  } else {
+    const al = alpha.long;
+    const dr = r - rmean;
+    f[o + S_RMEAN] = rmean + al * dr;
+    f[o + S_RVAR] = (1 - al) * (rvar + al * dr * dr);
+  }
   f[o + S_RSHORT] = rshort;
   f[o + S_CPOS] = cpos;
   f[o + S_CNEG] = cneg;
