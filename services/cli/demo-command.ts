@@ -77,7 +77,14 @@ export const demoCommand: Command = {
       say(`pdm demo: the local stack did not start: ${describeError(err)}`);
       return 1;
     }
-    const { summary, ok, problems } = await runDemo({ env, ...opts, progress: say });
+    let result;
+    try {
+      result = await runDemo({ env, ...opts, progress: say });
+    } catch (err) {
+      say(`pdm demo: the pipeline failed: ${describeError(err)}`);
+      return 1;
+    }
+    const { summary, ok, problems } = result;
     const lead = summary.medianLeadTimeSec === null ? 'n/a' : `${(summary.medianLeadTimeSec / 3600).toFixed(1)} h`;
     io.stdout.write(
       [

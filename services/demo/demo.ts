@@ -136,15 +136,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   const kafka = createKafka({ brokers: env.brokers, clientId: 'pdm-demo' });
   const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topics, { partitions: env.partitions });
-
   const minute = 60_000;
   const startTs = Math.floor(t0 / minute) * minute - opts.days * 86_400_000;
   const fleet = createFleet({ seed: opts.seed, assetsPerType: opts.assetsPerType, startTs, days: opts.days, failureShare: opts.failureShare, samplePeriodSec: opts.samplePeriodSec }, DEFAULT_CONFIG);
   const runEndTs = startTs + opts.days * 86_400_000;
-  progress(`demo: fleet of ${fleet.assets.length} assets over ${opts.days} simulated days, ${fleet.assets.reduce((n, a) => n + a.failures.length, 0)} injected failures; topics ${prefix}*`);
-  await registerAssets(env, fleet);
+  try {
+    await admin.connect();
+    await ensureTopics(admin, topics, { partitions: env.partitions });
+    progress(`demo: fleet of ${fleet.assets.length} assets over ${opts.days} simulated days, ${fleet.assets.reduce((n, a) => n + a.failures.length, 0)} injected failures; topics ${prefix}*`);
+    await registerAssets(env, fleet);
+  } catch (err) {
+    await admin.disconnect().catch(() => undefined);
+    return { summary: emptySummary(prefix, 0), ok: false, problems: [`setting up the run: ${describeError(err)}`], fleet, topics };
+  }
 
   const groups = { scorer: `${prefix}pdm-scorer`, sink: `${prefix}pdm-influx-sink`, opener: `${prefix}pdm-case-opener` };
   const services: RunningService[] = [];

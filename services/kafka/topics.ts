@@ -5,7 +5,8 @@
  * assets (co-partitioning: both are keyed by assetId with the same partitioner).
  */
 import type { Admin } from 'kafkajs';
-import { ServiceConfigError } from '../runtime/errors.ts';
+import { PipelineError, ServiceConfigError } from '../runtime/errors.ts';
+import { retry } from '../runtime/retry.ts';
 
 export interface TopicNames {
   readings: string;
@@ -47,10 +48,10 @@ export interface EnsureTopicsOptions {
  */
 export async function ensureTopics(admin: Admin, names: TopicNames, opts: EnsureTopicsOptions): Promise<void> {
   const rf = opts.replicationFactor ?? 1;
-  const existing = new Set(await admin.listTopics());
+  const existing = new Set(await retry(() => admin.listTopics(), RETRY_KAFKA));
   const partitionCount = async (topic: string): Promise<number | undefined> => {
     if (!existing.has(topic)) return undefined;
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    const md = await retry(() => admin.fetchTopicMetadata({ topics: [topic] }), RETRY_KAFKA);
     return md.topics[0]?.partitions.length;
   };
   const readingsPartitions = (await partitionCount(names.readings)) ?? opts.partitions;
@@ -73,9 +74,25 @@ export async function ensureTopics(admin: Admin, names: TopicNames, opts: Ensure
   ]);
   for (const t of [names.scores, names.predictions, names.cases, names.caseRetry]) add(t, opts.partitions);
   for (const t of [names.readings, names.scores, names.predictions, names.caseRetry]) add(dlqTopic(t), 1);
-  if (wanted.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: wanted.map((w) => ({ ...w, replicationFactor: rf })),
-  });
+  if (wanted.length > 0) {
+    await retry(() => admin.createTopics({ waitForLeaders: false, topics: wanted.map((w) => ({ ...w, replicationFactor: rf })) }), RETRY_KAFKA);
+  }
+  // A broker that has just started (or just created the topics) answers metadata requests
+  // with UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a while: wait until every
+  // partition of every topic has a leader, retrying what Kafka says can be retried.
+  const all = [names.readings, names.state, names.scores, names.predictions, names.cases, names.caseRetry];
+  await retry(async () => {
+    const md = await admin.fetchTopicMetadata({ topics: all });
+    const leaderless = md.topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+    if (leaderless.length > 0) throw new PipelineError(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`, true);
+  }, RETRY_KAFKA);
 }
+
+/** Kafka admin calls at start: about 30 s of patience for a broker that is still starting. */
+const RETRY_KAFKA = {
+  retries: 12,
+  minDelayMs: 250,
+  maxDelayMs: 5_000,
+  // kafkajs marks its errors retriable or not; anything else is not ours to retry.
+  bail: (err: unknown) => !(err instanceof PipelineError) && (err as { retriable?: boolean } | null)?.retriable !== true,
+};
