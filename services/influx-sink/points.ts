@@ -19,6 +19,7 @@
  */
 import { Point } from '@influxdata/influxdb-client';
 import { PoisonRecordError } from '../runtime/errors.ts';
+import type { PredictionEvent, Reading } from '../core/types.ts';
 import type { ScoreRecord } from '../kafka/records.ts';
 
 /** Measurement names, one per kind of point. */
@@ -35,33 +36,13 @@ export const READING_LEVEL_SENSOR = '(reading)';
 const MS_PER_HOUR = 3_600_000;
 
 /** A decoded telemetry.reading record (schemas/telemetry.reading.avsc). */
-export interface ReadingRecord {
-  assetId: string;
-  assetType: string;
-  ts: number;
-  values: Record<string, number>;
-}
+export type ReadingRecord = Reading;
 
 /** A decoded anomaly.score record (schemas/anomaly.score.avsc). */
 export type { ScoreRecord };
 
 /** A decoded failure.prediction record (schemas/failure.prediction.avsc). */
-export interface PredictionRecord {
-  kind: string;
-  episodeId: string;
-  assetId: string;
-  assetType: string;
-  failureMode: string;
-  episodeStartTs: number;
-  ts: number;
-  severity: string;
-  probability: number;
-  horizonHours: number;
-  predictedFailureTs: number | null;
-  predictedFailureLowTs: number | null;
-  predictedFailureHighTs: number | null;
-  configVersion: string;
-}
+export type PredictionRecord = Omit<PredictionEvent, 'evidence'>;
 
 /** Which mapping a topic's records take. */
 export type RecordKind = 'reading' | 'score' | 'prediction';
