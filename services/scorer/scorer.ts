@@ -204,8 +204,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       await restoring;
     }
     const { batch, isRunning, isStale } = payload;
-    // One transaction per chunk: a fetch can hold thousands of readings, and their outputs in
-    // one produce request would exceed the broker's message size limit (1 MiB by default).
+    // At most maxPerTxn readings per commit bounds the work redone after a crash; request
+    // sizes are bounded separately (splitBySize) and commits are shared (commitInGroup).
     for (let i = 0; i < batch.messages.length; i += maxPerTxn) {
       if (!isRunning() || isStale() || needRestore) return;
       await processChunk(payload, batch.messages.slice(i, i + maxPerTxn));
