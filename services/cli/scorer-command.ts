@@ -1,10 +1,34 @@
 /** `pdm scorer`: the exactly-once scoring service (services/scorer). */
+import { ServiceConfigError } from '../runtime/errors.ts';
 import { startScorer } from '../scorer/scorer.ts';
 import { serviceCommand } from './service-command.ts';
 
+/** Optional numeric tuning variables of the scorer; every bad one is reported at once. */
+function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; checkpointMaxReadings?: number } {
+  const problems: string[] = [];
+  const num = (name: string, integer: boolean, min: number): number | undefined => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+      problems.push(`${name}=${raw}: must be ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
+      return undefined;
+    }
+    return v;
+  };
+  const checkpointIntervalMs = num('PDM_SCORER_CHECKPOINT_MS', false, 0);
+  const checkpointMaxReadings = num('PDM_SCORER_CHECKPOINT_READINGS', true, 1);
+  if (problems.length > 0) throw new ServiceConfigError(problems);
+  return {
+    ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
+    ...(checkpointMaxReadings !== undefined ? { checkpointMaxReadings } : {}),
+  };
+}
+
 export const scorerCommand = serviceCommand(
   'scorer',
-  'Consume telemetry.readings, score each reading with the core, and write anomaly.scores,\nfailure.predictions and the scorer.state changelog in one Kafka transaction with the offsets.',
+  'Consume telemetry.readings, score each reading with the core, and write anomaly.scores,\nfailure.predictions and the scorer.state changelog in one Kafka transaction with the offsets.\n\n' +
+    'Scorer tuning: PDM_SCORER_CHECKPOINT_MS (default 10000) and PDM_SCORER_CHECKPOINT_READINGS\n(default 50000): how often a partition\'s changed states are checkpointed, which bounds the\nreadings a restart replays.',
   (ctx) =>
     startScorer({
       brokers: ctx.env.brokers,
@@ -16,5 +40,6 @@ export const scorerCommand = serviceCommand(
       groupId: `${ctx.env.topicPrefix}pdm-scorer`,
       instanceId: ctx.instanceId,
       metrics: ctx.metrics,
+      ...scorerTuning(process.env),
     }),
 );

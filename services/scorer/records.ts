@@ -42,6 +42,9 @@ export function validReading(value: unknown): Reading | string {
   const v = value as Partial<Reading> | null;
   if (!v || typeof v !== 'object') return 'not a record';
   if (typeof v.assetId !== 'string' || v.assetId.trim() === '') return 'assetId is empty';
+  // Control characters have no place in a serial number, and the scorer's changelog uses one
+  // for its checkpoint marker key.
+  if (/[\u0000-\u001f\u007f]/.test(v.assetId)) return `assetId ${JSON.stringify(v.assetId)} contains control characters`;
   if (typeof v.assetType !== 'string' || v.assetType.trim() === '') return 'assetType is empty';
   if (typeof v.ts !== 'number' || !Number.isFinite(v.ts) || v.ts <= 0) return `ts ${String(v.ts)} is not a positive epoch-ms time`;
   if (!v.values || typeof v.values !== 'object') return 'values is not a map';

@@ -16,9 +16,12 @@ import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { DLQ_HEADERS, headerString } from '../kafka/dlq.ts';
 import { readTopic, type ConsumedRecord } from '../kafka/testkit.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../kafka/topics.ts';
-import { startScorer } from './scorer.ts';
+import type { StateRecord } from './records.ts';
+import { CHECKPOINT_KEY, startScorer } from './scorer.ts';
 
 const PARTITIONS = 3;
+/** Checkpoint interval of the restart test's scorer, ms. */
+const CHECKPOINT_MS = 5_000;
 const BIN = join(import.meta.dirname, '..', 'cli', 'bin.mjs');
 
 /** Deterministic refrigerator readings: daily cycle plus pseudo-noise, one per minute. */
@@ -148,37 +151,87 @@ describe('scorer on the real stack', () => {
     }
   });
 
-  it('after kill -9 and restart, outputs equal those of an uninterrupted run', async () => {
+  it('after kill -9 or a graceful stop and a restart, outputs equal those of an uninterrupted run', async () => {
     const readings = fridgeReadings(6, 400);
-    const runs: Map<string, string[]>[] = [];
-    const half = readings.length / 2;
-    for (const kill of [false, true]) {
+    const runs = new Map<string, Map<string, string[]>>();
+    const quarter = readings.length / 4;
+    for (const mode of ['uninterrupted', 'kill', 'term'] as const) {
       const { prefix, topics } = await prepare();
-      const env = { ...process.env, PDM_KAFKA_BROKERS: stackInfo().kafka.brokers.join(','), PDM_REGISTRY_URL: stackInfo().registry.url, PDM_TOPIC_PREFIX: prefix, PDM_PARTITIONS: String(PARTITIONS), PDM_LOG_LEVEL: 'warn' };
-      const startChild = (): ChildProcess => spawn(process.execPath, [BIN, 'scorer'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const env = {
+        ...process.env,
+        PDM_KAFKA_BROKERS: stackInfo().kafka.brokers.join(','),
+        PDM_REGISTRY_URL: stackInfo().registry.url,
+        PDM_TOPIC_PREFIX: prefix,
+        PDM_PARTITIONS: String(PARTITIONS),
+        PDM_LOG_LEVEL: 'info',
+        // Time-based checkpoints only (see the quarters below).
+        PDM_SCORER_CHECKPOINT_MS: String(CHECKPOINT_MS),
+        PDM_SCORER_CHECKPOINT_READINGS: '1000000',
+      };
+      let log = '';
+      const startChild = (): ChildProcess => {
+        const c = spawn(process.execPath, [BIN, 'scorer'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+        return c;
+      };
       let child = startChild();
       try {
-        if (kill) {
-          // First half scored and committed; then the second half arrives and the scorer is
-          // killed while it works on it. The restarted one must restore the states of the
-          // first half from the changelog and redo exactly the uncommitted work.
-          await produceReadings(kafka, codec, topics.readings, readings.slice(0, half));
-          await readTopic(kafka, topics.scores, { until: (r) => r.length >= half, timeoutMs: 90_000 });
-          await produceReadings(kafka, codec, topics.readings, readings.slice(half));
-          child.kill('SIGKILL');
+        if (mode !== 'uninterrupted') {
+          // Quarter 1 is scored; after the checkpoint interval quarter 2's commit is a
+          // checkpoint; quarter 3 follows at once, so its commit is not. Then quarter 4 arrives
+          // and the scorer is stopped while it works on it. The restarted one must load the
+          // checkpoint, replay quarter 3 (and whatever of quarter 4 was committed) into the
+          // states without output, and redo exactly the uncommitted rest.
+          let sent = 0;
+          for (const q of [1, 2, 3]) {
+            if (q === 2) await new Promise((r) => setTimeout(r, CHECKPOINT_MS + 500));
+            await produceReadings(kafka, codec, topics.readings, readings.slice(sent, (sent += quarter)));
+            await readTopic(kafka, topics.scores, { until: (r) => r.length >= sent, timeoutMs: 90_000 });
+          }
+          await produceReadings(kafka, codec, topics.readings, readings.slice(sent));
+          child.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
           await new Promise((r) => child.once('exit', r));
+          if (mode === 'term') {
+            // A graceful stop checkpoints every partition at its committed offset: nothing to replay.
+            const markers = await checkpointMarkers(topics.state);
+            const admin = kafka.admin();
+            await admin.connect();
+            const [committed] = await admin.fetchOffsets({ groupId: `${prefix}pdm-scorer`, topics: [topics.readings] }).finally(() => admin.disconnect());
+            for (const p of committed!.partitions) if (Number(p.offset) > 0) expect(markers.get(p.partition), `partition ${p.partition}`).toBe(Number(p.offset));
+          }
+          log = '';
           child = startChild();
         } else {
           await produceReadings(kafka, codec, topics.readings, readings);
         }
         const scores = await readScores(kafka, codec, topics.scores, readings.length);
         expect(scores).toHaveLength(readings.length);
-        runs.push(byAsset(scores));
+        runs.set(mode, byAsset(scores));
+        if (mode !== 'uninterrupted') {
+          const restored = /state restored (\{.*\})/.exec(log);
+          expect(restored, log).not.toBeNull();
+          const replayed = (JSON.parse(restored![1]!) as { replayOffsets: number }).replayOffsets;
+          // kill: at least quarter 3 is replayed; term: the final checkpoint leaves nothing.
+          if (mode === 'kill') expect(replayed).toBeGreaterThanOrEqual(quarter);
+          else expect(replayed).toBe(0);
+        }
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
     }
-    expect(runs[1]).toEqual(runs[0]);
+    expect(runs.get('kill')).toEqual(runs.get('uninterrupted'));
+    expect(runs.get('term')).toEqual(runs.get('uninterrupted'));
   });
+
+  /** partition → sourceOffset of the last checkpoint marker in the changelog. */
+  async function checkpointMarkers(topic: string): Promise<Map<number, number>> {
+    const recs = await readTopic(kafka, topic, { idleMs: 1_500, timeoutMs: 20_000 });
+    const out = new Map<number, number>();
+    for (const r of recs) {
+      if (r.key?.toString() !== CHECKPOINT_KEY || !r.value) continue;
+      out.set(r.partition, ((await codec.decode(r.value)) as StateRecord).sourceOffset);
+    }
+    return out;
+  }
 });

@@ -7,13 +7,22 @@
  * committed) before scoring, so a restart, a kill -9 or a rebalance continues exactly
  * where the last committed transaction left off.
  *
+ * Checkpoints: an asset's state is not written after every transaction (at 3.6 KB per asset
+ * it would outweigh the scores several times over). Each partition is checkpointed every
+ * `checkpointIntervalMs` or `checkpointMaxReadings`: that transaction carries the state of
+ * every asset changed since the previous checkpoint plus a marker record (key
+ * CHECKPOINT_KEY) holding the readings offset the checkpoint covers. A restore loads the
+ * changelog, then replays the partition's readings from the marker up to the group's
+ * committed offset through the same core without producing anything (the outputs of those
+ * readings are already committed), which rebuilds exactly the states of the last commit.
+ *
  * Concurrency: kafkajs runs eachBatch for several partitions at once, but one partition's
  * batches one at a time; each partition has its own state map, so a state is only touched by
  * one batch at a time. Restores and commits are shared (one promise each) and guarded by
  * `epoch`: work scored before a restore or a failed transaction is never committed.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
 import { decodeState, encodeState, newState, score, UnknownAssetTypeError } from '../core/index.ts';
 import type { AssetState, CompiledConfig } from '../core/index.ts';
 import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
@@ -48,6 +57,13 @@ export interface ScorerOptions {
   maxReadingsPerTransaction?: number;
   /** Partitions scored at once (their chunks share transactions). Default 8. */
   partitionsConcurrently?: number;
+  /**
+   * A partition's changed states are written to the changelog at most this long after the
+   * previous checkpoint, ms (default 10_000): bounds the readings a restore replays.
+   */
+  checkpointIntervalMs?: number;
+  /** ... or after this many readings of the partition, whichever comes first (default 50_000). */
+  checkpointMaxReadings?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120_000. */
   restoreTimeoutMs?: number;
   metrics?: MetricsRegistry;
@@ -67,6 +83,20 @@ export const ANOMALY_SCORE = 0.5;
 const MAX_REQUEST_BYTES = 512 * 1024;
 /** Findings that make a reading's bytes worth a dead letter (the rest are ordinary data-quality events). */
 const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
+/**
+ * Changelog key of a partition's checkpoint marker; its record's sourceOffset is the first
+ * readings offset NOT folded into the partition's checkpointed states. Asset ids cannot
+ * contain control characters (validReading), so it never collides with an asset.
+ */
+export const CHECKPOINT_KEY = '\u0000checkpoint';
+
+/** Per partition: what changed since its last checkpoint. */
+interface CheckpointTracker {
+  dirty: Set<string>;
+  /** now() of the last checkpoint (or of the restore). */
+  since: number;
+  readings: number;
+}
 
 export async function startScorer(opts: ScorerOptions): Promise<RunningService> {
   const groupId = opts.groupId ?? 'pdm-scorer';
@@ -75,7 +105,13 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const metrics = opts.metrics ?? new MetricsRegistry();
   const now = opts.now ?? Date.now;
   const maxPerTxn = opts.maxReadingsPerTransaction ?? 5000;
-  if (!Number.isInteger(maxPerTxn) || maxPerTxn < 1) throw new ServiceConfigError([`maxReadingsPerTransaction: ${maxPerTxn} is not a positive integer`]);
+  const checkpointMs = opts.checkpointIntervalMs ?? 10_000;
+  const checkpointReadings = opts.checkpointMaxReadings ?? 50_000;
+  const bad: string[] = [];
+  if (!Number.isInteger(maxPerTxn) || maxPerTxn < 1) bad.push(`maxReadingsPerTransaction: ${maxPerTxn} is not a positive integer`);
+  if (!Number.isFinite(checkpointMs) || checkpointMs < 0) bad.push(`checkpointIntervalMs: ${checkpointMs} is not a duration ≥ 0 ms`);
+  if (!Number.isInteger(checkpointReadings) || checkpointReadings < 1) bad.push(`checkpointMaxReadings: ${checkpointReadings} is not a positive integer`);
+  if (bad.length > 0) throw new ServiceConfigError(bad);
   const m = {
     readings: metrics.counter('pdm_scorer_readings_total', 'Readings scored'),
     anomalies: metrics.counter('pdm_scorer_anomalies_total', `Readings whose asset anomaly score reached ${ANOMALY_SCORE}`),
@@ -85,6 +121,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     transactions: metrics.counter('pdm_scorer_transactions_total', 'Kafka transactions committed'),
     aborts: metrics.counter('pdm_scorer_transaction_aborts_total', 'Kafka transactions aborted'),
     restores: metrics.counter('pdm_scorer_restored_states_total', 'Asset states restored from the changelog'),
+    replayed: metrics.counter('pdm_scorer_replayed_readings_total', 'Readings re-scored after a restore to rebuild states past the last checkpoint (no output)'),
+    checkpoints: metrics.counter('pdm_scorer_checkpoints_total', 'Partition checkpoints committed (changed asset states + marker)'),
     assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
   };
 
@@ -123,6 +161,17 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   let assigned: number[] = [];
   let restoring: Promise<void> | undefined;
   let needRestore = true;
+  /** partition → changes since its last checkpoint (current generation only). */
+  let trackers = new Map<number, CheckpointTracker>();
+  /** partition → first offset scored for output; readings below it are replayed into the states only. */
+  let replayUntil = new Map<number, bigint>();
+  /** partition → next offset after the last committed chunk (what a checkpoint marker records). */
+  let positions = new Map<number, bigint>();
+  const tracker = (partition: number): CheckpointTracker => {
+    let t = trackers.get(partition);
+    if (!t) trackers.set(partition, (t = { dirty: new Set(), since: now(), readings: 0 }));
+    return t;
+  };
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assigned = [...(e.payload.memberAssignment[opts.topics.readings] ?? [])].sort((a, b) => a - b);
@@ -133,13 +182,28 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const restore = async (): Promise<void> => {
     const t0 = Date.now();
     const fresh = new Map<number, Map<string, AssetState>>(assigned.map((p) => [p, new Map()]));
-    const count = await restorePartitions(kafka, codec, opts.topics.state, assigned, fresh, opts.restoreTimeoutMs ?? 120_000, log);
+    const { count, markers } = await restorePartitions(kafka, codec, opts.topics.state, assigned, fresh, opts.restoreTimeoutMs ?? 120_000, log);
+    // Readings between each partition's checkpoint and the group's committed offset were
+    // scored and their outputs committed, but their states were not checkpointed: replay them.
+    const replay = await replayRanges(admin, groupId, opts.topics.readings, assigned, markers, log);
     states = fresh;
+    trackers = new Map();
+    replayUntil = new Map();
     epoch++;
     needRestore = false;
+    // Every partition with committed work restarts at its replay start (= the committed offset
+    // when there is nothing to replay): after a failed transaction kafkajs's own positions
+    // may be past what was committed.
+    positions = new Map();
+    for (const [partition, { from, until }] of replay) {
+      if (from < until) replayUntil.set(partition, until);
+      positions.set(partition, until);
+      consumer.seek({ topic: opts.topics.readings, partition, offset: from.toString() });
+    }
     m.restores.inc({}, count);
     m.assets.set(count);
-    log.info('state restored', { partitions: assigned, assets: count, ms: Date.now() - t0 });
+    const toReplay = [...replay].reduce((sum, [, r]) => sum + Number(r.until - r.from), 0);
+    log.info('state restored', { partitions: assigned, assets: count, replayOffsets: toReplay, ms: Date.now() - t0 });
   };
 
   /**
@@ -204,6 +268,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       await restoring;
     }
     const { batch, isRunning, isStale } = payload;
+    // A restore that seeks this partition back for a replay makes this batch stale.
+    if (isStale()) return;
     // At most maxPerTxn readings per commit bounds the work redone after a crash; request
     // sizes are bounded separately (splitBySize) and commits are shared (commitInGroup).
     for (let i = 0; i < batch.messages.length; i += maxPerTxn) {
@@ -218,14 +284,18 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const partition = batch.partition;
     const partStates = states.get(partition) ?? new Map<string, AssetState>();
     states.set(partition, partStates);
+    const ck = tracker(partition);
+    const replayEnd = replayUntil.get(partition);
 
     const scores: Message[] = [];
     const predictions: Message[] = [];
     const dead: { topic: string; message: Message }[] = [];
-    const dirty = new Map<string, { state: AssetState; offset: string }>();
-    const counts = { readings: 0, anomalies: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
+    const counts = { readings: 0, replayed: 0, anomalies: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
 
     for (const msg of messages) {
+      // Below replayEnd the reading's outputs (and dead letters) are already committed: only
+      // its effect on the state is redone, through exactly the same steps as the first time.
+      const replaying = replayEnd !== undefined && BigInt(msg.offset) < replayEnd;
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
       let reading;
       try {
@@ -235,7 +305,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         reading = valid;
       } catch (err) {
         if (!(err instanceof PoisonRecordError)) throw err; // registry down: retry the batch, the record is not to blame
-        dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: decode reading`, err.reason, { cause: err }), SERVICE, now()));
+        if (!replaying) dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: decode reading`, err.reason, { cause: err }), SERVICE, now()));
         continue;
       }
       let state = partStates.get(reading.assetId);
@@ -244,14 +314,19 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
           state = newState(reading.assetId, reading.assetType, opts.cfg);
         } catch (err) {
           if (!(err instanceof UnknownAssetTypeError)) throw err;
-          dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: ${err.message}`, 'unknown_asset_type', { cause: err }), SERVICE, now()));
+          if (!replaying) dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: ${err.message}`, 'unknown_asset_type', { cause: err }), SERVICE, now()));
           continue;
         }
         partStates.set(reading.assetId, state);
       }
       const step = score(state, reading, opts.cfg);
       partStates.set(reading.assetId, step.state);
-      dirty.set(reading.assetId, { state: step.state, offset: msg.offset });
+      ck.dirty.add(reading.assetId);
+      ck.readings++;
+      if (replaying) {
+        counts.replayed++;
+        continue;
+      }
       counts.readings++;
       if (step.score >= ANOMALY_SCORE) counts.anomalies++;
       const key = reading.assetId;
@@ -268,16 +343,20 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: ${why}`, 'invalid_value'), SERVICE, now()));
       }
     }
-
-    const changelog: Message[] = [];
-    for (const [assetId, { state, offset }] of dirty) {
-      const bytes = encodeState(state);
-      // A view, not a copy: the encoded state is fresh and owned here.
-      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset: Number(offset) };
-      // Explicit partition: the changelog is co-partitioned with the readings by construction.
-      changelog.push({ key: assetId, partition, value: codec.encode(opts.topics.state, rec) });
-    }
     const lastOffset = messages[messages.length - 1]!.offset;
+    const nextOffset = BigInt(lastOffset) + 1n;
+    if (replayEnd !== undefined && nextOffset >= replayEnd) replayUntil.delete(partition);
+    m.replayed.inc({}, counts.replayed);
+
+    if (replayEnd !== undefined && nextOffset <= replayEnd) {
+      // Replay only: nothing to write, the offsets up to replayEnd are committed already.
+      resolveOffset(lastOffset);
+      await heartbeat();
+      return;
+    }
+
+    const checkpoint = now() - ck.since >= checkpointMs || ck.readings >= checkpointReadings;
+    const changelog = checkpoint ? checkpointRecords(partition, partStates, ck.dirty, nextOffset) : [];
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
       { topic: opts.topics.predictions, messages: predictions },
@@ -286,11 +365,19 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     ].filter((t) => t.messages.length > 0);
 
     try {
-      await commitInGroup({ epoch: chunkEpoch, topicMessages, offset: { partition, offset: (BigInt(lastOffset) + 1n).toString() } });
+      await commitInGroup({ epoch: chunkEpoch, topicMessages, offset: { partition, offset: nextOffset.toString() } });
     } catch (err) {
       // What this chunk did to the in-memory states is not committed: rebuild from the changelog.
       needRestore = true;
       throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${messages[0]!.offset}..${lastOffset}`, true, { cause: err });
+    }
+    positions.set(partition, nextOffset);
+    if (checkpoint) {
+      // This partition's chunks run one at a time, so nothing was added to `dirty` meanwhile.
+      ck.dirty.clear();
+      ck.readings = 0;
+      ck.since = now();
+      m.checkpoints.inc();
     }
     resolveOffset(lastOffset);
     m.readings.inc({}, counts.readings);
@@ -302,6 +389,23 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     for (const s of states.values()) total += s.size;
     m.assets.set(total);
     await heartbeat();
+  };
+
+  /** The changelog records of a checkpoint: every state changed since the last one, then the marker. */
+  const checkpointRecords = (partition: number, partStates: Map<string, AssetState>, dirty: Set<string>, nextOffset: bigint): Message[] => {
+    const out: Message[] = [];
+    for (const assetId of dirty) {
+      const state = partStates.get(assetId);
+      if (!state) continue;
+      const bytes = encodeState(state);
+      // A view, not a copy: the encoded state is fresh and owned here.
+      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset: Number(nextOffset - 1n) };
+      // Explicit partition: the changelog is co-partitioned with the readings by construction.
+      out.push({ key: assetId, partition, value: codec.encode(opts.topics.state, rec) });
+    }
+    const marker: StateRecord = { assetId: CHECKPOINT_KEY, assetType: '', state: Buffer.alloc(0), sourceOffset: Number(nextOffset) };
+    out.push({ key: CHECKPOINT_KEY, partition, value: codec.encode(opts.topics.state, marker) });
+    return out;
   };
 
   await consumer.connect();
@@ -332,9 +436,35 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   });
   log.info('scoring', { topic: opts.topics.readings, groupId, transactionalId: `${groupId}-${instanceId}` });
 
+  async function finalCheckpoint(): Promise<void> {
+    if (needRestore) return; // the states are not those of the last commit
+    const changelog: Message[] = [];
+    for (const [partition, ck] of trackers) {
+      const position = positions.get(partition);
+      const partStates = states.get(partition);
+      // Mid-replay the states are behind `position`: such a partition keeps its last checkpoint.
+      if (ck.dirty.size === 0 || position === undefined || !partStates || replayUntil.has(partition)) continue;
+      changelog.push(...checkpointRecords(partition, partStates, ck.dirty, position));
+    }
+    if (changelog.length === 0) return;
+    const txn = await producer.transaction();
+    try {
+      for (const request of splitBySize([{ topic: opts.topics.state, messages: changelog }], MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw err;
+    }
+    log.info('final checkpoint', { records: changelog.length });
+  }
+
   async function shutdown(): Promise<void> {
     if (stopping) return done;
     stopping = true;
+    // Stop fetching and let the running batches commit, then checkpoint what changed since
+    // the last checkpoints, so that a planned restart replays nothing.
+    await consumer.stop().catch(() => undefined);
+    await finalCheckpoint().catch((err: unknown) => log.warn('final checkpoint failed; the next start replays from the last one', { error: describeError(err) }));
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
@@ -381,10 +511,45 @@ function groupByTopic(items: { topic: string; message: Message }[]): { topic: st
 }
 
 /**
+ * Where each partition's replay starts and ends: from its checkpoint marker (or, with no
+ * checkpoint yet, the readings' earliest offset: every state then starts fresh) up to the
+ * group's committed offset (from = until when there is nothing to replay). Partitions with
+ * nothing committed are left out.
+ */
+async function replayRanges(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partitions: number[],
+  markers: Map<number, bigint>,
+  log: Logger,
+): Promise<Map<number, { from: bigint; until: bigint }>> {
+  const out = new Map<number, { from: bigint; until: bigint }>();
+  if (partitions.length === 0) return out;
+  const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+  const low = new Map(ends.map((o) => [o.partition, BigInt(o.low)]));
+  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  for (const partition of partitions) {
+    const until = done.get(partition) ?? -1n;
+    if (until < 0n) continue; // nothing committed: nothing was scored
+    const earliest = low.get(partition) ?? 0n;
+    let from = markers.get(partition) ?? earliest;
+    if (from < earliest) {
+      // Retention deleted readings the last checkpoint does not cover: their effect on the
+      // states cannot be redone. Scoring goes on from what is left (and says so).
+      log.warn('readings after the last checkpoint were deleted by retention; states miss them', { topic, partition, checkpoint: from.toString(), earliest: earliest.toString() });
+      from = earliest;
+    }
+    out.set(partition, { from: from < until ? from : until, until });
+  }
+  return out;
+}
+
+/**
  * Reads the committed changelog of the given partitions from the beginning up to its end
  * (as of the start of the restore) into `into`. kafkajs has no manual partition assignment,
  * so a throwaway consumer group reads the topic and keeps only the wanted partitions.
- * Returns the number of asset states restored.
+ * Returns the number of asset states restored and each partition's checkpoint marker.
  */
 async function restorePartitions(
   kafka: Kafka,
@@ -394,8 +559,9 @@ async function restorePartitions(
   into: Map<number, Map<string, AssetState>>,
   timeoutMs: number,
   log: Logger,
-): Promise<number> {
-  if (partitions.length === 0) return 0;
+): Promise<{ count: number; markers: Map<number, bigint> }> {
+  const markers = new Map<number, bigint>();
+  if (partitions.length === 0) return { count: 0, markers };
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
@@ -405,7 +571,7 @@ async function restorePartitions(
   for (const o of offsets) {
     if (wanted.has(o.partition) && BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high) - 1n);
   }
-  if (remaining.size === 0) return 0;
+  if (remaining.size === 0) return { count: 0, markers };
 
   const consumer: Consumer = kafka.consumer({ groupId: `pdm-scorer-restore-${randomUUID()}`, readUncommitted: false });
   let count = 0;
@@ -433,6 +599,10 @@ async function restorePartitions(
             continue;
           }
           const rec = (await codec.decode(msg.value)) as StateRecord;
+          if (key === CHECKPOINT_KEY) {
+            markers.set(batch.partition, BigInt(rec.sourceOffset));
+            continue;
+          }
           if (!states.has(key)) count++;
           states.set(key, decodeState(new Uint8Array(rec.state)));
         }
@@ -449,5 +619,5 @@ async function restorePartitions(
   } finally {
     await consumer.disconnect().catch((err: unknown) => log.warn('restore consumer disconnect', { error: describeError(err) }));
   }
-  return count;
+  return { count, markers };
 }
