@@ -27,6 +27,8 @@ describe('validReading', () => {
   it('names what is wrong', () => {
     expect(validReading({ assetId: '', assetType: 'x', ts: 1, values: {} })).toBe('assetId is empty');
     expect(validReading({ assetId: 'a', assetType: 'x', ts: -5, values: {} })).toBe('ts -5 is not a positive epoch-ms time');
+    // The changelog's checkpoint marker key starts with NUL: no asset id may look like it.
+    expect(validReading({ assetId: '\u0000checkpoint', assetType: 'x', ts: 5, values: {} })).toBe('assetId "\\u0000checkpoint" contains control characters');
     expect(validReading({ assetId: 'a', assetType: 'x', ts: 5, values: {} })).toEqual({ assetId: 'a', assetType: 'x', ts: 5, values: {} });
   });
 });
