@@ -548,7 +548,7 @@ async function replayRanges(
 /**
  * Reads the committed changelog of the given partitions from the beginning up to its end
  * (as of the start of the restore) into `into`. kafkajs has no manual partition assignment,
- * so a throwaway consumer group reads the topic and keeps only the wanted partitions.
+ * so a throwaway consumer group subscribes to the topic and pauses the unwanted partitions.
  * Returns the number of asset states restored and each partition's checkpoint marker.
  */
 async function restorePartitions(
@@ -608,6 +608,11 @@ async function restorePartitions(
         }
       },
     });
+    // The throwaway group owns every partition; reading only the wanted ones keeps a restore
+    // proportional to this instance's share of the changelog. (A fetch already in flight may
+    // still bring records of the others: eachBatch ignores them.)
+    const others = offsets.map((o) => o.partition).filter((p) => !wanted.has(p));
+    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
