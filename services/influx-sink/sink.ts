@@ -294,7 +294,7 @@ class Sink implements InfluxSink {
       const src: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
       let lines: string[];
       try {
-        lines = toLines(recordPoints(kind, await this.codec.decode(m.value)));
+        lines = toLines(recordPoints(kind, (this.codec.decodeIfCached(m.value) ?? { value: await this.codec.decode(m.value) }).value));
       } catch (err) {
         // A registry that does not answer is not the record's fault: thrown, kafkajs retries
         // the batch from the first unresolved offset.

@@ -87,19 +87,20 @@ export class AvroCodec {
 
   /** Decodes one value; throws PoisonRecordError for bad bytes or an unknown schema id. */
   async decode(buf: Buffer | null): Promise<unknown> {
-    if (!buf || buf.length < HEADER_BYTES) {
-      throw new PoisonRecordError(`value of ${buf ? buf.length : 0} bytes is shorter than the ${HEADER_BYTES}-byte Confluent header`, 'malformed_avro');
-    }
-    if (buf[0] !== MAGIC_BYTE) {
-      throw new PoisonRecordError(`value starts with byte ${buf[0]}, not the Confluent magic byte 0`, 'malformed_avro');
-    }
-    const id = buf.readUInt32BE(1);
+    const id = schemaIdOf(buf);
     const type = this.readers.get(id) ?? (await this.fetchSchema(id));
-    try {
-      return type.fromBuffer(buf.subarray(HEADER_BYTES));
-    } catch (cause) {
-      throw new PoisonRecordError(`bytes are not a valid record of schema id ${id}`, 'malformed_avro', { cause });
-    }
+    return decodeBody(type, id, buf!);
+  }
+
+  /**
+   * The synchronous fast path of decode() for hot loops: the decoded value, or `undefined`
+   * when the schema id is not cached yet (then call decode(), which fetches it). Bad bytes
+   * throw the same PoisonRecordError as decode().
+   */
+  decodeIfCached(buf: Buffer | null): { value: unknown } | undefined {
+    const id = schemaIdOf(buf);
+    const type = this.readers.get(id);
+    return type ? { value: decodeBody(type, id, buf!) } : undefined;
   }
 
   private async fetchSchema(id: number): Promise<avro.Type> {
@@ -126,6 +127,25 @@ export class AvroCodec {
     }
     this.readers.set(id, type);
     return type;
+  }
+}
+
+/** The schema id of a Confluent wire-format value; PoisonRecordError when the header is wrong. */
+function schemaIdOf(buf: Buffer | null): number {
+  if (!buf || buf.length < HEADER_BYTES) {
+    throw new PoisonRecordError(`value of ${buf ? buf.length : 0} bytes is shorter than the ${HEADER_BYTES}-byte Confluent header`, 'malformed_avro');
+  }
+  if (buf[0] !== MAGIC_BYTE) {
+    throw new PoisonRecordError(`value starts with byte ${buf[0]}, not the Confluent magic byte 0`, 'malformed_avro');
+  }
+  return buf.readUInt32BE(1);
+}
+
+function decodeBody(type: avro.Type, id: number, buf: Buffer): unknown {
+  try {
+    return type.fromBuffer(buf.subarray(HEADER_BYTES));
+  } catch (cause) {
+    throw new PoisonRecordError(`bytes are not a valid record of schema id ${id}`, 'malformed_avro', { cause });
   }
 }
 

@@ -227,7 +227,9 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const commitInGroup = (chunk: Omit<PendingChunk, 'resolve' | 'reject'>): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       queue.push({ ...chunk, resolve, reject });
-      committer ??= drain().finally(() => (committer = undefined));
+      // Start the transaction after the current turn of the event loop: the other partitions'
+      // batches of the same fetch are scored in this turn and join the same transaction.
+      committer ??= new Promise<void>((r) => setImmediate(r)).then(drain).finally(() => (committer = undefined));
     });
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
@@ -299,7 +301,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
       let reading;
       try {
-        const decoded = await codec.decode(msg.value);
+        const decoded = (codec.decodeIfCached(msg.value) ?? { value: await codec.decode(msg.value) }).value;
         const valid = validReading(decoded);
         if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
         reading = valid;
