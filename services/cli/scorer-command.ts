@@ -28,7 +28,7 @@ function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; 
 export const scorerCommand = serviceCommand(
   'scorer',
   'Consume telemetry.readings, score each reading with the core, and write anomaly.scores,\nfailure.predictions and the scorer.state changelog in one Kafka transaction with the offsets.\n\n' +
-    'Scorer tuning: PDM_SCORER_CHECKPOINT_MS (default 10000) and PDM_SCORER_CHECKPOINT_READINGS\n(default 50000): how often a partition\'s changed states are checkpointed, which bounds the\nreadings a restart replays.',
+    'Scorer tuning: PDM_SCORER_CHECKPOINT_MS (default 10000) and PDM_SCORER_CHECKPOINT_READINGS\n(default 50000): how long after its first unwritten change a state is checkpointed, which\nbounds the readings a restart replays.',
   (ctx) =>
     startScorer({
       brokers: ctx.env.brokers,

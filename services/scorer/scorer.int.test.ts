@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
 import { DEFAULT_CONFIG } from '../core/index.ts';
@@ -177,18 +177,30 @@ describe('scorer on the real stack', () => {
       let child = startChild();
       try {
         if (mode !== 'uninterrupted') {
-          // Quarter 1 is scored; after the checkpoint interval quarter 2's commit is a
-          // checkpoint; quarter 3 follows at once, so its commit is not. Then quarter 4 arrives
-          // and the scorer is stopped while it works on it. The restarted one must load the
-          // checkpoint, replay quarter 3 (and whatever of quarter 4 was committed) into the
-          // states without output, and redo exactly the uncommitted rest.
+          // Rolling checkpoints, staged so that a restart must use every rule of the replay:
+          // 1. the first quarter of one asset per partition ("early") is scored;
+          // 2. after the checkpoint interval, the rest of the first quarter and quarter 2
+          //    arrive together: the early assets' states are due and written (holding their
+          //    quarter-2 readings), the others only became dirty, so each partition's marker
+          //    stays at the first reading of its other assets — the replay must skip the
+          //    early assets' readings that their written states already hold;
+          // 3. quarter 3 follows at once (nothing due);
+          // 4. quarter 4 arrives and the scorer is stopped while it works on it.
+          const early = earlyAssets(readings);
+          const q1 = readings.slice(0, quarter);
+          const batches = [
+            q1.filter((r) => early.has(r.assetId)),
+            [...q1.filter((r) => !early.has(r.assetId)), ...readings.slice(quarter, 2 * quarter)],
+            readings.slice(2 * quarter, 3 * quarter),
+          ];
           let sent = 0;
-          for (const q of [1, 2, 3]) {
-            if (q === 2) await new Promise((r) => setTimeout(r, CHECKPOINT_MS + 500));
-            await produceReadings(kafka, codec, topics.readings, readings.slice(sent, (sent += quarter)));
+          for (const [i, batch] of batches.entries()) {
+            if (i === 1) await new Promise((r) => setTimeout(r, CHECKPOINT_MS + 500));
+            await produceReadings(kafka, codec, topics.readings, batch);
+            sent += batch.length;
             await readTopic(kafka, topics.scores, { until: (r) => r.length >= sent, timeoutMs: 90_000 });
           }
-          await produceReadings(kafka, codec, topics.readings, readings.slice(sent));
+          await produceReadings(kafka, codec, topics.readings, readings.slice(3 * quarter));
           child.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
           await new Promise((r) => child.once('exit', r));
           if (mode === 'term') {
@@ -211,7 +223,8 @@ describe('scorer on the real stack', () => {
           const restored = /state restored (\{.*\})/.exec(log);
           expect(restored, log).not.toBeNull();
           const replayed = (JSON.parse(restored![1]!) as { replayOffsets: number }).replayOffsets;
-          // kill: at least quarter 3 is replayed; term: the final checkpoint leaves nothing.
+          // kill: at least quarters 2 and 3 of the other assets are replayed; term: the final
+          // checkpoint leaves nothing.
           if (mode === 'kill') expect(replayed).toBeGreaterThanOrEqual(quarter);
           else expect(replayed).toBe(0);
         }
@@ -223,6 +236,19 @@ describe('scorer on the real stack', () => {
     expect(runs.get('kill')).toEqual(runs.get('uninterrupted'));
     expect(runs.get('term')).toEqual(runs.get('uninterrupted'));
   });
+
+  /** One asset id per partition of PARTITIONS (the first of each, by kafkajs's default partitioner). */
+  function earlyAssets(readings: Reading[]): Set<string> {
+    // kafkajs is CommonJS: reached through its default export.
+    const partitioner = kafkajs.Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: PARTITIONS }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: 0, replicas: [0], isr: [0], offlineReplicas: [] }));
+    const byPartition = new Map<number, string>();
+    for (const r of readings) {
+      const p = partitioner({ topic: 't', partitionMetadata, message: { key: r.assetId, value: null } });
+      if (!byPartition.has(p)) byPartition.set(p, r.assetId);
+    }
+    return new Set(byPartition.values());
+  }
 
   /** partition → sourceOffset of the last checkpoint marker in the changelog. */
   async function checkpointMarkers(topic: string): Promise<Map<number, number>> {

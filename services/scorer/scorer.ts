@@ -8,13 +8,16 @@
  * where the last committed transaction left off.
  *
  * Checkpoints: an asset's state is not written after every transaction (at 3.6 KB per asset
- * it would outweigh the scores several times over). Each partition is checkpointed every
- * `checkpointIntervalMs` or `checkpointMaxReadings`: that transaction carries the state of
- * every asset changed since the previous checkpoint plus a marker record (key
- * CHECKPOINT_KEY) holding the readings offset the checkpoint covers. A restore loads the
- * changelog, then replays the partition's readings from the marker up to the group's
- * committed offset through the same core without producing anything (the outputs of those
- * readings are already committed), which rebuilds exactly the states of the last commit.
+ * it would outweigh the scores several times over). Rolling checkpoints: an asset's state is
+ * written in the first transaction at least `checkpointIntervalMs` (or
+ * `checkpointMaxReadings` readings of its partition) after the reading that made it
+ * differ from its last written state, so the writes spread evenly over time instead of
+ * arriving all at once. Each such transaction also writes the partition's marker record (key
+ * CHECKPOINT_KEY): the offset below which every reading of the partition is folded into a
+ * written state. A restore loads the changelog, then replays the readings from the marker
+ * up to the group's committed offset through the same core without producing anything (their
+ * outputs are already committed), skipping for each asset the readings its written state
+ * already holds (offset ≤ its sourceOffset). That rebuilds exactly the states of the last commit.
  *
  * Concurrency: kafkajs runs eachBatch for several partitions at once, but one partition's
  * batches one at a time; each partition has its own state map, so a state is only touched by
@@ -58,11 +61,12 @@ export interface ScorerOptions {
   /** Partitions scored at once (their chunks share transactions). Default 8. */
   partitionsConcurrently?: number;
   /**
-   * A partition's changed states are written to the changelog at most this long after the
-   * previous checkpoint, ms (default 10_000): bounds the readings a restore replays.
+   * A changed asset state is written to the changelog in the first transaction at least this
+   * long after its first unwritten change, ms (default 10_000): bounds the readings a
+   * restore replays.
    */
   checkpointIntervalMs?: number;
-  /** ... or after this many readings of the partition, whichever comes first (default 50_000). */
+  /** ... or once its partition has had this many readings since that change, whichever comes first (default 50_000). */
   checkpointMaxReadings?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120_000. */
   restoreTimeoutMs?: number;
@@ -90,13 +94,11 @@ const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
  */
 export const CHECKPOINT_KEY = '\u0000checkpoint';
 
-/** Per partition: what changed since its last checkpoint. */
-interface CheckpointTracker {
-  dirty: Set<string>;
-  /** now() of the last checkpoint (or of the restore). */
-  since: number;
-  readings: number;
-}
+/**
+ * Per partition: the assets whose state differs from their last written one, in the order
+ * they became so (a Map keeps insertion order), with when and at which readings offset.
+ */
+type DirtyAssets = Map<string, { at: number; offset: number }>;
 
 export async function startScorer(opts: ScorerOptions): Promise<RunningService> {
   const groupId = opts.groupId ?? 'pdm-scorer';
@@ -122,7 +124,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     aborts: metrics.counter('pdm_scorer_transaction_aborts_total', 'Kafka transactions aborted'),
     restores: metrics.counter('pdm_scorer_restored_states_total', 'Asset states restored from the changelog'),
     replayed: metrics.counter('pdm_scorer_replayed_readings_total', 'Readings re-scored after a restore to rebuild states past the last checkpoint (no output)'),
-    checkpoints: metrics.counter('pdm_scorer_checkpoints_total', 'Partition checkpoints committed (changed asset states + marker)'),
+    checkpointed: metrics.counter('pdm_scorer_checkpointed_states_total', 'Asset states written to the changelog (rolling checkpoints)'),
     assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
   };
 
@@ -161,15 +163,17 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   let assigned: number[] = [];
   let restoring: Promise<void> | undefined;
   let needRestore = true;
-  /** partition → changes since its last checkpoint (current generation only). */
-  let trackers = new Map<number, CheckpointTracker>();
+  /** partition → assets not checkpointed since they changed (current generation only). */
+  let trackers = new Map<number, DirtyAssets>();
+  /** partition → (assetId → sourceOffset of its restored state), used while replaying. */
+  let restoredOffsets = new Map<number, Map<string, number>>();
   /** partition → first offset scored for output; readings below it are replayed into the states only. */
   let replayUntil = new Map<number, bigint>();
   /** partition → next offset after the last committed chunk (what a checkpoint marker records). */
   let positions = new Map<number, bigint>();
-  const tracker = (partition: number): CheckpointTracker => {
+  const tracker = (partition: number): DirtyAssets => {
     let t = trackers.get(partition);
-    if (!t) trackers.set(partition, (t = { dirty: new Set(), since: now(), readings: 0 }));
+    if (!t) trackers.set(partition, (t = new Map()));
     return t;
   };
 
@@ -182,13 +186,14 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const restore = async (): Promise<void> => {
     const t0 = Date.now();
     const fresh = new Map<number, Map<string, AssetState>>(assigned.map((p) => [p, new Map()]));
-    const { count, markers } = await restorePartitions(kafka, codec, opts.topics.state, assigned, fresh, opts.restoreTimeoutMs ?? 120_000, log);
+    const { count, markers, sourceOffsets } = await restorePartitions(kafka, codec, opts.topics.state, assigned, fresh, opts.restoreTimeoutMs ?? 120_000, log);
     // Readings between each partition's checkpoint and the group's committed offset were
     // scored and their outputs committed, but their states were not checkpointed: replay them.
     const replay = await replayRanges(admin, groupId, opts.topics.readings, assigned, markers, log);
     states = fresh;
     trackers = new Map();
     replayUntil = new Map();
+    restoredOffsets = sourceOffsets;
     epoch++;
     needRestore = false;
     // Every partition with committed work restarts at its replay start (= the committed offset
@@ -286,7 +291,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const partition = batch.partition;
     const partStates = states.get(partition) ?? new Map<string, AssetState>();
     states.set(partition, partStates);
-    const ck = tracker(partition);
+    const dirty = tracker(partition);
+    const restoredAt = restoredOffsets.get(partition);
     const replayEnd = replayUntil.get(partition);
 
     const scores: Message[] = [];
@@ -297,6 +303,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     for (const msg of messages) {
       // Below replayEnd the reading's outputs (and dead letters) are already committed: only
       // its effect on the state is redone, through exactly the same steps as the first time.
+      const offset = Number(msg.offset);
       const replaying = replayEnd !== undefined && BigInt(msg.offset) < replayEnd;
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
       let reading;
@@ -310,6 +317,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         if (!replaying) dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: decode reading`, err.reason, { cause: err }), SERVICE, now()));
         continue;
       }
+      // Replay: this asset's written state already holds the readings up to its sourceOffset.
+      if (replaying && offset <= (restoredAt?.get(reading.assetId) ?? -1)) continue;
       let state = partStates.get(reading.assetId);
       if (state === undefined) {
         try {
@@ -323,8 +332,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       }
       const step = score(state, reading, opts.cfg);
       partStates.set(reading.assetId, step.state);
-      ck.dirty.add(reading.assetId);
-      ck.readings++;
+      if (!dirty.has(reading.assetId)) dirty.set(reading.assetId, { at: now(), offset });
       if (replaying) {
         counts.replayed++;
         continue;
@@ -347,7 +355,10 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     }
     const lastOffset = messages[messages.length - 1]!.offset;
     const nextOffset = BigInt(lastOffset) + 1n;
-    if (replayEnd !== undefined && nextOffset >= replayEnd) replayUntil.delete(partition);
+    if (replayEnd !== undefined && nextOffset >= replayEnd) {
+      replayUntil.delete(partition);
+      restoredOffsets.delete(partition);
+    }
     m.replayed.inc({}, counts.replayed);
 
     if (replayEnd !== undefined && nextOffset <= replayEnd) {
@@ -357,8 +368,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       return;
     }
 
-    const checkpoint = now() - ck.since >= checkpointMs || ck.readings >= checkpointReadings;
-    const changelog = checkpoint ? checkpointRecords(partition, partStates, ck.dirty, nextOffset) : [];
+    const due = dueForCheckpoint(dirty, now(), Number(nextOffset));
+    const changelog = due.length > 0 ? checkpointRecords(partition, partStates, dirty, due, nextOffset) : [];
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
       { topic: opts.topics.predictions, messages: predictions },
@@ -374,13 +385,9 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${messages[0]!.offset}..${lastOffset}`, true, { cause: err });
     }
     positions.set(partition, nextOffset);
-    if (checkpoint) {
-      // This partition's chunks run one at a time, so nothing was added to `dirty` meanwhile.
-      ck.dirty.clear();
-      ck.readings = 0;
-      ck.since = now();
-      m.checkpoints.inc();
-    }
+    // This partition's chunks run one at a time, so `dirty` did not change meanwhile.
+    for (const id of due) dirty.delete(id);
+    m.checkpointed.inc({}, due.length);
     resolveOffset(lastOffset);
     m.readings.inc({}, counts.readings);
     m.anomalies.inc({}, counts.anomalies);
@@ -393,19 +400,42 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     await heartbeat();
   };
 
-  /** The changelog records of a checkpoint: every state changed since the last one, then the marker. */
-  const checkpointRecords = (partition: number, partStates: Map<string, AssetState>, dirty: Set<string>, nextOffset: bigint): Message[] => {
+  /** The oldest dirty assets whose checkpoint is due (a prefix of `dirty`: it is in first-change order). */
+  const dueForCheckpoint = (dirty: DirtyAssets, at: number, nextOffset: number): string[] => {
+    const due: string[] = [];
+    for (const [id, d] of dirty) {
+      if (at - d.at < checkpointMs && nextOffset - d.offset < checkpointReadings) break;
+      due.push(id);
+    }
+    return due;
+  };
+
+  /**
+   * The changelog records for writing the states of `due` (a prefix of `dirty`), then the
+   * partition's marker: the first offset of the oldest asset still dirty after them, or
+   * `nextOffset` when none is.
+   */
+  const checkpointRecords = (partition: number, partStates: Map<string, AssetState>, dirty: DirtyAssets, due: string[], nextOffset: bigint): Message[] => {
     const out: Message[] = [];
-    for (const assetId of dirty) {
+    const sourceOffset = Number(nextOffset - 1n);
+    for (const assetId of due) {
       const state = partStates.get(assetId);
       if (!state) continue;
       const bytes = encodeState(state);
       // A view, not a copy: the encoded state is fresh and owned here.
-      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset: Number(nextOffset - 1n) };
+      const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset };
       // Explicit partition: the changelog is co-partitioned with the readings by construction.
       out.push({ key: assetId, partition, value: codec.encode(opts.topics.state, rec) });
     }
-    const marker: StateRecord = { assetId: CHECKPOINT_KEY, assetType: '', state: Buffer.alloc(0), sourceOffset: Number(nextOffset) };
+    let markerOffset = Number(nextOffset);
+    let i = 0;
+    for (const d of dirty.values()) {
+      if (i++ === due.length) {
+        markerOffset = d.offset;
+        break;
+      }
+    }
+    const marker: StateRecord = { assetId: CHECKPOINT_KEY, assetType: '', state: Buffer.alloc(0), sourceOffset: markerOffset };
     out.push({ key: CHECKPOINT_KEY, partition, value: codec.encode(opts.topics.state, marker) });
     return out;
   };
@@ -441,12 +471,12 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   async function finalCheckpoint(): Promise<void> {
     if (needRestore) return; // the states are not those of the last commit
     const changelog: Message[] = [];
-    for (const [partition, ck] of trackers) {
+    for (const [partition, dirty] of trackers) {
       const position = positions.get(partition);
       const partStates = states.get(partition);
       // Mid-replay the states are behind `position`: such a partition keeps its last checkpoint.
-      if (ck.dirty.size === 0 || position === undefined || !partStates || replayUntil.has(partition)) continue;
-      changelog.push(...checkpointRecords(partition, partStates, ck.dirty, position));
+      if (dirty.size === 0 || position === undefined || !partStates || replayUntil.has(partition)) continue;
+      changelog.push(...checkpointRecords(partition, partStates, dirty, [...dirty.keys()], position));
     }
     if (changelog.length === 0) return;
     const txn = await producer.transaction();
@@ -551,7 +581,8 @@ async function replayRanges(
  * Reads the committed changelog of the given partitions from the beginning up to its end
  * (as of the start of the restore) into `into`. kafkajs has no manual partition assignment,
  * so a throwaway consumer group subscribes to the topic and pauses the unwanted partitions.
- * Returns the number of asset states restored and each partition's checkpoint marker.
+ * Returns the number of asset states restored, each partition's checkpoint marker and each
+ * restored state's sourceOffset.
  */
 async function restorePartitions(
   kafka: Kafka,
@@ -561,9 +592,10 @@ async function restorePartitions(
   into: Map<number, Map<string, AssetState>>,
   timeoutMs: number,
   log: Logger,
-): Promise<{ count: number; markers: Map<number, bigint> }> {
+): Promise<{ count: number; markers: Map<number, bigint>; sourceOffsets: Map<number, Map<string, number>> }> {
   const markers = new Map<number, bigint>();
-  if (partitions.length === 0) return { count: 0, markers };
+  const sourceOffsets = new Map<number, Map<string, number>>(partitions.map((p) => [p, new Map()]));
+  if (partitions.length === 0) return { count: 0, markers, sourceOffsets };
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
@@ -573,7 +605,7 @@ async function restorePartitions(
   for (const o of offsets) {
     if (wanted.has(o.partition) && BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high) - 1n);
   }
-  if (remaining.size === 0) return { count: 0, markers };
+  if (remaining.size === 0) return { count: 0, markers, sourceOffsets };
 
   const consumer: Consumer = kafka.consumer({ groupId: `pdm-scorer-restore-${randomUUID()}`, readUncommitted: false });
   let count = 0;
@@ -598,6 +630,7 @@ async function restorePartitions(
           if (!key) continue;
           if (msg.value === null) {
             if (states.delete(key)) count--;
+            sourceOffsets.get(batch.partition)?.delete(key);
             continue;
           }
           const rec = (await codec.decode(msg.value)) as StateRecord;
@@ -607,6 +640,7 @@ async function restorePartitions(
           }
           if (!states.has(key)) count++;
           states.set(key, decodeState(new Uint8Array(rec.state)));
+          sourceOffsets.get(batch.partition)?.set(key, rec.sourceOffset);
         }
       },
     });
@@ -626,5 +660,5 @@ async function restorePartitions(
   } finally {
     await consumer.disconnect().catch((err: unknown) => log.warn('restore consumer disconnect', { error: describeError(err) }));
   }
-  return { count, markers };
+  return { count, markers, sourceOffsets };
 }
