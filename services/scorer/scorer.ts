@@ -368,7 +368,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       return;
     }
 
-    const due = dueForCheckpoint(dirty, now(), Number(nextOffset));
+    // About one state (3.6 KB) per 8 scores (≈ 350 B each) keeps a transaction's bytes balanced.
+    const due = dueForCheckpoint(dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)));
     const changelog = due.length > 0 ? checkpointRecords(partition, partStates, dirty, due, nextOffset) : [];
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
@@ -400,11 +401,21 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     await heartbeat();
   };
 
-  /** The oldest dirty assets whose checkpoint is due (a prefix of `dirty`: it is in first-change order). */
-  const dueForCheckpoint = (dirty: DirtyAssets, at: number, nextOffset: number): string[] => {
+  /**
+   * The oldest dirty assets whose checkpoint is due (a prefix of `dirty`: it is in
+   * first-change order). Assets that change together (a fleet's first readings, a burst)
+   * fall due together; so that one transaction does not carry hundreds of 3.6 KB states
+   * and stall the stream, a transaction takes at most `limit` of those due, except that
+   * states due for half an interval more are always taken (which bounds the replay).
+   */
+  const dueForCheckpoint = (dirty: DirtyAssets, at: number, nextOffset: number, limit: number): string[] => {
     const due: string[] = [];
     for (const [id, d] of dirty) {
-      if (at - d.at < checkpointMs && nextOffset - d.offset < checkpointReadings) break;
+      const age = at - d.at;
+      const behind = nextOffset - d.offset;
+      if (age < checkpointMs && behind < checkpointReadings) break;
+      const overdue = age >= checkpointMs * 1.5 || behind >= checkpointReadings * 1.5;
+      if (!overdue && due.length >= limit) break;
       due.push(id);
     }
     return due;
