@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitBySize } from './scorer.ts';
+import { dueForCheckpoint, splitBySize } from './scorer.ts';
 import { validReading } from './records.ts';
 
 const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
@@ -30,5 +30,30 @@ describe('validReading', () => {
     // The changelog's checkpoint marker key starts with NUL: no asset id may look like it.
     expect(validReading({ assetId: '\u0000checkpoint', assetType: 'x', ts: 5, values: {} })).toBe('assetId "\\u0000checkpoint" contains control characters');
     expect(validReading({ assetId: 'a', assetType: 'x', ts: 5, values: {} })).toEqual({ assetId: 'a', assetType: 'x', ts: 5, values: {} });
+  });
+});
+
+describe('dueForCheckpoint', () => {
+  // Assets a..e first changed at t = 0, 1, 2, 30, 31 s, at offsets 0, 10, 20, 300, 310.
+  const dirty = new Map([
+    ['a', { at: 0, offset: 0 }],
+    ['b', { at: 1_000, offset: 10 }],
+    ['c', { at: 2_000, offset: 20 }],
+    ['d', { at: 30_000, offset: 300 }],
+    ['e', { at: 31_000, offset: 310 }],
+  ]);
+  it('takes the oldest states due after the interval, in first-change order', () => {
+    expect(dueForCheckpoint(dirty, 11_500, 320, 100, 10_000, 50_000)).toEqual(['a', 'b']);
+    expect(dueForCheckpoint(dirty, 9_999, 320, 100, 10_000, 50_000)).toEqual([]);
+  });
+  it('counts readings too: a state far behind the partition is due early', () => {
+    expect(dueForCheckpoint(dirty, 5_000, 315, 100, 10_000, 300)).toEqual(['a', 'b']);
+  });
+  it('takes at most `limit` states that are merely due, but always the overdue ones', () => {
+    // At 14.5 s: a, b and c are due, none overdue (1.5 × 10 s = 15 s): the limit of 1 holds.
+    expect(dueForCheckpoint(dirty, 14_500, 320, 1, 10_000, 50_000)).toEqual(['a']);
+    // At 16.5 s: a and b are overdue, c (14.5 s) is merely due and over the limit of 1.
+    expect(dueForCheckpoint(dirty, 16_500, 320, 1, 10_000, 50_000)).toEqual(['a', 'b']);
+    expect(dueForCheckpoint(dirty, 16_500, 320, 3, 10_000, 50_000)).toEqual(['a', 'b', 'c']);
   });
 });

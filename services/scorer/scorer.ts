@@ -369,7 +369,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     }
 
     // About one state (3.6 KB) per 8 scores (≈ 350 B each) keeps a transaction's bytes balanced.
-    const due = dueForCheckpoint(dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)));
+    const due = dueForCheckpoint(dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), checkpointMs, checkpointReadings);
     const changelog = due.length > 0 ? checkpointRecords(partition, partStates, dirty, due, nextOffset) : [];
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
@@ -399,26 +399,6 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     for (const s of states.values()) total += s.size;
     m.assets.set(total);
     await heartbeat();
-  };
-
-  /**
-   * The oldest dirty assets whose checkpoint is due (a prefix of `dirty`: it is in
-   * first-change order). Assets that change together (a fleet's first readings, a burst)
-   * fall due together; so that one transaction does not carry hundreds of 3.6 KB states
-   * and stall the stream, a transaction takes at most `limit` of those due, except that
-   * states due for half an interval more are always taken (which bounds the replay).
-   */
-  const dueForCheckpoint = (dirty: DirtyAssets, at: number, nextOffset: number, limit: number): string[] => {
-    const due: string[] = [];
-    for (const [id, d] of dirty) {
-      const age = at - d.at;
-      const behind = nextOffset - d.offset;
-      if (age < checkpointMs && behind < checkpointReadings) break;
-      const overdue = age >= checkpointMs * 1.5 || behind >= checkpointReadings * 1.5;
-      if (!overdue && due.length >= limit) break;
-      due.push(id);
-    }
-    return due;
   };
 
   /**
@@ -516,6 +496,34 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   }
 
   return { name: SERVICE, metrics, stop: shutdown, done };
+}
+
+/**
+ * The oldest dirty assets whose checkpoint is due at `at` (a prefix of `dirty`, which is in
+ * first-change order): changed at least `intervalMs` ago or at least `maxReadings` offsets
+ * before `nextOffset`. Assets that change together (a fleet's first readings, a burst) fall
+ * due together; so that one transaction does not carry hundreds of 3.6 KB states and stall
+ * the stream, at most `limit` of those due are taken, except that states due for half an
+ * interval more are always taken (which bounds the replay).
+ */
+export function dueForCheckpoint(
+  dirty: ReadonlyMap<string, { at: number; offset: number }>,
+  at: number,
+  nextOffset: number,
+  limit: number,
+  intervalMs: number,
+  maxReadings: number,
+): string[] {
+  const due: string[] = [];
+  for (const [id, d] of dirty) {
+    const age = at - d.at;
+    const behind = nextOffset - d.offset;
+    if (age < intervalMs && behind < maxReadings) break;
+    const overdue = age >= intervalMs * 1.5 || behind >= maxReadings * 1.5;
+    if (!overdue && due.length >= limit) break;
+    due.push(id);
+  }
+  return due;
 }
 
 /** Splits topic messages into requests of at most `limit` value bytes each (a single larger message goes alone). */
