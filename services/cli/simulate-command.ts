@@ -63,11 +63,14 @@ export const simulateCommand: Command = {
       const fleet = createFleet({ seed, assetsPerType, days, startTs, failureShare }, DEFAULT_CONFIG);
       if (o.truth) for (const a of fleet.assets) io.stdout.write(`${JSON.stringify(a)}\n`);
       let last = 0;
+      let repairs = 0;
       const n = await publishReadings({
         kafka,
         registryUrl: env.registryUrl,
         topic: topics.readings,
-        readings: fleet.readings(),
+        // Readings and, after each injected failure, the repair (a maintenance event).
+        readings: { events: fleet.events() },
+        onMaintenance: (count) => (repairs = count),
         ratePerSec: rate,
         onProgress: (count) => {
           if (Date.now() - last > 1_000) {
@@ -76,7 +79,7 @@ export const simulateCommand: Command = {
           }
         },
       });
-      io.stderr.write(`simulate: done, ${n} readings from ${fleet.assets.length} assets to ${topics.readings}\n`);
+      io.stderr.write(`simulate: done, ${n} readings and ${repairs} maintenance events from ${fleet.assets.length} assets to ${topics.readings}\n`);
       return 0;
     } catch (err) {
       io.stderr.write(`pdm simulate: ${describeError(err)}\n`);

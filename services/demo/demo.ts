@@ -183,7 +183,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const ticker = setInterval(() => void line(), 1_000);
     const deadline = t0 + opts.timeoutSec * 1000;
     try {
-      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: fleet.readings(), ratePerSec: opts.ratePerSec, onProgress: (n) => (published = n) });
+      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: { events: fleet.events() }, ratePerSec: opts.ratePerSec, onProgress: (n) => (published = n) });
       published = await Promise.race([publishing, crashed]);
       // Drain: every reading scored, then the sink and the case opener caught up. Their
       // inputs are transactional topics, where a read_committed group's committed offset

@@ -95,6 +95,14 @@ describe('pipeline end to end', () => {
       `from(bucket: "${env.influx.bucket}") |> range(start: -30d, stop: 1d) |> filter(fn: (r) => r._measurement == "prediction" and r.asset_id == "${one.PdM_Asset_Id__c}" and r._field == "episode_id" and r.kind == "raised")`,
     );
     expect(predictionRows.map((r) => r._value)).toContain(one.PdM_Episode_Id__c);
+    // The repairs after the failures travelled with the readings and are annotations now.
+    const repairs = [...fleet.events()].flatMap((e) => (e.type === 'maintenance' ? [`${e.event.assetId}@${e.event.ts}`] : []));
+    expect(repairs.length).toBeGreaterThan(0);
+    const repairRows = await q.collectRows<{ asset_id: string; _time: string }>(
+      `from(bucket: "${env.influx.bucket}") |> range(start: -30d, stop: 1d) |> filter(fn: (r) => r._measurement == "maintenance" and r._field == "source" and r._value == "simulator")`,
+    );
+    const written = new Set(repairRows.map((r) => `${r.asset_id}@${Date.parse(r._time)}`));
+    expect(repairs.filter((k) => !written.has(k))).toEqual([]);
 
     // Bad values in the fleet's injected sensor faults reached the DLQ with their reason.
     const dead = await readTopic(kafka, dlqTopic(topics.readings), { until: (r) => r.length >= summary.deadLetters, timeoutMs: 30_000 });

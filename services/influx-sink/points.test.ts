@@ -48,6 +48,18 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: 'maintenance: repaired failure mode as a tag, source and sensors as fields',
+    kind: 'maintenance',
+    record: { assetId: 'van-3', ts: TS, failureMode: 'brake_pad_wear', sensors: ['brake_pad_mm', 'brake_temp_c'], source: 'field-service' },
+    lines: [`maintenance,asset_id=van-3,failure_mode=brake_pad_wear sensors="brake_pad_mm,brake_temp_c",source="field-service" ${TS}`],
+  },
+  {
+    name: 'maintenance: a full service is tagged (all), with no sensors named',
+    kind: 'maintenance',
+    record: { assetId: 'van-3', ts: TS, failureMode: null, sensors: null, source: 'simulator' },
+    lines: [`maintenance,asset_id=van-3,failure_mode=(all) sensors="",source="simulator" ${TS}`],
+  },
+  {
     name: 'reading: one float field per sensor, asset tags, ms timestamp',
     kind: 'reading',
     record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { battery_temp_c: 31.5, speed_kmh: 88, soc_pct: 0 } },

@@ -28,7 +28,11 @@ export const MEASUREMENTS = {
   score: 'anomaly_score',
   dataQuality: 'data_quality',
   prediction: 'prediction',
+  maintenance: 'maintenance',
 } as const;
+
+/** failure_mode tag of a full service (a maintenance event that names no failure mode). */
+export const ALL_FAILURE_MODES = '(all)';
 
 /** Tag value used for reading-level findings, which concern no single sensor (empty tag values are not allowed). */
 export const READING_LEVEL_SENSOR = '(reading)';
@@ -45,7 +49,32 @@ export type { ScoreRecord };
 export type PredictionRecord = Omit<PredictionEvent, 'evidence'>;
 
 /** Which mapping a topic's records take. */
-export type RecordKind = 'reading' | 'score' | 'prediction';
+export type RecordKind = 'reading' | 'score' | 'prediction' | 'maintenance';
+
+/** A decoded maintenance record (schemas/maintenance.event.avsc), carried on the readings topic. */
+export interface MaintenanceRecord {
+  assetId: string;
+  ts: number;
+  failureMode: string | null;
+  sensors: string[] | null;
+  source: string;
+}
+
+/**
+ * `maintenance`: tags asset_id, failure_mode (`(all)` for a full service); fields `source`
+ * and `sensors` (comma-separated, empty when the repair names none: the mode's own). An
+ * annotation for the dashboards: why an asset's baseline re-learns from here on.
+ */
+export function maintenancePoints(r: MaintenanceRecord): Point[] {
+  return [
+    new Point(MEASUREMENTS.maintenance)
+      .tag('asset_id', tagValue('asset_id', r.assetId))
+      .tag('failure_mode', tagValue('failure_mode', r.failureMode ?? ALL_FAILURE_MODES))
+      .stringField('source', r.source)
+      .stringField('sensors', (r.sensors ?? []).join(','))
+      .timestamp(timestampMs(r.ts)),
+  ];
+}
 
 /**
  * Tag values must be non-empty and must not end with a backslash (the line protocol would
@@ -153,6 +182,7 @@ export function predictionPoints(e: PredictionRecord): Point[] {
 const REQUIRED: Record<RecordKind, Record<string, 'string' | 'number' | 'object'>> = {
   reading: { assetId: 'string', assetType: 'string', ts: 'number', values: 'object' },
   score: { assetId: 'string', assetType: 'string', ts: 'number', score: 'number', health: 'number', sensors: 'object', findings: 'object' },
+  maintenance: { assetId: 'string', ts: 'number', source: 'string' },
   prediction: {
     assetId: 'string', assetType: 'string', ts: 'number', kind: 'string', episodeId: 'string',
     failureMode: 'string', episodeStartTs: 'number', severity: 'string', probability: 'number',
@@ -177,6 +207,8 @@ export function recordPoints(kind: RecordKind, value: unknown): Point[] {
       return scorePoints(value as ScoreRecord);
     case 'prediction':
       return predictionPoints(value as PredictionRecord);
+    case 'maintenance':
+      return maintenancePoints(value as MaintenanceRecord);
   }
 }
 

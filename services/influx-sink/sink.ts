@@ -22,6 +22,7 @@ import { createKafka } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
 import type { InfluxConnection } from '../kafka/env.ts';
+import { MAINTENANCE_SCHEMA } from '../kafka/records.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { describeError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
@@ -294,7 +295,9 @@ class Sink implements InfluxSink {
       const src: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
       let lines: string[];
       try {
-        lines = toLines(recordPoints(kind, (this.codec.decodeIfCached(m.value) ?? { value: await this.codec.decode(m.value) }).value));
+        const decoded = this.codec.decodeIfCached(m.value) ?? (await this.codec.decodeNamed(m.value));
+        // The readings topic also carries maintenance events (their own record schema).
+        lines = toLines(recordPoints(decoded.schema === MAINTENANCE_SCHEMA ? 'maintenance' : kind, decoded.value));
       } catch (err) {
         // A registry that does not answer is not the record's fault: thrown, kafkajs retries
         // the batch from the first unresolved offset.

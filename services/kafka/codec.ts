@@ -24,11 +24,23 @@ export const SCHEMA_FILES = {
   prediction: 'failure.prediction.avsc',
   caseEvent: 'case.event.avsc',
   state: 'scorer.state.avsc',
+  maintenance: 'maintenance.event.avsc',
 } as const;
 export type SchemaRole = keyof typeof SCHEMA_FILES;
 
 export function loadSchemaText(role: SchemaRole): string {
   return readFileSync(join(SCHEMA_DIR, SCHEMA_FILES[role]), 'utf8');
+}
+
+/** A decoded value and the full name of its writer schema's record. */
+export interface Decoded {
+  value: unknown;
+  schema: string;
+}
+
+/** The encode() key of a record type registered with registerRecordSchema. */
+export function recordWriterKey(topic: string, fullName: string): string {
+  return `${topic}#${fullName}`;
 }
 
 interface Writer {
@@ -65,6 +77,30 @@ export class AvroCodec {
     return id;
   }
 
+  /**
+   * Registers a further record type for a topic that carries several (TopicRecordNameStrategy:
+   * subject `<topic>-<record full name>`, BACKWARD) and keeps it as that record's writer
+   * schema: encode with `encode(recordWriterKey(topic, fullName), value)`. Returns the
+   * record's full name, which decoding reports as `schema`.
+   */
+  async registerRecordSchema(topic: string, schemaText: string): Promise<string> {
+    const type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
+    const name = type.name;
+    if (!name) throw new Error(`registerRecordSchema(${topic}): the schema has no name`);
+    let id: number;
+    try {
+      ({ id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: schemaText },
+        { subject: `${topic}-${name}`, compatibility: COMPATIBILITY.BACKWARD },
+      ));
+    } catch (cause) {
+      throw new PipelineError(`register schema for ${topic}-${name}`, isUnreachable(cause), { cause });
+    }
+    this.writers.set(recordWriterKey(topic, name), { id, type });
+    this.readers.set(id, type);
+    return name;
+  }
+
   /** Encodes a value for a topic whose schema was registered; an invalid value is a programming error. */
   encode(topic: string, value: unknown): Buffer {
     const w = this.writers.get(topic);
@@ -87,20 +123,25 @@ export class AvroCodec {
 
   /** Decodes one value; throws PoisonRecordError for bad bytes or an unknown schema id. */
   async decode(buf: Buffer | null): Promise<unknown> {
+    return (await this.decodeNamed(buf)).value;
+  }
+
+  /** decode(), plus the full name of the writer's record schema (e.g. com.pdm.telemetry.Reading). */
+  async decodeNamed(buf: Buffer | null): Promise<Decoded> {
     const id = schemaIdOf(buf);
     const type = this.readers.get(id) ?? (await this.fetchSchema(id));
-    return decodeBody(type, id, buf!);
+    return { value: decodeBody(type, id, buf!), schema: type.name ?? '' };
   }
 
   /**
-   * The synchronous fast path of decode() for hot loops: the decoded value, or `undefined`
-   * when the schema id is not cached yet (then call decode(), which fetches it). Bad bytes
-   * throw the same PoisonRecordError as decode().
+   * The synchronous fast path of decodeNamed() for hot loops, or `undefined` when the schema
+   * id is not cached yet (then call decodeNamed(), which fetches it). Bad bytes throw the
+   * same PoisonRecordError as decode().
    */
-  decodeIfCached(buf: Buffer | null): { value: unknown } | undefined {
+  decodeIfCached(buf: Buffer | null): Decoded | undefined {
     const id = schemaIdOf(buf);
     const type = this.readers.get(id);
-    return type ? { value: decodeBody(type, id, buf!) } : undefined;
+    return type ? { value: decodeBody(type, id, buf!), schema: type.name ?? '' } : undefined;
   }
 
   private async fetchSchema(id: number): Promise<avro.Type> {

@@ -15,3 +15,6 @@ export interface ScoreRecord {
   findings: { kind: string; sensor: string | null; detail: string }[];
   configVersion: string;
 }
+
+/** Full name of the maintenance record schema (schemas/maintenance.event.avsc), as the codec reports it. */
+export const MAINTENANCE_SCHEMA = 'com.pdm.telemetry.MaintenanceEvent';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dueForCheckpoint, splitBySize } from './scorer.ts';
-import { validReading } from './records.ts';
+import { maintenanceProblem, validMaintenance, validReading } from './records.ts';
+import { DEFAULT_CONFIG, newState } from '../core/index.ts';
 
 const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
 
@@ -55,5 +56,23 @@ describe('dueForCheckpoint', () => {
     // At 16.5 s: a and b are overdue, c (14.5 s) is merely due and over the limit of 1.
     expect(dueForCheckpoint(dirty, 16_500, 320, 1, 10_000, 50_000)).toEqual(['a', 'b']);
     expect(dueForCheckpoint(dirty, 16_500, 320, 3, 10_000, 50_000)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('maintenance events', () => {
+  it('maps the Avro record to the core shape and names what is wrong', () => {
+    expect(validMaintenance({ assetId: 'v', ts: 5, failureMode: null, sensors: null, source: 'x' })).toEqual({ assetId: 'v', ts: 5 });
+    expect(validMaintenance({ assetId: 'v', ts: 5, failureMode: 'm', sensors: ['s'], source: 'x' })).toEqual({ assetId: 'v', ts: 5, failureMode: 'm', sensors: ['s'] });
+    expect(validMaintenance({ assetId: ' ', ts: 5 })).toBe('assetId is empty');
+    expect(validMaintenance({ assetId: 'v', ts: 0 })).toBe('ts 0 is not a positive epoch-ms time');
+  });
+  it('refuses a failure mode or sensor the asset type does not have', () => {
+    const state = newState('F-1', 'refrigerator', DEFAULT_CONFIG);
+    const mode = state.modes[0]!;
+    expect(maintenanceProblem(state, { assetId: 'F-1', ts: 1, failureMode: mode })).toBeUndefined();
+    expect(maintenanceProblem(state, { assetId: 'F-1', ts: 1 })).toBeUndefined();
+    expect(maintenanceProblem(state, { assetId: 'F-1', ts: 1, failureMode: 'warp_core_breach', sensors: ['flux_capacitor'] })).toBe(
+      `maintenance event for F-1: failure mode "warp_core_breach" is not configured for asset type refrigerator (modes: ${state.modes.join(', ')}); sensor "flux_capacitor" is not a sensor of asset F-1 (${state.sensors.join(', ')})`,
+    );
   });
 });

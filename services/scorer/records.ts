@@ -3,8 +3,8 @@
  * scores, failure predictions, state changelog). Pure; the field names and units are the
  * ones documented in schemas/.
  */
-import type { PredictionEvent, Reading, Step } from '../core/types.ts';
-import type { ScoreRecord } from '../kafka/records.ts';
+import type { AssetState, MaintenanceEvent, PredictionEvent, Reading, Step } from '../core/types.ts';
+import { MAINTENANCE_SCHEMA, type ScoreRecord } from '../kafka/records.ts';
 
 export type { ScoreRecord };
 
@@ -49,4 +49,30 @@ export function validReading(value: unknown): Reading | string {
   if (typeof v.ts !== 'number' || !Number.isFinite(v.ts) || v.ts <= 0) return `ts ${String(v.ts)} is not a positive epoch-ms time`;
   if (!v.values || typeof v.values !== 'object') return 'values is not a map';
   return v as Reading;
+}
+
+export { MAINTENANCE_SCHEMA };
+
+/** A maintenance event as decoded from Avro, checked and mapped to the core's shape (nulls dropped). */
+export function validMaintenance(value: unknown): MaintenanceEvent | string {
+  const v = value as { assetId?: unknown; ts?: unknown; failureMode?: unknown; sensors?: unknown } | null;
+  if (!v || typeof v !== 'object') return 'not a record';
+  if (typeof v.assetId !== 'string' || v.assetId.trim() === '') return 'assetId is empty';
+  if (typeof v.ts !== 'number' || !Number.isFinite(v.ts) || v.ts <= 0) return `ts ${String(v.ts)} is not a positive epoch-ms time`;
+  const ev: MaintenanceEvent = { assetId: v.assetId, ts: v.ts };
+  if (typeof v.failureMode === 'string') ev.failureMode = v.failureMode;
+  if (Array.isArray(v.sensors)) ev.sensors = v.sensors as string[];
+  return ev;
+}
+
+/** Why a maintenance event cannot apply to this asset (a failure mode or sensor its type does not have), or undefined. */
+export function maintenanceProblem(state: AssetState, ev: MaintenanceEvent): string | undefined {
+  const problems: string[] = [];
+  if (ev.failureMode !== undefined && !state.modes.includes(ev.failureMode)) {
+    problems.push(`failure mode "${ev.failureMode}" is not configured for asset type ${state.assetType} (modes: ${state.modes.join(', ') || 'none'})`);
+  }
+  for (const s of ev.sensors ?? []) {
+    if (!state.sensors.includes(s)) problems.push(`sensor "${s}" is not a sensor of asset ${ev.assetId} (${state.sensors.join(', ')})`);
+  }
+  return problems.length > 0 ? `maintenance event for ${ev.assetId}: ${problems.join('; ')}` : undefined;
 }

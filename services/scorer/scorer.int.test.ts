@@ -12,7 +12,7 @@ import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
 import { DEFAULT_CONFIG } from '../core/index.ts';
 import type { Reading } from '../core/types.ts';
 import { createKafka } from '../kafka/client.ts';
-import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
+import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { DLQ_HEADERS, headerString } from '../kafka/dlq.ts';
 import { readTopic, type ConsumedRecord } from '../kafka/testkit.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../kafka/topics.ts';
@@ -107,10 +107,12 @@ describe('scorer on the real stack', () => {
     return { prefix, topics };
   }
 
-  it('scores every valid reading once and dead-letters bad records with the reason', async () => {
+  it('scores every valid reading once, applies maintenance events, and dead-letters bad records with the reason', async () => {
     const { topics } = await prepare();
     const readings = fridgeReadings(4, 150);
     await produceReadings(kafka, codec, topics.readings, readings);
+    const maintenance = recordWriterKey(topics.readings, await codec.registerRecordSchema(topics.readings, loadSchemaText('maintenance')));
+    const last2 = readings.filter((r) => r.assetId === 'FRIDGE-2').at(-1)!;
     const producer = kafka.producer();
     await producer.connect();
     const good = codec.encode(topics.readings, readings[0]);
@@ -123,29 +125,40 @@ describe('scorer on the real stack', () => {
         { key: 'BAD-2', value: unknownId },
         { key: 'BAD-3', value: codec.encode(topics.readings, { ...readings[0]!, assetId: 'TOASTER-1', assetType: 'toaster' }) },
         { key: 'FRIDGE-0', value: codec.encode(topics.readings, { ...readings[0]!, ts: readings[0]!.ts + 150 * 60_000, values: { cabinet_temp_c: Number.NaN, evaporator_temp_c: -18, compressor_current_a: 99, ambient_temp_c: 21 } }) },
+        // A repair of a failure mode refrigerators do not have: dead-lettered, state untouched.
+        { key: 'FRIDGE-1', value: codec.encode(maintenance, { assetId: 'FRIDGE-1', ts: last2.ts + 30_000, failureMode: 'warp_core_breach', sensors: null, source: 'test' }) },
+        // A full service of FRIDGE-2, then its next reading: every sensor re-learns.
+        { key: 'FRIDGE-2', value: codec.encode(maintenance, { assetId: 'FRIDGE-2', ts: last2.ts + 30_000, failureMode: null, sensors: null, source: 'test' }) },
+        { key: 'FRIDGE-2', value: codec.encode(topics.readings, { ...last2, ts: last2.ts + 60_000 }) },
       ],
     });
     await producer.disconnect();
 
     const scorer = await startScorer({ brokers: stackInfo().kafka.brokers, registryUrl: stackInfo().registry.url, topics, partitions: PARTITIONS, cfg: DEFAULT_CONFIG, groupId: `${topics.readings}-scorer` });
     try {
-      const scores = await readScores(kafka, codec, topics.scores, readings.length + 1);
-      expect(scores).toHaveLength(readings.length + 1);
+      const scores = await readScores(kafka, codec, topics.scores, readings.length + 2);
+      expect(scores).toHaveLength(readings.length + 2);
+      const learning = (s: Scored) => (s as unknown as { sensors: { learning: boolean }[] }).sensors.map((x) => x.learning);
+      const fridge2 = scores.filter((s) => s.assetId === 'FRIDGE-2');
+      expect(learning(fridge2.at(-2)!)).toEqual([false, false, false, false]); // learned before the repair
+      expect(learning(fridge2.at(-1)!)).toEqual([true, true, true, true]); // re-learning after it
       const keys = new Set(scores.map((s) => `${s.assetId}@${s.ts}`));
-      expect(keys.size).toBe(readings.length + 1);
+      expect(keys.size).toBe(readings.length + 2);
       for (const s of scores) {
         expect(s.score).toBeGreaterThanOrEqual(0);
         expect(s.score).toBeLessThanOrEqual(1);
       }
-      const dead = await readTopic(kafka, dlqTopic(topics.readings), { until: (r) => r.length >= 4, timeoutMs: 30_000 });
+      const dead = await readTopic(kafka, dlqTopic(topics.readings), { until: (r) => r.length >= 5, timeoutMs: 30_000 });
       const reasons = new Map(dead.map((d: ConsumedRecord) => [d.key?.toString(), headerString(d.headers, DLQ_HEADERS.reason)]));
-      expect(Object.fromEntries(reasons)).toEqual({ 'BAD-1': 'malformed_avro', 'BAD-2': 'unknown_schema', 'BAD-3': 'unknown_asset_type', 'FRIDGE-0': 'invalid_value' });
+      expect(Object.fromEntries(reasons)).toEqual({ 'BAD-1': 'malformed_avro', 'BAD-2': 'unknown_schema', 'BAD-3': 'unknown_asset_type', 'FRIDGE-0': 'invalid_value', 'FRIDGE-1': 'invalid_record' });
+      expect(headerString(dead.find((d) => d.key?.toString() === 'FRIDGE-1')!.headers, DLQ_HEADERS.error)).toMatch(/failure mode "warp_core_breach" is not configured for asset type refrigerator/);
       const bad1 = dead.find((d) => d.key?.toString() === 'BAD-1')!;
       expect(bad1.value?.toString()).toBe('not avro at all');
       expect(headerString(bad1.headers, DLQ_HEADERS.sourceTopic)).toBe(topics.readings);
       expect(headerString(bad1.headers, DLQ_HEADERS.sourceOffset)).toMatch(/^\d+$/);
       expect(headerString(dead.find((d) => d.key?.toString() === 'FRIDGE-0')!.headers, DLQ_HEADERS.error)).toMatch(/cabinet_temp_c/);
-      expect(scorer.metrics.counter('pdm_dead_letters_total', '').get()).toBe(4);
+      expect(scorer.metrics.counter('pdm_dead_letters_total', '').get()).toBe(5);
+      expect(scorer.metrics.counter('pdm_scorer_maintenance_events_total', '').get({ outcome: 'applied' })).toBe(1);
     } finally {
       await scorer.stop();
     }

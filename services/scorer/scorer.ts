@@ -26,8 +26,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
-import { decodeState, encodeState, newState, score, UnknownAssetTypeError } from '../core/index.ts';
-import type { AssetState, CompiledConfig } from '../core/index.ts';
+import { decodeState, encodeState, maintain, newState, score, UnknownAssetTypeError } from '../core/index.ts';
+import type { AssetState, CompiledConfig, MaintenanceEvent, Reading } from '../core/index.ts';
 import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { deadLetter } from '../kafka/dlq.ts';
@@ -36,7 +36,7 @@ import { describeError, PipelineError, PoisonRecordError, ServiceConfigError } f
 import { createLogger, type Logger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
-import { predictionRecord, scoreRecord, validReading, type StateRecord } from './records.ts';
+import { MAINTENANCE_SCHEMA, maintenanceProblem, predictionRecord, scoreRecord, validMaintenance, validReading, type StateRecord } from './records.ts';
 
 export interface ScorerOptions {
   brokers: string[];
@@ -123,6 +123,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     transactions: metrics.counter('pdm_scorer_transactions_total', 'Kafka transactions committed'),
     aborts: metrics.counter('pdm_scorer_transaction_aborts_total', 'Kafka transactions aborted'),
     restores: metrics.counter('pdm_scorer_restored_states_total', 'Asset states restored from the changelog'),
+    maintenance: metrics.counter('pdm_scorer_maintenance_events_total', 'Maintenance events, by outcome (applied; no_state: the asset had no state yet)'),
     replayed: metrics.counter('pdm_scorer_replayed_readings_total', 'Readings re-scored after a restore to rebuild states past the last checkpoint (no output)'),
     checkpointed: metrics.counter('pdm_scorer_checkpointed_states_total', 'Asset states written to the changelog (rolling checkpoints)'),
     assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
@@ -145,6 +146,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   await codec.registerValueSchema(opts.topics.scores, loadSchemaText('score'));
   await codec.registerValueSchema(opts.topics.predictions, loadSchemaText('prediction'));
   await codec.registerValueSchema(opts.topics.state, loadSchemaText('state'));
+  await codec.registerRecordSchema(opts.topics.readings, loadSchemaText('maintenance'));
 
   // Connecting a transactional producer initialises its producer id, which fences a dead
   // predecessor with the same transactional id and aborts its open transaction.
@@ -298,7 +300,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const scores: Message[] = [];
     const predictions: Message[] = [];
     const dead: { topic: string; message: Message }[] = [];
-    const counts = { readings: 0, replayed: 0, anomalies: 0, predictions: new Map<string, number>(), findings: new Map<string, number>() };
+    const counts = { readings: 0, replayed: 0, anomalies: 0, predictions: new Map<string, number>(), findings: new Map<string, number>(), maintenance: new Map<string, number>() };
 
     for (const msg of messages) {
       // Below replayEnd the reading's outputs (and dead letters) are already committed: only
@@ -306,17 +308,50 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       const offset = Number(msg.offset);
       const replaying = replayEnd !== undefined && BigInt(msg.offset) < replayEnd;
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
-      let reading;
+      let reading: Reading | undefined;
+      let repair: MaintenanceEvent | undefined;
       try {
-        const decoded = (codec.decodeIfCached(msg.value) ?? { value: await codec.decode(msg.value) }).value;
-        const valid = validReading(decoded);
-        if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
-        reading = valid;
+        const decoded = codec.decodeIfCached(msg.value) ?? (await codec.decodeNamed(msg.value));
+        if (decoded.schema === MAINTENANCE_SCHEMA) {
+          const valid = validMaintenance(decoded.value);
+          if (typeof valid === 'string') throw new PoisonRecordError(`invalid maintenance event: ${valid}`, 'invalid_record');
+          repair = valid;
+        } else {
+          const valid = validReading(decoded.value);
+          if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
+          reading = valid;
+        }
       } catch (err) {
         if (!(err instanceof PoisonRecordError)) throw err; // registry down: retry the batch, the record is not to blame
-        if (!replaying) dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: decode reading`, err.reason, { cause: err }), SERVICE, now()));
+        if (!replaying) dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: decode record`, err.reason, { cause: err }), SERVICE, now()));
         continue;
       }
+      if (repair) {
+        // Ordered with the asset's readings (same key, same partition); replayed like them.
+        if (replaying && offset <= (restoredAt?.get(repair.assetId) ?? -1)) continue;
+        const state = partStates.get(repair.assetId);
+        if (state === undefined) {
+          // Nothing learned yet about this asset: nothing to reset.
+          if (!replaying) counts.maintenance.set('no_state', (counts.maintenance.get('no_state') ?? 0) + 1);
+          continue;
+        }
+        const problem = maintenanceProblem(state, repair);
+        if (problem) {
+          if (!replaying) dead.push(deadLetter(src, new PoisonRecordError(`${batch.topic}[${partition}]@${msg.offset}: ${problem}`, 'invalid_record'), SERVICE, now()));
+          continue;
+        }
+        const res = maintain(state, repair, opts.cfg);
+        partStates.set(repair.assetId, res.state);
+        if (!dirty.has(repair.assetId)) dirty.set(repair.assetId, { at: now(), offset });
+        if (replaying) continue;
+        counts.maintenance.set('applied', (counts.maintenance.get('applied') ?? 0) + 1);
+        for (const p of res.predictions) {
+          predictions.push({ key: repair.assetId, value: codec.encode(opts.topics.predictions, predictionRecord(p)) });
+          counts.predictions.set(p.kind, (counts.predictions.get(p.kind) ?? 0) + 1);
+        }
+        continue;
+      }
+      if (!reading) continue; // (unreachable: a record is a reading or a repair)
       // Replay: this asset's written state already holds the readings up to its sourceOffset.
       if (replaying && offset <= (restoredAt?.get(reading.assetId) ?? -1)) continue;
       let state = partStates.get(reading.assetId);
@@ -394,6 +429,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     m.anomalies.inc({}, counts.anomalies);
     for (const [kind, n] of counts.predictions) m.predictions.inc({ kind }, n);
     for (const [kind, n] of counts.findings) m.findings.inc({ kind }, n);
+    for (const [outcome, n] of counts.maintenance) m.maintenance.inc({ outcome }, n);
     for (const d of dead) m.deadLetters.inc({ service: SERVICE, reason: String(d.message.headers?.['pdm-dlq-reason']) });
     let total = 0;
     for (const s of states.values()) total += s.size;
