@@ -48,6 +48,15 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: 'scoreBatch: the points of each score, in order',
+    kind: 'scoreBatch',
+    record: { assetId: 'ev-1', scores: [score({}), score({ ts: TS + 1_000, score: 0.5, health: 0.5 })] },
+    lines: [
+      `anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=0i,health=0.75,score=0.25 ${TS}`,
+      `anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=0i,health=0.5,score=0.5 ${TS + 1_000}`,
+    ],
+  },
+  {
     name: 'maintenance: repaired failure mode as a tag, source and sensors as fields',
     kind: 'maintenance',
     record: { assetId: 'van-3', ts: TS, failureMode: 'brake_pad_wear', sensors: ['brake_pad_mm', 'brake_temp_c'], source: 'field-service' },
@@ -153,6 +162,20 @@ interface BadCase {
 }
 
 const BAD: BadCase[] = [
+  {
+    name: 'a score batch holding another asset\'s score',
+    kind: 'scoreBatch',
+    record: { assetId: 'ev-1', scores: [score({}), score({ assetId: 'ev-2' })] },
+    reason: 'invalid_record',
+    message: 'scoreBatch of ev-1 holds at [1] a score of ev-2',
+  },
+  {
+    name: 'a score batch with a broken score',
+    kind: 'scoreBatch',
+    record: { assetId: 'ev-1', scores: [{ assetId: 'ev-1' }] },
+    reason: 'invalid_record',
+    message: 'not a score record: assetType is not a string, ts is not a number, score is not a number, health is not a number, sensors is not a object, findings is not a object',
+  },
   {
     name: 'a score record on the readings topic',
     kind: 'reading',

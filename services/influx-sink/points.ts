@@ -20,7 +20,7 @@
 import { Point } from '@influxdata/influxdb-client';
 import { PoisonRecordError } from '../runtime/errors.ts';
 import type { PredictionEvent, Reading } from '../core/types.ts';
-import type { ScoreRecord } from '../kafka/records.ts';
+import type { ScoreBatchRecord, ScoreRecord } from '../kafka/records.ts';
 
 /** Measurement names, one per kind of point. */
 export const MEASUREMENTS = {
@@ -49,7 +49,7 @@ export type { ScoreRecord };
 export type PredictionRecord = Omit<PredictionEvent, 'evidence'>;
 
 /** Which mapping a topic's records take. */
-export type RecordKind = 'reading' | 'score' | 'prediction' | 'maintenance';
+export type RecordKind = 'reading' | 'score' | 'scoreBatch' | 'prediction' | 'maintenance';
 
 /** A decoded maintenance record (schemas/maintenance.event.avsc), carried on the readings topic. */
 export interface MaintenanceRecord {
@@ -183,6 +183,7 @@ const REQUIRED: Record<RecordKind, Record<string, 'string' | 'number' | 'object'
   reading: { assetId: 'string', assetType: 'string', ts: 'number', values: 'object' },
   score: { assetId: 'string', assetType: 'string', ts: 'number', score: 'number', health: 'number', sensors: 'object', findings: 'object' },
   maintenance: { assetId: 'string', ts: 'number', source: 'string' },
+  scoreBatch: { assetId: 'string', scores: 'object' },
   prediction: {
     assetId: 'string', assetType: 'string', ts: 'number', kind: 'string', episodeId: 'string',
     failureMode: 'string', episodeStartTs: 'number', severity: 'string', probability: 'number',
@@ -209,6 +210,18 @@ export function recordPoints(kind: RecordKind, value: unknown): Point[] {
       return predictionPoints(value as PredictionRecord);
     case 'maintenance':
       return maintenancePoints(value as MaintenanceRecord);
+    case 'scoreBatch': {
+      // The points of its scores, each checked like a single score record.
+      const batch = value as ScoreBatchRecord;
+      if (!Array.isArray(batch.scores)) throw new PoisonRecordError('not a scoreBatch record: scores is not an array', 'invalid_record');
+      return batch.scores.flatMap((score, i) => {
+        const points = recordPoints('score', score);
+        if (score.assetId !== batch.assetId) {
+          throw new PoisonRecordError(`scoreBatch of ${batch.assetId} holds at [${i}] a score of ${score.assetId}`, 'invalid_record');
+        }
+        return points;
+      });
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo, uniqueName, type StackInfo } from '../../infra/test/stack-env.ts';
 import { createKafka } from '../kafka/client.ts';
-import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
+import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { DLQ_HEADERS, headerString } from '../kafka/dlq.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../kafka/topics.ts';
 import { ServiceConfigError } from '../runtime/errors.ts';
@@ -204,9 +204,11 @@ describe('influx-sink on the local stack', () => {
       findings: [{ kind: 'nan', sensor: 'battery_temp_c', detail: 'value is NaN' }],
       configVersion: 'v1',
     };
+    // One single-score record and one batch (what the scorer writes): both become points.
+    const batchKey = recordWriterKey(scores, await s.codec.registerRecordSchema(scores, loadSchemaText('scoreBatch')));
     await send(scores, [
       { key: asset, value: s.codec.encode(scores, { ...score, ts: BASE, score: 0.125, health: 1, findings: [] }) },
-      { key: asset, value: s.codec.encode(scores, score) },
+      { key: asset, value: s.codec.encode(batchKey, { assetId: asset, scores: [score] }) },
     ]);
     const prediction: PredictionRecord & { evidence: unknown[] } = {
       kind: 'raised',

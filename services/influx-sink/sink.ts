@@ -22,7 +22,7 @@ import { createKafka } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
 import type { InfluxConnection } from '../kafka/env.ts';
-import { MAINTENANCE_SCHEMA } from '../kafka/records.ts';
+import { MAINTENANCE_SCHEMA, SCORE_BATCH_SCHEMA } from '../kafka/records.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { describeError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
@@ -296,8 +296,10 @@ class Sink implements InfluxSink {
       let lines: string[];
       try {
         const decoded = this.codec.decodeIfCached(m.value) ?? (await this.codec.decodeNamed(m.value));
-        // The readings topic also carries maintenance events (their own record schema).
-        lines = toLines(recordPoints(decoded.schema === MAINTENANCE_SCHEMA ? 'maintenance' : kind, decoded.value));
+        // The readings topic also carries maintenance events, the scores topic score batches
+        // (each its own record schema).
+        const as: RecordKind = decoded.schema === MAINTENANCE_SCHEMA ? 'maintenance' : decoded.schema === SCORE_BATCH_SCHEMA ? 'scoreBatch' : kind;
+        lines = toLines(recordPoints(as, decoded.value));
       } catch (err) {
         // A registry that does not answer is not the record's fault: thrown, kafkajs retries
         // the batch from the first unresolved offset.

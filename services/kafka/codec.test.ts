@@ -1,7 +1,7 @@
 /** The codec's synchronous fast path classifies bad bytes exactly like decode(), without a registry. */
 import { describe, expect, it } from 'vitest';
 import { PoisonRecordError } from '../runtime/errors.ts';
-import { AvroCodec } from './codec.ts';
+import { AvroCodec, loadSchemaText } from './codec.ts';
 
 // Nothing listens here: any registry call would fail, so these tests prove none is made.
 const codec = new AvroCodec('http://127.0.0.1:9');
@@ -35,5 +35,13 @@ describe('AvroCodec.decodeIfCached', () => {
 
   it('returns undefined for a schema id it has not cached (decode() fetches it)', () => {
     expect(codec.decodeIfCached(header(42, [2, 97]))).toBeUndefined();
+  });
+});
+
+describe('schemas/anomaly.score.batch.avsc', () => {
+  it('holds exactly anomaly.score.avsc as its item type (no drift between the two files)', () => {
+    const batch = JSON.parse(loadSchemaText('scoreBatch')) as { fields: { name: string; type: { items?: unknown } }[] };
+    const items = batch.fields.find((f) => f.name === 'scores')!.type.items;
+    expect(items).toEqual(JSON.parse(loadSchemaText('score')));
   });
 });

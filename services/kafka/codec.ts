@@ -21,6 +21,7 @@ const HEADER_BYTES = 5;
 export const SCHEMA_FILES = {
   reading: 'telemetry.reading.avsc',
   score: 'anomaly.score.avsc',
+  scoreBatch: 'anomaly.score.batch.avsc',
   prediction: 'failure.prediction.avsc',
   caseEvent: 'case.event.avsc',
   state: 'scorer.state.avsc',

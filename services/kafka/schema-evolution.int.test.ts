@@ -17,7 +17,7 @@ import { PipelineError } from '../runtime/errors.ts';
 import { startScorer } from '../scorer/scorer.ts';
 import { createKafka } from './client.ts';
 import { AvroCodec, loadSchemaText } from './codec.ts';
-import { readTopic } from './testkit.ts';
+import { readScores, readTopic } from './testkit.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from './topics.ts';
 
 const PARTITIONS = 3;
@@ -153,11 +153,8 @@ describe('reading schema evolution (BACKWARD) on the real stack', () => {
       groupId: `${topics.readings}-scorer`,
     });
     try {
-      await readTopic(kafka, topics.scores, { until: (r) => r.length >= input.length, timeoutMs: 90_000 });
-      // Read again until quiet, so a duplicate written after the expected count would show.
-      const recs = await readTopic(kafka, topics.scores, { idleMs: 2_000, timeoutMs: 30_000 });
-      const reader = new AvroCodec(registryUrl);
-      const scores = await Promise.all(recs.map(async (r) => (await reader.decode(r.value)) as { assetId: string; ts: number; score: number }));
+      // Until the expected count, then until quiet, so a duplicate written after it would show.
+      const scores = await readScores(kafka, new AvroCodec(registryUrl), topics.scores, { atLeast: input.length });
       const perReading = new Map<string, number>();
       for (const s of scores) perReading.set(`${s.assetId}@${s.ts}`, (perReading.get(`${s.assetId}@${s.ts}`) ?? 0) + 1);
       const expected = (evolved: boolean) => input.filter((r) => r.evolved === evolved).map(({ reading }) => `${reading.assetId}@${reading.ts}`);

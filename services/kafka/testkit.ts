@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
+import { loadSchemaText, type AvroCodec } from './codec.ts';
+import { scoresOf, type ScoreRecord } from './records.ts';
 
 export interface ConsumedRecord {
   topic: string;
@@ -58,4 +60,42 @@ export async function readTopic(
   ]);
   await consumer.disconnect();
   return records;
+}
+
+/**
+ * Reads an anomaly.scores topic like readTopic and returns its scores, score batches
+ * flattened (per-partition order, each asset's scores in reading order). With `atLeast`, it
+ * reads until that many scores arrived; then (or without it) until nothing new for `idleMs`,
+ * so that a duplicate written after the expected count would show.
+ */
+export async function readScores(
+  kafka: Kafka,
+  codec: AvroCodec,
+  topic: string,
+  opts: { atLeast?: number; timeoutMs?: number; idleMs?: number } = {},
+): Promise<ScoreRecord[]> {
+  // Cache the batch writer schema so that counting can decode synchronously.
+  await codec.registerRecordSchema(topic, loadSchemaText('scoreBatch'));
+  const flatten = async (records: ConsumedRecord[]) => {
+    const out: ScoreRecord[] = [];
+    for (const r of records) {
+      const d = await codec.decodeNamed(r.value);
+      out.push(...scoresOf(d.schema, d.value));
+    }
+    return out;
+  };
+  const countSync = (records: ConsumedRecord[]) => {
+    let n = 0;
+    for (const r of records) {
+      const d = codec.decodeIfCached(r.value);
+      n += d ? scoresOf(d.schema, d.value).length : 1;
+    }
+    return n;
+  };
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  if (opts.atLeast !== undefined) {
+    const atLeast = opts.atLeast;
+    await readTopic(kafka, topic, { until: (r) => countSync(r) >= atLeast, timeoutMs });
+  }
+  return flatten(await readTopic(kafka, topic, { idleMs: opts.idleMs ?? 2_000, timeoutMs: Math.min(timeoutMs, 30_000) }));
 }

@@ -14,7 +14,8 @@ import type { Reading } from '../core/types.ts';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { DLQ_HEADERS, headerString } from '../kafka/dlq.ts';
-import { readTopic, type ConsumedRecord } from '../kafka/testkit.ts';
+import type { ScoreRecord } from '../kafka/records.ts';
+import { readScores as readScoreRecords, readTopic, type ConsumedRecord } from '../kafka/testkit.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../kafka/topics.ts';
 import type { StateRecord } from './records.ts';
 import { CHECKPOINT_KEY, startScorer } from './scorer.ts';
@@ -61,19 +62,11 @@ async function produceReadings(kafka: Kafka, codec: AvroCodec, topic: string, re
   await producer.disconnect();
 }
 
-interface Scored {
-  assetId: string;
-  ts: number;
-  score: number;
-  health: number;
-}
+type Scored = ScoreRecord;
 
+/** Every score on the topic (batches flattened), once `expected` arrived and the topic went quiet. */
 async function readScores(kafka: Kafka, codec: AvroCodec, topic: string, expected: number): Promise<Scored[]> {
-  const recs = await readTopic(kafka, topic, { until: (r) => r.length >= expected, timeoutMs: 90_000 });
-  // Give a duplicate the chance to show up after the expected count was reached.
-  const more = await readTopic(kafka, topic, { idleMs: 2_000, timeoutMs: 20_000 });
-  const all = more.length >= recs.length ? more : recs;
-  return Promise.all(all.map(async (r) => (await codec.decode(r.value)) as Scored));
+  return readScoreRecords(kafka, codec, topic, { atLeast: expected });
 }
 
 function byAsset(scores: Scored[]): Map<string, string[]> {
@@ -138,7 +131,7 @@ describe('scorer on the real stack', () => {
     try {
       const scores = await readScores(kafka, codec, topics.scores, readings.length + 2);
       expect(scores).toHaveLength(readings.length + 2);
-      const learning = (s: Scored) => (s as unknown as { sensors: { learning: boolean }[] }).sensors.map((x) => x.learning);
+      const learning = (s: Scored) => s.sensors.map((x) => x.learning);
       const fridge2 = scores.filter((s) => s.assetId === 'FRIDGE-2');
       expect(learning(fridge2.at(-2)!)).toEqual([false, false, false, false]); // learned before the repair
       expect(learning(fridge2.at(-1)!)).toEqual([true, true, true, true]); // re-learning after it
@@ -211,7 +204,7 @@ describe('scorer on the real stack', () => {
             if (i === 1) await new Promise((r) => setTimeout(r, CHECKPOINT_MS + 500));
             await produceReadings(kafka, codec, topics.readings, batch);
             sent += batch.length;
-            await readTopic(kafka, topics.scores, { until: (r) => r.length >= sent, timeoutMs: 90_000 });
+            await readScoreRecords(kafka, codec, topics.scores, { atLeast: sent, idleMs: 500 });
           }
           await produceReadings(kafka, codec, topics.readings, readings.slice(3 * quarter));
           child.kill(mode === 'kill' ? 'SIGKILL' : 'SIGTERM');
