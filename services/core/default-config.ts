@@ -146,7 +146,7 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
           description: 'Drum bearing vibration growing toward the damage limit',
         },
         inlet_valve_clog: {
-          sensors: ['water_inlet_flow_lpm'], direction: 'falling', limit: 2, horizonHours: 168, activeAbove: 0.5,
+          sensors: ['water_inlet_flow_lpm'], direction: 'falling', limit: 2, horizonHours: 168, activeAbove: 1,
           description: 'Water inlet flow falling toward the fill-timeout level (clogged valve or filter)',
         },
       },

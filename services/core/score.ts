@@ -8,9 +8,11 @@
  *  1. z = (x − robust location) / spread, spread = max(robust scale, ½·window std, floor);
  *  2. sparse raw score: |z| beyond `sparseZ` spreads, or a CUSUM (level shift, slow drift)
  *     beyond its decision interval; 0 inside the usual spread;
- *  3. likelihood calibration: the short average of raw scores against their long-run
- *     mean and spread, mapped to a tail probability 2Φ(z)−1 ∈ [0, 1], so a score means the
- *     same on a noisy sensor and a quiet one.
+ *  3. likelihood calibration: the short average of raw scores against the larger of their
+ *     long-run mean and their recent high-water mark (learned from past excursions, so the
+ *     deviations a sensor shows in every cycle score little), in units of their long-run
+ *     spread, mapped to a tail probability 2Φ(z)−1 ∈ [0, 1], so a score means the same on a
+ *     noisy sensor and a quiet one.
  * Failure prediction per (failure mode, sensor) tracker: a smoothed level of the active
  * values, its healthy envelope (learned, frozen while a failure is suspected), the trend of
  * the level (exponentially weighted regression) and the time to the limit, plus the cycle's
@@ -18,8 +20,10 @@
  * envelope: a signal that cycles with use shows a degradation at its low point too, and
  * there more steadily. Probability = progress beyond the envelope toward the limit (the
  * larger of the level's and the trough's) × weight of the time-to-limit against the
- * horizon. Episodes open after `minDurationMinutes` above the threshold, escalate by
- * severity, and clear with hysteresis.
+ * horizon. The level and the regression forget with wall time as well as with activity
+ * time, so a sparse signal (a valve's flow, a few minutes a day) is not days behind.
+ * Episodes open after `minDurationMinutes` and `minRaiseReadings` active values above the
+ * threshold, escalate by severity, and clear with hysteresis.
  */
 import { GENERIC_TYPE } from './config.ts';
 import { UnknownAssetTypeError } from './errors.ts';
@@ -40,7 +44,7 @@ import type {
 } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 // Header slots.
 const H_LAST_TS = 0;
@@ -66,7 +70,11 @@ const S_RSHORT = 12;
 const S_RMEAN = 13;
 const S_RVAR = 14;
 const S_SCORE = 15;
-const S_WIN = 16;
+/** Decaying high-water mark of the short average of raw scores (see scoreSensor). */
+const S_HW = 16;
+/** Peak of the short average during the current excursion (readings with raw score > 0). */
+const S_EXC = 17;
+const S_WIN = 18;
 /** Numbers per sensor. */
 export const SB = S_WIN + WINDOW_SLOTS;
 
@@ -85,14 +93,14 @@ const M_CTT = 10;
 const M_CTX = 11;
 const M_CXX = 12;
 const M_P = 13;
-const M_HTL = 14;
-const M_SLOPE = 15;
-const M_XDEV = 16;
-const M_T0 = 17;
-const M_LOW = 18;
-const M_LOW_ENV = 19;
+// Hours to the limit are not stored: hoursToLimit() derives them from the level and slope.
+const M_SLOPE = 14;
+const M_XDEV = 15;
+const M_T0 = 16;
+const M_LOW = 17;
+const M_LOW_ENV = 18;
 /** Numbers per failure tracker. */
-export const MB = 20;
+export const MB = 19;
 
 // Episode slots (one per failure mode).
 const E_OPEN = 0;
@@ -101,8 +109,10 @@ const E_SEV = 2;
 const E_ABOVE = 3;
 const E_BELOW = 4;
 const E_LASTP = 5;
+/** Readings with fresh (active) evidence since p last rose to the threshold. */
+const E_NACT = 6;
 /** Numbers per failure mode episode. */
-export const EB = 6;
+export const EB = 7;
 
 /** Magnitude beyond which a generic sensor's value is a finding: folding it would overflow. */
 export const GENERIC_ABS_MAX = 1e15;
@@ -126,7 +136,6 @@ function initSensor(f: Float64Array, o: number): void {
 function initPair(f: Float64Array, o: number): void {
   f.fill(0, o, o + MB);
   f[o + M_LAST_TS] = NaN;
-  f[o + M_HTL] = NaN;
 }
 
 function initEpisode(f: Float64Array, o: number): void {
@@ -225,6 +234,8 @@ interface Alphas {
   short: number;
   long: number;
   robust: number;
+  /** Decay per reading (not a smoothing factor) of the raw scores' high-water mark. */
+  extreme: number;
 }
 const alphaCache = new WeakMap<CompiledConfig, Alphas>();
 // The last config's factors: a process scores with one config, so the WeakMap lookup (a
@@ -240,6 +251,7 @@ function alphas(cfg: CompiledConfig): Alphas {
       short: 1 - decay(1 / d.shortHalfLifeReadings),
       long: 1 - decay(1 / d.longHalfLifeReadings),
       robust: 1 - decay(1 / d.robustHalfLifeReadings),
+      extreme: decay(1 / d.extremeHalfLifeReadings),
     };
     alphaCache.set(cfg, a);
   }
@@ -267,6 +279,7 @@ class DecayMemo {
   }
 }
 const levelDecay = new DecayMemo();
+const scatterDecay = new DecayMemo();
 const trendDecay = new DecayMemo();
 const baseDecay = new DecayMemo();
 const lowFastDecay = new DecayMemo();
@@ -316,7 +329,12 @@ function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: num
   const rshort = f[o + S_RSHORT]! + as * (r - f[o + S_RSHORT]!);
   const rmean = f[o + S_RMEAN]!;
   const rvar = f[o + S_RVAR]!;
-  const zl = (rshort - rmean) / Math.sqrt(rvar + 0.01);
+  // The short average is compared with the larger of its long-run mean and its recent
+  // high-water mark (decaying with `extremeHalfLifeReadings`): deviations the sensor shows in every
+  // cycle (a valve's fills, a drum's spins, a thermostat's swings) reach the mark again and
+  // again and score little, while a new extreme scores high.
+  const hw = f[o + S_HW]! * alpha.extreme;
+  const zl = (rshort - (hw > rmean ? hw : rmean)) / Math.sqrt(rvar + det.likelihoodVarFloor);
   let s = learning || !(zl > 0) ? 0 : erf(zl * Math.SQRT1_2);
   if (!(s >= 0)) s = 0;
   else if (s > 1) s = 1;
@@ -326,7 +344,23 @@ function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: num
     // from a prior of mean 0 and variance 1 raw-score units, and adapts from there.
     f[o + S_RMEAN] = 0;
     f[o + S_RVAR] = 1;
+    f[o + S_HW] = 0;
+    f[o + S_EXC] = 0;
   } else {
+    // The mark learns an excursion (a run of readings with a raw score) when it ends, so a
+    // lasting shift keeps scoring against the mark from before it; and by at most a quarter
+    // of a long-run deviation per excursion, so a deviation that recurs (a cycle) lifts it
+    // over a few occurrences while a one-off spike barely moves it and the next spike still
+    // scores high.
+    const exc = f[o + S_EXC]!;
+    if (r > 0) {
+      f[o + S_HW] = hw;
+      f[o + S_EXC] = rshort > exc ? rshort : exc;
+    } else {
+      const cap = hw + 0.25 * Math.sqrt(rvar + det.likelihoodVarFloor);
+      f[o + S_HW] = exc > hw ? (exc < cap ? exc : cap) : hw;
+      f[o + S_EXC] = 0;
+    }
     const al = alpha.long;
     const dr = r - rmean;
     f[o + S_RMEAN] = rmean + al * dr;
@@ -400,7 +434,13 @@ function updateTracker(
     lvl = f[o + M_LVL]!;
     // Huber-clipped level: a single spike (an inrush current, a bump) moves it by at most
     // 3 typical deviations' worth, while a sustained drift passes through unchanged.
-    const al = 1 - levelDecay.of(dt / det.levelHalfLifeHours);
+    // A sparse signal (a valve's flow, seen a few minutes a day) gains little activity time
+    // per day, so a half-life in activity hours alone would let its level lag by days of
+    // wall time; the level therefore also forgets with wall time (whichever is faster).
+    const wall = dtMs / HOUR_MS / det.levelWallHalfLifeHours;
+    const act = dt / det.levelHalfLifeHours;
+    let al = 1 - levelDecay.of(wall > act ? wall : act);
+    if (wall > act && al > det.levelMaxWeight) al = det.levelMaxWeight;
     const xdev = f[o + M_XDEV]!;
     const learningX = n < 30;
     const clip = 3 * xdev;
@@ -408,7 +448,10 @@ function updateTracker(
     const dxc = learningX ? dx : dx > clip ? clip : dx < -clip ? -clip : dx;
     lvl += al * dxc;
     const adx = Math.abs(dx);
-    f[o + M_XDEV] = xdev + (learningX ? 1 / n : al) * ((learningX || adx < 4 * xdev ? adx : 4 * xdev) - xdev);
+    // The scatter learns at the activity pace only: after an idle spell the level may jump to
+    // the new values, but one odd value must not also widen the clip that bounds the next.
+    const ax = 1 - scatterDecay.of(act);
+    f[o + M_XDEV] = xdev + (learningX ? 1 / n : ax) * ((learningX || adx < 4 * xdev ? adx : 4 * xdev) - xdev);
     T = f[o + M_T]! + dt;
     // Trough of the cycle (the far side from the limit): follows values away from the limit
     // quickly and toward it slowly, so it sits near the cycle's low point (an idle motor's
@@ -420,7 +463,11 @@ function updateTracker(
     const lh = sgn * dl < 0 ? det.troughFastHalfLifeHours : det.troughSlowHalfLifeHours;
     f[o + M_LOW] = low + (1 - (sgn * dl < 0 ? lowFastDecay : lowSlowDecay).of(dt / lh)) * dl;
     // Exponentially weighted regression of the level on activity time (weighted Welford).
-    const d = trendDecay.of(dt / det.trendHalfLifeHours);
+    // Forgets with wall time as well, for the same reason as the level: a sparse signal's
+    // regression would otherwise average over weeks and miss a trend of days.
+    const tWall = dtMs / HOUR_MS / det.trendWallHalfLifeHours;
+    const tAct = dt / det.trendHalfLifeHours;
+    const d = trendDecay.of(tWall > tAct ? tWall : tAct);
     const W = d * f[o + M_W]! + 1;
     const dT = T - f[o + M_MT]!;
     const mt = f[o + M_MT]! + dT / W;
@@ -479,15 +526,16 @@ function updateTracker(
   // Probability of failure within the horizon.
   if (trackerLearning(f, o, ts, det.modeLearningHours)) {
     f[o + M_P] = 0;
-    f[o + M_HTL] = NaN;
     f[o + M_SLOPE] = 0;
     return;
   }
   const ctt = f[o + M_CTT]!;
   const slope = ctt > 1e-12 ? f[o + M_CTX]! / ctt : 0;
-  // The margin is the raw values' scatter around the level, not the level's own swing: the
-  // envelope already holds the level's highs.
-  const envelope = f[o + M_PEAK]! + sgn * det.peakMarginDev * f[o + M_XDEV]!;
+  // The margin is the level's own scatter around its healthy baseline: the envelope is a
+  // high-water mark of the level, so what may push the level past it is the level's swing,
+  // not the raw values' scatter (which counts a warm-up's or a fill's transients that the
+  // level averages away, and would hide a degradation behind a margin of several degrees).
+  const envelope = f[o + M_PEAK]! + sgn * det.peakMarginDev * f[o + M_DEV]!;
   const rem = sgn * (mode.limit - lvl);
   let gap = sgn * (mode.limit - envelope);
   const minGap = 1e-9 * (Math.abs(mode.limit) + 1);
@@ -505,10 +553,31 @@ function updateTracker(
   const ptrend = htl === htl ? 1 / (1 + (htl / mode.horizonHours) ** 2) : 0;
   let pprog = (progress - det.progressStart) / (det.progressFull - det.progressStart);
   pprog = pprog > 1 ? 1 : pprog < 0 || !(pprog === pprog) ? 0 : pprog;
-  const p = rem <= 0 ? 1 : pprog * (0.5 + 0.5 * ptrend);
+  let p = rem <= 0 ? 1 : pprog * (0.5 + 0.5 * ptrend);
+  // Significance: a level far beyond its healthy envelope in units of its own healthy
+  // deviation, and trending toward the limit within the horizon, is evidence even while it
+  // is a small share of the way to the limit (a quiet signal: a clean valve flow, a steady
+  // bearing). Starts at `significanceDev` deviations beyond the envelope, full at twice that.
+  const dv = f[o + M_DEV]!;
+  const zs = det.significanceDev;
+  let pz = dv > 0 ? ((sgn * (lvl - envelope)) / dv - zs) / zs : 0;
+  pz = pz > 1 ? 1 : pz < 0 || !(pz === pz) ? 0 : pz;
+  if (pz * ptrend > p) p = pz * ptrend;
   f[o + M_P] = p;
-  f[o + M_HTL] = htl;
   f[o + M_SLOPE] = slope;
+}
+
+/**
+ * Hours to the limit at the trend of the tracker's last update (NaN while it learns or when
+ * the trend does not approach the limit; 0 at or beyond the limit): the same numbers the
+ * probability used, from the stored level and slope.
+ */
+function hoursToLimit(f: Float64Array, o: number, mode: CompiledFailureMode, cfg: CompiledConfig): number {
+  if (trackerLearning(f, o, f[o + M_LAST_TS]!, cfg.detector.modeLearningHours)) return NaN;
+  const sgn = mode.direction === 'rising' ? 1 : -1;
+  const rem = sgn * (mode.limit - f[o + M_LVL]!);
+  const toward = sgn * f[o + M_SLOPE]!;
+  return rem <= 0 ? 0 : toward > 0 ? rem / toward : NaN;
 }
 
 function severityOf(p: number, threshold: number): number {
@@ -552,7 +621,7 @@ function buildEvent(
     if (pr.mode !== m) return;
     const po = pairOffset(ns, j);
     const so = sensorOffset(pr.sensor);
-    const htl = f[po + M_HTL]!;
+    const htl = hoursToLimit(f, po, mode, cfg);
     const pp = f[po + M_P]!;
     if (pp > bestP) {
       bestP = pp;
@@ -572,7 +641,7 @@ function buildEvent(
   let predictedFailureHighTs: number | null = null;
   if (best >= 0) {
     const po = pairOffset(ns, best);
-    const htl = f[po + M_HTL]!;
+    const htl = hoursToLimit(f, po, mode, cfg);
     if (htl === htl) {
       const sgn = mode.direction === 'rising' ? 1 : -1;
       const toward = sgn * f[po + M_SLOPE]!;
@@ -614,13 +683,20 @@ function buildEvent(
   };
 }
 
-/** Runs the episode state machine of mode m at time ts with probability p. */
+/**
+ * Runs the episode state machine of mode m at time ts with probability p. `fresh`: whether
+ * one of the mode's trackers took an active value with this reading (p is recomputed only
+ * then, and held between; a raise needs `minRaiseReadings` fresh values at or above the
+ * threshold as well as `minDurationMinutes`, so one odd value of a sparse signal, held for
+ * hours until the next active value, cannot raise alone).
+ */
 function stepEpisode(
   state: AssetState,
   at: CompiledAssetType,
   m: number,
   ts: number,
   p: number,
+  fresh: boolean,
   cfg: CompiledConfig,
   out: PredictionEvent[],
 ): void {
@@ -631,8 +707,12 @@ function stepEpisode(
   const thr = mode.threshold;
   if (f[eo + E_OPEN] === 0) {
     if (p >= thr) {
-      if (!(f[eo + E_ABOVE]! === f[eo + E_ABOVE]!)) f[eo + E_ABOVE] = ts;
-      if (ts - f[eo + E_ABOVE]! >= det.minDurationMinutes * 60_000) {
+      if (!(f[eo + E_ABOVE]! === f[eo + E_ABOVE]!)) {
+        f[eo + E_ABOVE] = ts;
+        f[eo + E_NACT] = 0;
+      }
+      if (fresh) f[eo + E_NACT] = f[eo + E_NACT]! + 1;
+      if (ts - f[eo + E_ABOVE]! >= det.minDurationMinutes * 60_000 && f[eo + E_NACT]! >= det.minRaiseReadings) {
         f[eo + E_OPEN] = 1;
         f[eo + E_START] = ts;
         f[eo + E_SEV] = severityOf(p, thr);
@@ -799,13 +879,17 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
   const nm = state.modes.length;
   for (let m = 0; m < nm; m++) {
     let p = 0;
+    let fresh = false;
     const mp = at.modePairs[m]!;
     for (let q = 0; q < mp.length; q++) {
-      const pp = f[pairOffset(n, mp[q]!) + M_P]!;
+      const po = pairOffset(n, mp[q]!);
+      const pp = f[po + M_P]!;
       if (pp > p) p = pp;
+      // A tracker stamps the time of each active value it takes.
+      if (f[po + M_LAST_TS] === ts) fresh = true;
     }
     if (p > pmax) pmax = p;
-    stepEpisode(state, at, m, ts, p, cfg, predictions);
+    stepEpisode(state, at, m, ts, p, fresh, cfg, predictions);
   }
   const health = (1 - pmax) * (1 - 0.5 * assetScore);
   f[H_LAST_TS] = ts;
@@ -862,5 +946,4 @@ export const internals = {
   M_LVL,
   M_PEAK,
   M_SLOPE,
-  M_HTL,
 };

@@ -37,8 +37,10 @@ function leadShare(readings: Reading[], cfg: CompiledConfig, mode: string, start
 
 describe.each([
   // Minimum mean gain in lead share over three seeds: the thermostat's cut-out is a sharp
-  // trough; a motor's idle temperature follows the weather, so it gains less.
-  ['refrigerator', 'cooling_loss', 'cabinet_temp_c', 8, 0.02],
+  // trough; a motor's idle temperature follows the weather, so it gains less. (Since the
+  // level's envelope margin is the level's own scatter, the level alone raises earlier on
+  // the refrigerator, so the trough adds less on top: 0.018 here, from 0.03 before.)
+  ['refrigerator', 'cooling_loss', 'cabinet_temp_c', 8, 0.01],
   ['passenger_ev', 'motor_overheating', 'motor_temp_c', 150, 0.005],
 ])('cycle trough on %s/%s', (type, mode, sensor, limit, minGain) => {
   const start = T0 + 9 * 24 * HOUR;

@@ -163,6 +163,18 @@ export interface DetectorParams {
   shortHalfLifeReadings: number;
   /** Half-life, readings, of the long-run raw score distribution. Default 2880. */
   longHalfLifeReadings: number;
+  /**
+   * Floor of the long-run variance of raw scores (raw-score units², i.e. spreads²) in the
+   * likelihood: on a sensor whose raw scores are nearly always 0 the long-run variance is
+   * tiny, and without a floor one reading just past the sparse threshold would score near 1.
+   */
+  likelihoodVarFloor: number;
+  /**
+   * Half-life, readings, of the high-water mark of the short average of raw scores, which
+   * the likelihood compares against (with the long-run mean): a deviation that recurs within
+   * about this many readings (every fill, every spin) scores little. Default 720.
+   */
+  extremeHalfLifeReadings: number;
   /** Identical consecutive values that make a sensor `stuck` (with stuckMinutes). Default 20. */
   stuckReadings: number;
   stuckMinutes: number;
@@ -173,6 +185,19 @@ export interface DetectorParams {
   /** Failure tracker: level half-life, trend half-life, hours of activity. Defaults 0.5, 8. */
   levelHalfLifeHours: number;
   trendHalfLifeHours: number;
+  /**
+   * Failure tracker: half-life, hours of wall time, of the level between active values. A
+   * sparse signal (active minutes a day) would otherwise lag by days. Default 2.
+   */
+  levelWallHalfLifeHours: number;
+  /**
+   * Largest weight one value may have in the level when the wall-time half-life is the
+   * faster one (after an idle spell), so one odd value after a pause cannot set the level.
+   * Default 0.25.
+   */
+  levelMaxWeight: number;
+  /** Failure tracker: half-life, hours of wall time, of the trend regression's memory (as above). Default 48. */
+  trendWallHalfLifeHours: number;
   /** Failure tracker: half-life, hours, of the healthy baseline. Default 48. */
   baseHalfLifeHours: number;
   /** Hours of activity before a failure tracker may predict (and after a repair). Default 36. */
@@ -180,7 +205,7 @@ export interface DetectorParams {
   /** Healthy envelope: rise and fall per activity hour, in units of the tracker's deviation. */
   peakRisePerHour: number;
   peakFallPerHour: number;
-  /** Envelope margin, in units of the tracker's deviation. Default 1. */
+  /** Envelope margin, in units of the level's deviation from its healthy baseline. Default 1. */
   peakMarginDev: number;
   /**
    * Failure tracker's cycle trough (the low point of a signal that cycles with use, on the
@@ -191,6 +216,12 @@ export interface DetectorParams {
   troughSlowHalfLifeHours: number;
   /** Margin of the trough's healthy envelope, in units of the raw values' scatter. Default 0.5. */
   troughMarginDev: number;
+  /**
+   * Deviations of the level beyond its healthy envelope (in units of the level's healthy
+   * deviation) where the significance evidence starts; it is full at twice this, and counts
+   * only with the weight of the trend toward the limit. Default 4.
+   */
+  significanceDev: number;
   /** Progress (share of the gap from the healthy envelope to the limit) where probability starts / saturates. */
   progressStart: number;
   progressFull: number;
@@ -201,6 +232,12 @@ export interface DetectorParams {
   clearMinutes: number;
   /** Probability must stay ≥ threshold this long before raising. Default 15 minutes. */
   minDurationMinutes: number;
+  /**
+   * Active values (ones a failure tracker takes) at or above the threshold needed before
+   * raising, besides minDurationMinutes: a sparse signal's probability is held between its
+   * active values, so the duration alone could be met by one value. Default 3.
+   */
+  minRaiseReadings: number;
   /** Probability change that emits an `updated` event. Default 0.15. */
   updateDelta: number;
   /** Most sensors a generic asset may discover (bounds the state). Default 32. */
