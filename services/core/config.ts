@@ -71,7 +71,7 @@ export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
   progressFull: 0.35,
   raiseThreshold: 0.5,
   clearRatio: 0.5,
-  clearMinutes: 60,
+  clearMinutes: 1080,
   minDurationMinutes: 60,
   minRaiseReadings: 3,
   updateDelta: 0.15,

@@ -41,7 +41,8 @@ describe('failure modes', () => {
       const healAt = start + 0.85 * length;
       const active = (v: number): boolean =>
         (mode.activeAbove === undefined || v > mode.activeAbove) && (mode.activeBelow === undefined || v < mode.activeBelow);
-      const readings = healthy(type, 11).map((r) => {
+      // Data until 3 days after the recovery: the clear hysteresis (clearMinutes) is 18 h.
+      const readings = healthy(type, 11, Math.ceil((healAt - T0) / (24 * HOUR)) + 3).map((r) => {
         const v = r.values[sensor];
         if (v === undefined || r.ts < start || r.ts >= healAt || !active(v)) return r;
         const k = ((r.ts - start) / length) ** 1.2;

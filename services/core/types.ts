@@ -227,7 +227,12 @@ export interface DetectorParams {
   progressFull: number;
   /** Default raise threshold for modes without one, in (0, 1]. Default 0.5. */
   raiseThreshold: number;
-  /** An episode clears when probability < threshold × clearRatio for clearMinutes. Defaults 0.5, 60. */
+  /**
+   * An episode clears when probability < threshold × clearRatio for clearMinutes. Defaults
+   * 0.5 and 1080 (18 h): a degradation that a daily cycle hides for half a day (a battery
+   * while it charges overnight) must not end its episode and open a second case when it
+   * shows again.
+   */
   clearRatio: number;
   clearMinutes: number;
   /** Probability must stay ≥ threshold this long before raising. Default 15 minutes. */
