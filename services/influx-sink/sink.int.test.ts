@@ -391,8 +391,11 @@ describe('influx-sink on the local stack', () => {
       await sink.stop();
       await expect(sink.done).resolves.toBeUndefined();
       expect(sink.unwrittenPoints).toBe(5);
-      // The first attempt after stop() plus maxRetries more.
-      expect(proxy.refused.length - before).toBe(3);
+      // maxRetries (2) more attempts once stopping, plus the first one if none was in flight
+      // when stop() was called (an attempt already sent when it was counts as the first).
+      const after = proxy.refused.length - before;
+      expect(after).toBeGreaterThanOrEqual(2);
+      expect(after).toBeLessThanOrEqual(3);
       expect(Object.values(await committed(s.groupId, [readings]))).toEqual(['-1', '-1']);
       expect(await storedCells(asset)).toEqual([]);
     } finally {
