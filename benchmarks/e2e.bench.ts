@@ -45,7 +45,7 @@ import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../services
 import { createLogger } from '../services/runtime/log.ts';
 import { MetricsRegistry } from '../services/runtime/metrics.ts';
 import { scoreRecord, type StateRecord } from '../services/scorer/records.ts';
-import { startScorer } from '../services/scorer/scorer.ts';
+import { SCORER_FETCH, startScorer } from '../services/scorer/scorer.ts';
 import { createFleet } from '../services/simulator/fleet.ts';
 import { formatCount, formatRatio, formatTable, formatTargets, type TargetCheck } from './lib/format.ts';
 import { formatMachine, machineInfo } from './lib/machine.ts';
@@ -176,8 +176,8 @@ async function bareConsumer(kafka: Kafka, registryUrl: string, topic: string, to
   const codec = new AvroCodec(registryUrl); // fresh: it fetches the schema by id like the scorer's does
   const groupId = `bench-bare-${randomUUID()}`;
   groups.push(groupId);
-  // The scorer's consumer settings (read_committed, kafkajs fetch defaults).
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  // The scorer's consumer settings (read_committed, its fetch sizes).
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const samples: { t: number; n: number }[] = [];

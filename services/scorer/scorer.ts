@@ -29,7 +29,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs'
 import { decodeState, encodeState, maintain, newState, score, UnknownAssetTypeError } from '../core/index.ts';
 import type { AssetState, CompiledConfig, MaintenanceEvent, Reading } from '../core/index.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
-import type { ScoreRecord } from '../kafka/records.ts';
+import type { ScoreBatchRecord, ScoreRecord } from '../kafka/records.ts';
 import { createKafka } from '../kafka/client.ts';
 import { deadLetter } from '../kafka/dlq.ts';
 import { ensureTopics, type TopicNames } from '../kafka/topics.ts';
@@ -54,8 +54,9 @@ export interface ScorerOptions {
    */
   instanceId?: string;
   /**
-   * Readings per Kafka transaction (default 5000): bounds the work redone after a crash and
-   * the time between commits. Sends inside a transaction are split by size anyway (see
+   * Readings per partition chunk (default 20,000; the chunks of concurrently scored
+   * partitions share a transaction): bounds the work redone after a crash and the time
+   * between commits. Sends inside a transaction are split by size anyway (see
    * MAX_REQUEST_BYTES), so this is not what keeps requests under the broker's limit.
    */
   maxReadingsPerTransaction?: number;
@@ -78,6 +79,13 @@ export interface ScorerOptions {
 }
 
 const SERVICE = 'scorer';
+/**
+ * Fetch sizes of the scorer's consumer. A backlog is scored in cycles of fetch, score, one
+ * transaction; each cycle costs several round trips whatever its size, so large fetches
+ * (kafkajs's defaults are 1 MiB per partition, 10 MiB in all) make fewer, larger
+ * transactions. With no backlog a fetch returns what has arrived, so latency is unaffected.
+ */
+export const SCORER_FETCH = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 } as const;
 /** Asset score from which a reading counts as an anomaly in the metrics (not a detection threshold). */
 export const ANOMALY_SCORE = 0.5;
 /**
@@ -86,6 +94,12 @@ export const ANOMALY_SCORE = 0.5;
  * of a request into one batch, so a large transaction is sent in several requests.
  */
 const MAX_REQUEST_BYTES = 512 * 1024;
+/**
+ * Scores per batch record at most, so that a record stays far below the broker's
+ * max.message.bytes (1 MiB by default): a score is ≈ 350 B with 8 sensors, ≈ 1 KB with the
+ * 32 a generic asset may have.
+ */
+export const MAX_SCORES_PER_BATCH = 500;
 /** Findings that make a reading's bytes worth a dead letter (the rest are ordinary data-quality events). */
 const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
 /**
@@ -107,7 +121,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const log = opts.logger ?? createLogger(`${SERVICE}.${instanceId}`);
   const metrics = opts.metrics ?? new MetricsRegistry();
   const now = opts.now ?? Date.now;
-  const maxPerTxn = opts.maxReadingsPerTransaction ?? 5000;
+  const maxPerTxn = opts.maxReadingsPerTransaction ?? 20_000;
   const checkpointMs = opts.checkpointIntervalMs ?? 10_000;
   const checkpointReadings = opts.checkpointMaxReadings ?? 50_000;
   const bad: string[] = [];
@@ -163,7 +177,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   });
   await producer.connect();
 
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
   /** partition → (assetId → state); only partitions assigned in the current generation. */
   let states = new Map<number, Map<string, AssetState>>();
   let assigned: number[] = [];
@@ -414,8 +428,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // About one state (3.6 KB) per 8 scores (≈ 350 B each) keeps a transaction's bytes balanced.
     const due = dueForCheckpoint(dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), checkpointMs, checkpointReadings);
     const changelog = due.length > 0 ? checkpointRecords(partition, partStates, dirty, due, nextOffset) : [];
-    const scores: Message[] = [];
-    for (const [assetId, list] of scoresByAsset) scores.push({ key: assetId, value: codec.encode(scoreBatchKey, { assetId, scores: list }) });
+    const scores = scoreBatches(scoresByAsset).map((b) => ({ key: b.assetId, value: codec.encode(scoreBatchKey, b) }));
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
       { topic: opts.topics.predictions, messages: predictions },
@@ -570,6 +583,15 @@ export function dueForCheckpoint(
     due.push(id);
   }
   return due;
+}
+
+/** One asset's scores of a chunk as batch records of at most MAX_SCORES_PER_BATCH scores each, in order. */
+export function scoreBatches(scoresByAsset: ReadonlyMap<string, ScoreRecord[]>): ScoreBatchRecord[] {
+  const out: ScoreBatchRecord[] = [];
+  for (const [assetId, list] of scoresByAsset) {
+    for (let i = 0; i < list.length; i += MAX_SCORES_PER_BATCH) out.push({ assetId, scores: list.slice(i, i + MAX_SCORES_PER_BATCH) });
+  }
+  return out;
 }
 
 /** Splits topic messages into requests of at most `limit` value bytes each (a single larger message goes alone). */
