@@ -247,8 +247,8 @@ function compileType(name: string, raw: unknown, det: DetectorParams, issues: Co
           continue;
         }
         for (const k of Object.keys(m))
-          if (!['sensors', 'direction', 'limit', 'horizonHours', 'threshold', 'activeAbove', 'activeBelow', 'description'].includes(k))
-            issues.push({ path: `${mp}.${k}`, message: 'unknown key (expected sensors, direction, limit, horizonHours, threshold, activeAbove, activeBelow, description)' });
+          if (!['sensors', 'direction', 'limit', 'horizonHours', 'threshold', 'activeAbove', 'activeBelow', 'covariates', 'description'].includes(k))
+            issues.push({ path: `${mp}.${k}`, message: 'unknown key (expected sensors, direction, limit, horizonHours, threshold, activeAbove, activeBelow, covariates, description)' });
         const ms: string[] = [];
         if (!Array.isArray(m.sensors) || m.sensors.length === 0)
           issues.push({ path: `${mp}.sensors`, message: `must be a non-empty array of sensor names, got ${describe(m.sensors)}` });
@@ -273,6 +273,21 @@ function compileType(name: string, raw: unknown, det: DetectorParams, issues: Co
         const activeBelow = m.activeBelow === undefined ? undefined : num(m.activeBelow, `${mp}.activeBelow`, issues, -1e300, 1e300);
         if (activeAbove !== undefined && activeBelow !== undefined && activeAbove >= activeBelow)
           issues.push({ path: `${mp}.activeBelow`, message: `must be greater than activeAbove (${activeAbove}), got ${activeBelow}` });
+        // Covariates: sensors of this type, not the mode's own (a fit of a sensor on itself
+        // would explain the degradation away), at most one (the state has room for one fit).
+        const covariates: number[] = [];
+        if (m.covariates !== undefined) {
+          if (!Array.isArray(m.covariates) || m.covariates.length > 1)
+            issues.push({ path: `${mp}.covariates`, message: `must be an array of at most 1 sensor name, got ${describe(m.covariates)}` });
+          else
+            m.covariates.forEach((cn: unknown, i: number) => {
+              const k = sensors.findIndex((x) => x.name === cn);
+              if (k < 0) issues.push({ path: `${mp}.covariates[${i}]`, message: `unknown sensor ${describe(cn)} (not in ${p}.sensors)` });
+              else if (ms.includes(sensors[k]!.name))
+                issues.push({ path: `${mp}.covariates[${i}]`, message: `sensor "${sensors[k]!.name}" is one of the mode's own sensors; a covariate must be another sensor` });
+              else covariates.push(k);
+            });
+        }
         const mdesc = m.description === undefined ? mn : str(m.description, `${mp}.description`, issues);
         modes.push({
           name: mn,
@@ -284,6 +299,7 @@ function compileType(name: string, raw: unknown, det: DetectorParams, issues: Co
           threshold,
           activeAbove,
           activeBelow,
+          covariates: Object.freeze(covariates),
         });
       }
     }
@@ -301,6 +317,8 @@ function buildType(
   const sensorIndex = new Map(sensors.map((s, i) => [s.name, i] as const));
   const pairs: { mode: number; sensor: number }[] = [];
   modes.forEach((m, mi) => m.sensors.forEach((sn) => pairs.push(Object.freeze({ mode: mi, sensor: sensorIndex.get(sn)! }))));
+  let covFits = 0;
+  const pairCovSlots = pairs.map((pr) => (modes[pr.mode]!.covariates.length > 0 ? covFits++ : -1));
   return Object.freeze({
     name,
     description,
@@ -310,6 +328,8 @@ function buildType(
     pairs: Object.freeze(pairs),
     sensorPairs: Object.freeze(sensors.map((_, i) => Object.freeze(pairs.flatMap((pr, j) => (pr.sensor === i ? [j] : []))))),
     modePairs: Object.freeze(modes.map((_, m) => Object.freeze(pairs.flatMap((pr, j) => (pr.mode === m ? [j] : []))))),
+    pairCovSlots: Object.freeze(pairCovSlots),
+    covFits,
     sensorNames: Object.freeze(sensors.map((s) => s.name)),
     modeNames: Object.freeze(modes.map((m) => m.name)),
     pairNames: Object.freeze(pairs.map((pr) => `${modes[pr.mode]!.name}/${sensors[pr.sensor]!.name}`)),

@@ -32,6 +32,12 @@ export interface RawFailureMode {
   activeAbove?: number;
   /** Only values below this count as activity (e.g. a battery's resting voltage, not while charging). */
   activeBelow?: number;
+  /**
+   * A sensor of the same asset that drives this mode's sensors (ambient temperature, load),
+   * at most one: the trackers then follow the value a healthy least-squares fit on it predicts
+   * at its typical value, so the weather's or the load's cycle does not hide a degradation.
+   */
+  covariates?: string[];
   description: string;
 }
 
@@ -67,7 +73,7 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
       },
       failureModes: {
         battery_thermal_runaway: {
-          sensors: ['battery_cell_temp_c'], direction: 'rising', limit: 60, horizonHours: 72,
+          sensors: ['battery_cell_temp_c'], direction: 'rising', limit: 60, horizonHours: 72, covariates: ['motor_temp_c'],
           description: 'Battery cell temperature rising toward the thermal cut-off',
         },
         tire_pressure_loss: {

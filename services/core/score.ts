@@ -22,6 +22,11 @@
  * larger of the level's and the trough's) × weight of the time-to-limit against the
  * horizon. The level and the regression forget with wall time as well as with activity
  * time, so a sparse signal (a valve's flow, a few minutes a day) is not days behind.
+ * A mode with a covariate (a sensor of the asset that drives the mode's sensor: the motor's
+ * temperature, which follows the ambient, for a battery's) has its trackers follow the value
+ * minus what a healthy least-squares fit on the covariate attributes to the covariate's
+ * departure from its mean, so the weather's cycle does not hide a degradation at its low phase.
+ * A reading without a valid covariate value is tracked as if the covariate sat at its mean.
  * Episodes open after `minDurationMinutes` and `minRaiseReadings` active values above the
  * threshold, escalate by severity, and clear with hysteresis.
  */
@@ -44,7 +49,7 @@ import type {
 } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 // Header slots.
 const H_LAST_TS = 0;
@@ -53,28 +58,27 @@ const H_HEALTH = 2;
 const H_SCORE = 3;
 const HB = 4;
 
-// Sensor block slots.
+// Sensor block slots. (Version 4 dropped the first-value time, which nothing read.)
 const S_N = 0;
-const S_FIRST_TS = 1;
-const S_LAST_TS = 2;
-const S_SEEN_TS = 3;
-const S_RUN_VAL = 4;
-const S_RUN_LEN = 5;
-const S_RUN_START = 6;
-const S_EW_DT = 7;
-const S_MED = 8;
-const S_MAD = 9;
-const S_CPOS = 10;
-const S_CNEG = 11;
-const S_RSHORT = 12;
-const S_RMEAN = 13;
-const S_RVAR = 14;
-const S_SCORE = 15;
+const S_LAST_TS = 1;
+const S_SEEN_TS = 2;
+const S_RUN_VAL = 3;
+const S_RUN_LEN = 4;
+const S_RUN_START = 5;
+const S_EW_DT = 6;
+const S_MED = 7;
+const S_MAD = 8;
+const S_CPOS = 9;
+const S_CNEG = 10;
+const S_RSHORT = 11;
+const S_RMEAN = 12;
+const S_RVAR = 13;
+const S_SCORE = 14;
 /** Decaying high-water mark of the short average of raw scores (see scoreSensor). */
-const S_HW = 16;
+const S_HW = 15;
 /** Peak of the short average during the current excursion (readings with raw score > 0). */
-const S_EXC = 17;
-const S_WIN = 18;
+const S_EXC = 16;
+const S_WIN = 17;
 /** Numbers per sensor. */
 export const SB = S_WIN + WINDOW_SLOTS;
 
@@ -114,6 +118,16 @@ const E_NACT = 6;
 /** Numbers per failure mode episode. */
 export const EB = 7;
 
+// Covariate fit slots (one block per tracker whose mode has a covariate, after the episodes):
+// exponentially weighted means of the covariate and the value, the covariate's variance and
+// the covariance, learned while the tracker is healthy.
+const C_MC = 0;
+const C_MX = 1;
+const C_VCC = 2;
+const C_VCX = 3;
+/** Numbers per covariate fit. */
+export const CB = 4;
+
 /** Magnitude beyond which a generic sensor's value is a finding: folding it would overflow. */
 export const GENERIC_ABS_MAX = 1e15;
 const DEFAULT_PERIOD_MS = 60_000;
@@ -123,10 +137,11 @@ const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 const sensorOffset = (i: number): number => HB + i * SB;
 const pairOffset = (nSensors: number, j: number): number => HB + nSensors * SB + j * MB;
 const episodeOffset = (nSensors: number, nPairs: number, m: number): number => HB + nSensors * SB + nPairs * MB + m * EB;
+const covOffset = (nSensors: number, nPairs: number, nModes: number, k: number): number =>
+  HB + nSensors * SB + nPairs * MB + nModes * EB + k * CB;
 
 function initSensor(f: Float64Array, o: number): void {
   f.fill(0, o, o + SB);
-  f[o + S_FIRST_TS] = NaN;
   f[o + S_LAST_TS] = NaN;
   f[o + S_SEEN_TS] = NaN;
   f[o + S_RUN_VAL] = NaN;
@@ -151,8 +166,8 @@ function lookupType(cfg: CompiledConfig, assetType: string): CompiledAssetType {
   return at;
 }
 
-function allocate(sensors: number, pairs: number, modes: number): Float64Array {
-  const f = new Float64Array(HB + sensors * SB + pairs * MB + modes * EB);
+function allocate(sensors: number, pairs: number, modes: number, covs: number): Float64Array {
+  const f = new Float64Array(HB + sensors * SB + pairs * MB + modes * EB + covs * CB);
   f[H_LAST_TS] = NaN;
   f[H_HEALTH] = 1;
   for (let i = 0; i < sensors; i++) initSensor(f, sensorOffset(i));
@@ -174,7 +189,7 @@ export function newState(assetId: string, assetType: string, cfg: CompiledConfig
     sensors: at.sensorNames,
     modes: at.modeNames,
     pairs: at.pairNames,
-    f: allocate(at.sensorNames.length, at.pairNames.length, at.modeNames.length),
+    f: allocate(at.sensorNames.length, at.pairNames.length, at.modeNames.length, at.covFits),
   };
 }
 
@@ -187,16 +202,24 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean =>
  * name, new ones start learning, dropped ones are discarded.
  */
 function adoptLayout(state: AssetState, at: CompiledAssetType): void {
-  if (sameList(state.sensors, at.sensorNames) && sameList(state.modes, at.modeNames) && sameList(state.pairs, at.pairNames)) {
+  const ns = at.sensorNames.length;
+  const np = at.pairNames.length;
+  const nm = at.modeNames.length;
+  if (
+    sameList(state.sensors, at.sensorNames) &&
+    sameList(state.modes, at.modeNames) &&
+    sameList(state.pairs, at.pairNames) &&
+    state.f.length === covOffset(ns, np, nm, at.covFits)
+  ) {
     state.sensors = at.sensorNames;
     state.modes = at.modeNames;
     state.pairs = at.pairNames;
     return;
   }
+  // Covariate fits are not carried over (the state does not record which trackers had one):
+  // after a configuration change they learn again.
   const old = state.f;
-  const ns = at.sensorNames.length;
-  const np = at.pairNames.length;
-  const f = allocate(ns, np, at.modeNames.length);
+  const f = allocate(ns, np, nm, at.covFits);
   f.set(old.subarray(0, HB), 0);
   const os = state.sensors.length;
   const op = state.pairs.length;
@@ -384,7 +407,6 @@ function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: num
 
   const last = f[o + S_LAST_TS]!;
   if (last === last) f[o + S_EW_DT] = n < 2 ? ts - last : f[o + S_EW_DT]! + 0.05 * (ts - last - f[o + S_EW_DT]!);
-  else f[o + S_FIRST_TS] = ts;
   f[o + S_LAST_TS] = ts;
   f[o + S_N] = n + 1;
   return s;
@@ -399,6 +421,56 @@ function trackerLearning(f: Float64Array, o: number, ts: number, hours: number):
 }
 const MIN_TRACKER_SAMPLES = 30;
 
+const covDecay = new DecayMemo();
+/** Deviations of the covariate (its own) at which its departure from the mean is clipped. */
+const COV_CLIP = 3;
+
+/**
+ * The value of a covariate-conditioned tracker: x minus what the healthy fit attributes to
+ * the covariate's departure from its typical value, x − b·(c − mean c), with b the
+ * exponentially weighted least-squares slope of x on c (from the state before this value).
+ * The fit then learns (c, x), unless the tracker suspects a failure (`frozen`), so a
+ * degradation is not explained away. A slope is used only once the fit has MIN_TRACKER_SAMPLES
+ * values and the covariate has varied by more than a thousandth of its range.
+ */
+function covariateAdjust(
+  f: Float64Array,
+  o: number,
+  co: number,
+  x: number,
+  c: number,
+  cRange: number,
+  ts: number,
+  n: number,
+  frozen: boolean,
+  halfLifeHours: number,
+  learningHours: number,
+): number {
+  const mc = f[co + C_MC]!;
+  const mx = f[co + C_MX]!;
+  const vcc = f[co + C_VCC]!;
+  const vcx = f[co + C_VCX]!;
+  const floor = (cRange * 1e-3) ** 2;
+  // The covariate's departure is clipped at COV_CLIP deviations: a rare excursion (a drive
+  // heating the motor while the pack barely warms) must not dominate the slope learned from
+  // the covariate's everyday swing (the weather's), nor shift the value by a wild amount.
+  const sd = Math.sqrt(vcc);
+  const lim = COV_CLIP * sd;
+  const dc = c - mc > lim ? lim : c - mc < -lim ? -lim : c - mc;
+  const adj = n >= MIN_TRACKER_SAMPLES && vcc > floor ? x - (vcx / vcc) * dc : x;
+  if (n === 0 || trackerLearning(f, o, ts, learningHours) || !frozen) {
+    const dtH = n === 0 ? 0 : (ts - f[o + M_LAST_TS]!) / HOUR_MS;
+    const a = n < MIN_TRACKER_SAMPLES ? 1 / (n + 1) : 1 - covDecay.of(dtH / halfLifeHours);
+    const dx = x - mx;
+    const dcf = n < MIN_TRACKER_SAMPLES ? c - mc : dc;
+    f[co + C_MC] = mc + a * dcf;
+    f[co + C_MX] = mx + a * dx;
+    f[co + C_VCC] = (1 - a) * (vcc + a * dcf * dcf);
+    f[co + C_VCX] = (1 - a) * (vcx + a * dcf * dx);
+  }
+  return adj;
+}
+
 /** Updates a failure tracker with a sensor value; returns nothing (results stay in slots). */
 function updateTracker(
   f: Float64Array,
@@ -409,12 +481,16 @@ function updateTracker(
   periodMs: number,
   frozen: boolean,
   cfg: CompiledConfig,
+  co: number,
+  c: number,
+  cRange: number,
 ): void {
   if (mode.activeAbove !== undefined && !(x > mode.activeAbove)) return;
   if (mode.activeBelow !== undefined && !(x < mode.activeBelow)) return;
   const det = cfg.detector;
   const sgn = mode.direction === 'rising' ? 1 : -1;
   const n = f[o + M_N]!;
+  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, n, frozen, det.baseHalfLifeHours, det.modeLearningHours);
   let lvl: number;
   let T: number;
   if (n === 0) {
@@ -795,6 +871,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
   const f = state.f;
   const n = state.sensors.length;
   const np = state.pairs.length;
+  const nm = state.modes.length;
   for (let i = 0; i < n; i++) {
     const name = state.sensors[i]!;
     const sc = at.generic ? undefined : at.sensors[i]!;
@@ -860,7 +937,19 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
         const eo = episodeOffset(n, np, pr.mode);
         const po = pairOffset(n, j);
         const frozen = f[eo + E_OPEN] === 1 || f[po + M_P]! >= mode.threshold * det.clearRatio * 0.5;
-        updateTracker(f, po, v, ts, mode, periodMs, frozen, cfg);
+        const ck = at.pairCovSlots[j]!;
+        let co = -1;
+        let c = NaN;
+        let cRange = 0;
+        if (ck >= 0) {
+          // The covariate's value in this reading, if it is a valid one (findings are not fitted).
+          const cs = at.sensors[mode.covariates[0]!]!;
+          const cv = values[cs.name];
+          co = covOffset(n, np, nm, ck);
+          cRange = cs.max - cs.min;
+          if (typeof cv === 'number' && cv >= cs.min && cv <= cs.max) c = cv;
+        }
+        updateTracker(f, po, v, ts, mode, periodMs, frozen, cfg, co, c, cRange);
       }
     }
   }
@@ -876,7 +965,6 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
 
   const predictions: PredictionEvent[] = [];
   let pmax = 0;
-  const nm = state.modes.length;
   for (let m = 0; m < nm; m++) {
     let p = 0;
     let fresh = false;

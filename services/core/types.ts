@@ -144,6 +144,13 @@ export interface CompiledFailureMode {
   activeAbove: number | undefined;
   /** Only values below this count as activity for this mode. Undefined: no upper bound. */
   activeBelow: number | undefined;
+  /**
+   * Sensor indexes (into the asset type's sensors) of the covariates that drive the mode's
+   * sensors (ambient temperature, load): the trackers follow the value the healthy fit on
+   * them predicts at their typical value, so a degradation shows at every phase of the
+   * covariate's cycle. Empty: the trackers follow the raw values. At most one.
+   */
+  covariates: readonly number[];
 }
 
 /** Detector and predictor parameters; see DEFAULT_DETECTOR in config.ts for defaults and units. */
@@ -263,6 +270,13 @@ export interface CompiledAssetType {
   sensorPairs: readonly (readonly number[])[];
   /** For each failure mode, the indexes of its trackers in `pairs`. */
   modePairs: readonly (readonly number[])[];
+  /**
+   * For each tracker, the slot of its covariate fit (trackers of modes with covariates, in
+   * tracker order) or -1 when its mode has none.
+   */
+  pairCovSlots: readonly number[];
+  /** Number of covariate fits (trackers whose mode has covariates). */
+  covFits: number;
   /** Shared name lists (states reference them instead of copying). */
   sensorNames: readonly string[];
   modeNames: readonly string[];
