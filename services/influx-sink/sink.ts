@@ -477,8 +477,14 @@ class Sink implements InfluxSink {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
-    // Stop fetching, but stay in the group: commits need a live membership.
-    this.consumer.pause(this.topicList());
+    // Stop fetching, but stay in the group: commits need a live membership. A consumer that is
+    // restarting after a crash (a coordinator still loading, a rebalance) has no group to
+    // pause: then it fetches nothing anyway.
+    try {
+      this.consumer.pause(this.topicList());
+    } catch (err) {
+      this.log.warn('could not pause the consumer while stopping (it is restarting)', { error: describeError(err) });
+    }
     this.stopSignal.abort();
     await this.inBatch;
     await this.scheduleFlush();

@@ -64,18 +64,7 @@ export class AvroCodec {
    */
   async registerValueSchema(topic: string, schemaText: string): Promise<number> {
     const type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
-    let id: number;
-    try {
-      ({ id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: schemaText },
-        { subject: `${topic}-value`, compatibility: COMPATIBILITY.BACKWARD },
-      ));
-    } catch (cause) {
-      throw new PipelineError(`register schema for ${topic}-value`, isUnreachable(cause), { cause });
-    }
-    this.writers.set(topic, { id, type });
-    this.readers.set(id, type);
-    return id;
+    return this.register(`${topic}-value`, topic, type, schemaText);
   }
 
   /**
@@ -88,18 +77,21 @@ export class AvroCodec {
     const type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
     const name = type.name;
     if (!name) throw new Error(`registerRecordSchema(${topic}): the schema has no name`);
+    await this.register(`${topic}-${name}`, recordWriterKey(topic, name), type, schemaText);
+    return name;
+  }
+
+  /** Registers `schemaText` under `subject` (BACKWARD) and keeps it as the writer schema of `writerKey`. */
+  private async register(subject: string, writerKey: string, type: avro.Type, schemaText: string): Promise<number> {
     let id: number;
     try {
-      ({ id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: schemaText },
-        { subject: `${topic}-${name}`, compatibility: COMPATIBILITY.BACKWARD },
-      ));
+      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: schemaText }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
     } catch (cause) {
-      throw new PipelineError(`register schema for ${topic}-${name}`, isUnreachable(cause), { cause });
+      throw new PipelineError(`register schema for ${subject}`, isUnreachable(cause), { cause });
     }
-    this.writers.set(recordWriterKey(topic, name), { id, type });
+    this.writers.set(writerKey, { id, type });
     this.readers.set(id, type);
-    return name;
+    return id;
   }
 
   /** Encodes a value for a topic whose schema was registered; an invalid value is a programming error. */

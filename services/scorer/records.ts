@@ -41,12 +41,11 @@ export interface StateRecord {
 export function validReading(value: unknown): Reading | string {
   const v = value as Partial<Reading> | null;
   if (!v || typeof v !== 'object') return 'not a record';
-  if (typeof v.assetId !== 'string' || v.assetId.trim() === '') return 'assetId is empty';
-  // Control characters have no place in a serial number, and the scorer's changelog uses one
-  // for its checkpoint marker key.
-  if (/[\u0000-\u001f\u007f]/.test(v.assetId)) return `assetId ${JSON.stringify(v.assetId)} contains control characters`;
+  const idProblem = assetIdProblem(v.assetId);
+  if (idProblem) return idProblem;
   if (typeof v.assetType !== 'string' || v.assetType.trim() === '') return 'assetType is empty';
-  if (typeof v.ts !== 'number' || !Number.isFinite(v.ts) || v.ts <= 0) return `ts ${String(v.ts)} is not a positive epoch-ms time`;
+  const tsProblem = timeProblem(v.ts);
+  if (tsProblem) return tsProblem;
   if (!v.values || typeof v.values !== 'object') return 'values is not a map';
   return v as Reading;
 }
@@ -57,9 +56,9 @@ export { MAINTENANCE_SCHEMA };
 export function validMaintenance(value: unknown): MaintenanceEvent | string {
   const v = value as { assetId?: unknown; ts?: unknown; failureMode?: unknown; sensors?: unknown } | null;
   if (!v || typeof v !== 'object') return 'not a record';
-  if (typeof v.assetId !== 'string' || v.assetId.trim() === '') return 'assetId is empty';
-  if (typeof v.ts !== 'number' || !Number.isFinite(v.ts) || v.ts <= 0) return `ts ${String(v.ts)} is not a positive epoch-ms time`;
-  const ev: MaintenanceEvent = { assetId: v.assetId, ts: v.ts };
+  const problem = assetIdProblem(v.assetId) ?? timeProblem(v.ts);
+  if (problem) return problem;
+  const ev: MaintenanceEvent = { assetId: v.assetId as string, ts: v.ts as number };
   if (typeof v.failureMode === 'string') ev.failureMode = v.failureMode;
   if (Array.isArray(v.sensors)) ev.sensors = v.sensors as string[];
   return ev;
@@ -75,4 +74,18 @@ export function maintenanceProblem(state: AssetState, ev: MaintenanceEvent): str
     if (!state.sensors.includes(s)) problems.push(`sensor "${s}" is not a sensor of asset ${ev.assetId} (${state.sensors.join(', ')})`);
   }
   return problems.length > 0 ? `maintenance event for ${ev.assetId}: ${problems.join('; ')}` : undefined;
+}
+
+/** What is wrong with a record's assetId, or undefined. */
+function assetIdProblem(assetId: unknown): string | undefined {
+  if (typeof assetId !== 'string' || assetId.trim() === '') return 'assetId is empty';
+  // Control characters have no place in a serial number, and the scorer's changelog uses one
+  // for its checkpoint marker key.
+  if (/[\u0000-\u001f\u007f]/.test(assetId)) return `assetId ${JSON.stringify(assetId)} contains control characters`;
+  return undefined;
+}
+
+/** What is wrong with a record's ts (epoch ms), or undefined. */
+function timeProblem(ts: unknown): string | undefined {
+  return typeof ts !== 'number' || !Number.isFinite(ts) || ts <= 0 ? `ts ${String(ts)} is not a positive epoch-ms time` : undefined;
 }

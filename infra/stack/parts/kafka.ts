@@ -298,7 +298,12 @@ function launch(ctx: PartContext): LaunchSpec {
   };
 }
 
-/** Ready when the broker answers a metadata request and reports itself and a controller. */
+/**
+ * Ready when the broker answers a metadata request, reports itself and a controller, and its
+ * group coordinator answers an offset fetch. Right after a start the coordinator is still
+ * loading __consumer_offsets and refuses every group for a few seconds
+ * (COORDINATOR_LOAD_IN_PROGRESS): a stack that is "up" must already serve consumer groups.
+ */
 async function probe(ctx: PartContext): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'pdm-stack-probe',
@@ -313,7 +318,9 @@ async function probe(ctx: PartContext): Promise<boolean> {
     const check = (async () => {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
+      if (cluster.brokers.length === 0 || cluster.controller === null) return false;
+      await admin.fetchOffsets({ groupId: 'pdm-stack-probe' });
+      return true;
     })();
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), PROBE_TOTAL_MS);
