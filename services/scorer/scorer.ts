@@ -242,7 +242,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   interface PendingChunk {
     epoch: number;
     topicMessages: { topic: string; messages: Message[] }[];
-    offset: { partition: number; offset: string };
+    /** The consumed offset to commit with it; none for the final checkpoint. */
+    offset?: { partition: number; offset: string };
     resolve: () => void;
     reject: (err: unknown) => void;
   }
@@ -276,7 +277,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         }
         const merged = [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
         for (const request of splitBySize(merged, MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
-        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: opts.topics.readings, partitions: live.map((c) => c.offset) }] });
+        const offsets = live.flatMap((c) => (c.offset ? [c.offset] : []));
+        if (offsets.length > 0) await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: opts.topics.readings, partitions: offsets }] });
         await txn.commit();
         m.transactions.inc();
         for (const c of live) c.resolve();
@@ -314,6 +316,12 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     const dirty = tracker(partition);
     const restoredAt = restoredOffsets.get(partition);
     const replayEnd = replayUntil.get(partition);
+    /** Keeps the first unwritten change of an asset (the dirty map is in first-change order). */
+    const markDirty = (assetId: string, offset: number): void => {
+      if (!dirty.has(assetId)) dirty.set(assetId, { at: now(), offset });
+    };
+    /** Replay: an asset's written state already holds its readings up to its sourceOffset. */
+    const alreadyHeld = (assetId: string, offset: number): boolean => offset <= (restoredAt?.get(assetId) ?? -1);
 
     /** assetId → its scores of this chunk, in reading order. */
     const scoresByAsset = new Map<string, ScoreRecord[]>();
@@ -347,11 +355,11 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       }
       if (repair) {
         // Ordered with the asset's readings (same key, same partition); replayed like them.
-        if (replaying && offset <= (restoredAt?.get(repair.assetId) ?? -1)) continue;
+        if (replaying && alreadyHeld(repair.assetId, offset)) continue;
         const state = partStates.get(repair.assetId);
         if (state === undefined) {
           // Nothing learned yet about this asset: nothing to reset.
-          if (!replaying) counts.maintenance.set('no_state', (counts.maintenance.get('no_state') ?? 0) + 1);
+          if (!replaying) bump(counts.maintenance, 'no_state');
           continue;
         }
         const problem = maintenanceProblem(state, repair);
@@ -361,18 +369,17 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         }
         const res = maintain(state, repair, opts.cfg);
         partStates.set(repair.assetId, res.state);
-        if (!dirty.has(repair.assetId)) dirty.set(repair.assetId, { at: now(), offset });
+        markDirty(repair.assetId, offset);
         if (replaying) continue;
-        counts.maintenance.set('applied', (counts.maintenance.get('applied') ?? 0) + 1);
+        bump(counts.maintenance, 'applied');
         for (const p of res.predictions) {
           predictions.push({ key: repair.assetId, value: codec.encode(opts.topics.predictions, predictionRecord(p)) });
-          counts.predictions.set(p.kind, (counts.predictions.get(p.kind) ?? 0) + 1);
+          bump(counts.predictions, p.kind);
         }
         continue;
       }
       if (!reading) continue; // (unreachable: a record is a reading or a repair)
-      // Replay: this asset's written state already holds the readings up to its sourceOffset.
-      if (replaying && offset <= (restoredAt?.get(reading.assetId) ?? -1)) continue;
+      if (replaying && alreadyHeld(reading.assetId, offset)) continue;
       let state = partStates.get(reading.assetId);
       if (state === undefined) {
         try {
@@ -386,7 +393,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       }
       const step = score(state, reading, opts.cfg);
       partStates.set(reading.assetId, step.state);
-      if (!dirty.has(reading.assetId)) dirty.set(reading.assetId, { at: now(), offset });
+      markDirty(reading.assetId, offset);
       if (replaying) {
         counts.replayed++;
         continue;
@@ -400,10 +407,10 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       else scoresByAsset.set(key, [rec]);
       for (const p of step.predictions) {
         predictions.push({ key, value: codec.encode(opts.topics.predictions, predictionRecord(p)) });
-        counts.predictions.set(p.kind, (counts.predictions.get(p.kind) ?? 0) + 1);
+        bump(counts.predictions, p.kind);
       }
       const invalid = step.findings.filter((f) => DLQ_FINDINGS.has(f.kind));
-      for (const f of step.findings) counts.findings.set(f.kind, (counts.findings.get(f.kind) ?? 0) + 1);
+      for (const f of step.findings) bump(counts.findings, f.kind);
       if (invalid.length > 0) {
         // The valid sensors were scored; the record's bytes also go to the DLQ so ops see the device's fault.
         const why = invalid.map((f) => (f.sensor ? `${f.sensor}: ${f.detail}` : f.detail)).join('; ');
@@ -529,14 +536,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       changelog.push(...checkpointRecords(partition, partStates, dirty, [...dirty.keys()], position));
     }
     if (changelog.length === 0) return;
-    const txn = await producer.transaction();
-    try {
-      for (const request of splitBySize([{ topic: opts.topics.state, messages: changelog }], MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
-      await txn.commit();
-    } catch (err) {
-      await txn.abort().catch(() => undefined);
-      throw err;
-    }
+    await commitInGroup({ epoch, topicMessages: [{ topic: opts.topics.state, messages: changelog }] });
     log.info('final checkpoint', { records: changelog.length });
   }
 
@@ -583,6 +583,10 @@ export function dueForCheckpoint(
     due.push(id);
   }
   return due;
+}
+
+function bump(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
 /** One asset's scores of a chunk as batch records of at most MAX_SCORES_PER_BATCH scores each, in order. */
