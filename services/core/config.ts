@@ -56,7 +56,7 @@ export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
   levelHalfLifeHours: 0.5,
   levelWallHalfLifeHours: 2,
   levelMaxWeight: 0.25,
-  trendWallHalfLifeHours: 48,
+  trendWallHalfLifeHours: 24,
   trendHalfLifeHours: 8,
   baseHalfLifeHours: 48,
   modeLearningHours: 168,
@@ -67,6 +67,8 @@ export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
   troughSlowHalfLifeHours: 1.5,
   troughMarginDev: 0.5,
   significanceDev: 4,
+  departureDevStart: 2.5,
+  departureDevFull: 4,
   progressStart: 0.05,
   progressFull: 0.35,
   raiseThreshold: 0.5,
@@ -108,6 +110,8 @@ const DETECTOR_BOUNDS: Record<keyof DetectorParams, [number, number, boolean]> =
   troughSlowHalfLifeHours: [1e-3, 1e4, false],
   troughMarginDev: [0, 1e3, false],
   significanceDev: [0.1, 1e3, false],
+  departureDevStart: [0.1, 1e3, false],
+  departureDevFull: [0.1, 1e3, false],
   progressStart: [0, 10, false],
   progressFull: [0, 10, false],
   raiseThreshold: [1e-6, 1, false],
@@ -203,6 +207,8 @@ function compileDetector(raw: unknown, issues: ConfigIssue[]): DetectorParams {
     issues.push({ path: 'detector.windowSize', message: `must be a multiple of 4 (the window is kept in 4 blocks), got ${out.windowSize}` });
   if (out.progressFull <= out.progressStart)
     issues.push({ path: 'detector.progressFull', message: `must be greater than detector.progressStart (${out.progressStart}), got ${out.progressFull}` });
+  if (out.departureDevFull <= out.departureDevStart)
+    issues.push({ path: 'detector.departureDevFull', message: `must be greater than detector.departureDevStart (${out.departureDevStart}), got ${out.departureDevFull}` });
   return out;
 }
 

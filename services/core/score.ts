@@ -20,7 +20,11 @@
  * envelope: a signal that cycles with use shows a degradation at its low point too, and
  * there more steadily. Probability = progress beyond the envelope toward the limit (the
  * larger of the level's and the trough's) × weight of the time-to-limit against the
- * horizon. The level and the regression forget with wall time as well as with activity
+ * horizon. Two more kinds of evidence count with the weight of the trend alone: the level's
+ * significance beyond the envelope, and its departure from the healthy baseline (both in units
+ * of the level's healthy deviation), so a quiet signal or one held near a set point shows a
+ * degradation before it has covered a share of the way to the limit.
+ * The level and the regression forget with wall time as well as with activity
  * time, so a sparse signal (a valve's flow, a few minutes a day) is not days behind.
  * A mode with a covariate (a sensor of the asset that drives the mode's sensor: the motor's
  * temperature, which follows the ambient, for a battery's) has its trackers follow the value
@@ -420,6 +424,8 @@ function trackerLearning(f: Float64Array, o: number, ts: number, hours: number):
   return ts - f[o + M_T0]! < hours * HOUR_MS || f[o + M_N]! < MIN_TRACKER_SAMPLES;
 }
 const MIN_TRACKER_SAMPLES = 30;
+/** Floor of the departure evidence's deviation, as a share of the values' scatter (M_XDEV). */
+const DEPARTURE_SCATTER_FLOOR = 0.5;
 
 const covDecay = new DecayMemo();
 /** Deviations of the covariate (its own) at which its departure from the mean is clipped. */
@@ -639,6 +645,20 @@ function updateTracker(
   let pz = dv > 0 ? ((sgn * (lvl - envelope)) / dv - zs) / zs : 0;
   pz = pz > 1 ? 1 : pz < 0 || !(pz === pz) ? 0 : pz;
   if (pz * ptrend > p) p = pz * ptrend;
+  // Departure: the level far from its healthy baseline in units of the baseline's own
+  // deviation, while beyond the healthy envelope and trending toward the limit. A signal held
+  // near a set point (a thermostat's coolant, a compressor's current) whose envelope was
+  // widened once by a hot day or a full load shows its degradation here well before it has
+  // covered a share of the way to the limit. The deviation is floored at half the values'
+  // scatter: a sparse signal's level rests on few values and its deviation learns slowly.
+  if (sgn * (lvl - envelope) > 0) {
+    const xs = DEPARTURE_SCATTER_FLOOR * f[o + M_XDEV]!;
+    const sd = dv > xs ? dv : xs;
+    const d0 = det.departureDevStart;
+    let pd = sd > 0 ? ((sgn * (lvl - f[o + M_BASE]!)) / sd - d0) / (det.departureDevFull - d0) : 0;
+    pd = pd > 1 ? 1 : pd < 0 || !(pd === pd) ? 0 : pd;
+    if (pd * ptrend > p) p = pd * ptrend;
+  }
   f[o + M_P] = p;
   f[o + M_SLOPE] = slope;
 }

@@ -203,11 +203,15 @@ export interface DetectorParams {
    * Default 0.25.
    */
   levelMaxWeight: number;
-  /** Failure tracker: half-life, hours of wall time, of the trend regression's memory (as above). Default 48. */
+  /**
+   * Failure tracker: half-life, hours of wall time, of the trend regression's memory (as
+   * above). Default 24: a degradation of one to six days must show in the trend within a day,
+   * not be averaged with two days of healthy level.
+   */
   trendWallHalfLifeHours: number;
   /** Failure tracker: half-life, hours, of the healthy baseline. Default 48. */
   baseHalfLifeHours: number;
-  /** Hours of activity before a failure tracker may predict (and after a repair). Default 36. */
+  /** Hours after its first value before a failure tracker may predict (and after a repair). Default 168. */
   modeLearningHours: number;
   /** Healthy envelope: rise and fall per activity hour, in units of the tracker's deviation. */
   peakRisePerHour: number;
@@ -229,6 +233,14 @@ export interface DetectorParams {
    * only with the weight of the trend toward the limit. Default 4.
    */
   significanceDev: number;
+  /**
+   * Departure evidence: deviations of the level from its healthy baseline (in units of the
+   * level's healthy deviation, floored at half the values' scatter) where it starts and where
+   * it is full. It counts only while the level is beyond its healthy envelope, and only with
+   * the weight of the trend toward the limit. Defaults 2.5 and 4.
+   */
+  departureDevStart: number;
+  departureDevFull: number;
   /** Progress (share of the gap from the healthy envelope to the limit) where probability starts / saturates. */
   progressStart: number;
   progressFull: number;
