@@ -12,12 +12,29 @@
  * period, minus degradation and down time). `qualityFaultsReportedAsFailures` counts false
  * raises during a sensor or delivery fault or within 2 hours after it. With --json the last
  * line is one JSON object. Progress goes to stderr.
+ *
+ * With --bounds it also prints, per mode, the median lead share of a prediction made at the
+ * first reading that shows the degraded sensor active (engine running, compressor on, water
+ * flowing) once a quarter, and once a third, of the degradation has passed. A degradation
+ * progresses in wall time, so while a machine is idle its sensor hides the progress: where
+ * the quarter column is near 0.5, a detector meets the lead target only by predicting from
+ * what the first quarter of the degradation shows (a sixth of the way to the limit or less).
  */
-import { DEFAULT_CONFIG, maintain, newState, score, type AssetState, type CompiledConfig, type PredictionEvent } from '../services/core/index.ts';
-import { createFleet } from '../services/simulator/fleet.ts';
+import {
+  DEFAULT_CONFIG,
+  maintain,
+  newState,
+  score,
+  type AssetState,
+  type CompiledConfig,
+  type CompiledFailureMode,
+  type PredictionEvent,
+} from '../services/core/index.ts';
+import { createFleet, type FailureTruth } from '../services/simulator/fleet.ts';
 
 export interface Args {
   json: boolean;
+  bounds?: boolean;
   seed: number;
   assetsPerType: number;
   days: number;
@@ -34,11 +51,12 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     if (k === '--json') a.json = true;
+    else if (k === '--bounds') a.bounds = true;
     else if (k === '--seed') a.seed = num();
     else if (k === '--assets-per-type') a.assetsPerType = Math.round(num());
     else if (k === '--days') a.days = num();
     else if (k === '--sample-period-sec') a.samplePeriodSec = num();
-    else throw new Error(`eval: unknown argument "${k}" (expected --json, --seed, --assets-per-type, --days, --sample-period-sec)`);
+    else throw new Error(`eval: unknown argument "${k}" (expected --json, --bounds, --seed, --assets-per-type, --days, --sample-period-sec)`);
   }
   return a;
 }
@@ -54,6 +72,16 @@ export interface ModeResult {
   predicted: number;
   medianLeadShare: number;
   falsePer1000AssetDays: number;
+}
+
+/** Observability bounds of one mode (see --bounds). */
+export interface ModeBound {
+  assetType: string;
+  failureMode: string;
+  /** Median lead share of a prediction at the first active reading after 1/4 of the degradation. */
+  firstActiveAfterQuarter: number;
+  /** The same after 1/3 of the degradation. */
+  firstActiveAfterThird: number;
 }
 
 export interface EvalResult {
@@ -76,7 +104,7 @@ export function runEval(
   a: Args,
   progress: (line: string) => void,
   cfg: CompiledConfig = DEFAULT_CONFIG,
-): EvalResult & { readings: number; seconds: number; healthyDays: Map<string, number> } {
+): EvalResult & { bounds: ModeBound[]; readings: number; seconds: number; healthyDays: Map<string, number> } {
   const startTs = Date.UTC(2026, 0, 5);
   const fleet = createFleet(
     { seed: a.seed, assetsPerType: a.assetsPerType, startTs, days: a.days, samplePeriodSec: a.samplePeriodSec, failureShare: 0.6, qualityFaultShare: 0.4 },
@@ -89,6 +117,15 @@ export function runEval(
   const t0 = performance.now();
   const expected = fleet.assets.length * a.days * (86400 / a.samplePeriodSec);
   let n = 0;
+  // Per failing asset: its failure, its mode, and the first active reading's lead share after
+  // a quarter and a third of the degradation (the observability bounds).
+  const BOUND_AT = [0.25, 1 / 3] as const;
+  const watch = new Map<string, { type: string; f: FailureTruth; mode: CompiledFailureMode; seen: (number | undefined)[] }>();
+  for (const asset of fleet.assets)
+    for (const f of asset.failures) {
+      const mode = cfg.assetTypes.get(asset.assetType)?.failureModes.find((m) => m.name === f.failureMode);
+      if (mode) watch.set(asset.assetId, { type: asset.assetType, f, mode, seen: BOUND_AT.map(() => undefined) });
+    }
   const keep = (ps: PredictionEvent[]): void => {
     for (const p of ps) if (p.kind === 'raised') (raised.get(p.assetId) ?? raised.set(p.assetId, []).get(p.assetId)!).push(p);
   };
@@ -104,6 +141,17 @@ export function runEval(
       s = newState(r.assetId, r.assetType, cfg);
       states.set(r.assetId, s);
       firstTs.set(r.assetId, r.ts);
+    }
+    const w = watch.get(r.assetId);
+    if (w && r.ts >= w.f.degradationStartTs && r.ts < w.f.failureTs) {
+      const v = r.values[w.f.sensor];
+      const m = w.mode;
+      if (v !== undefined && Number.isFinite(v) && !(m.activeAbove !== undefined && !(v > m.activeAbove)) && !(m.activeBelow !== undefined && !(v < m.activeBelow))) {
+        const share = (r.ts - w.f.degradationStartTs) / (w.f.failureTs - w.f.degradationStartTs);
+        BOUND_AT.forEach((b, i) => {
+          if (share >= b && w.seen[i] === undefined) w.seen[i] = 1 - share;
+        });
+      }
     }
     const step = score(s, r, cfg);
     if (step.predictions.length > 0) keep(step.predictions);
@@ -150,7 +198,16 @@ export function runEval(
     medianLeadShare: median(s.leads),
     falsePer1000AssetDays: (1000 * s.false) / Math.max(1e-9, healthyDays.get(s.type) ?? 0),
   }));
-  return { modes, qualityFaultsReportedAsFailures, readings: n, seconds, healthyDays };
+  const bounds: ModeBound[] = [...stats.values()].map((st) => {
+    const ws = [...watch.values()].filter((w) => w.type === st.type && w.f.failureMode === st.mode);
+    return {
+      assetType: st.type,
+      failureMode: st.mode,
+      firstActiveAfterQuarter: median(ws.map((w) => w.seen[0] ?? 0)),
+      firstActiveAfterThird: median(ws.map((w) => w.seen[1] ?? 0)),
+    };
+  });
+  return { modes, bounds, qualityFaultsReportedAsFailures, readings: n, seconds, healthyDays };
 }
 
 if (process.argv[1]?.endsWith('eval.ts')) {
@@ -172,6 +229,16 @@ if (process.argv[1]?.endsWith('eval.ts')) {
   const hit = res.modes.reduce((s, m) => s + m.predicted * m.failures, 0);
   out.push(`all modes: ${all} failures, ${pct(hit / Math.max(1, all))} predicted; quality faults reported as failures: ${res.qualityFaultsReportedAsFailures}`);
   out.push('targets: >= 95% predicted, median lead share >= 0.5, <= 1 false per 1,000 healthy asset-days, 0 quality faults as failures');
+  if (args.bounds) {
+    out.push('');
+    out.push('observability: median lead share of a prediction at the first reading with the sensor active after');
+    out.push('asset type        failure mode               1/4 of the degradation  1/3 of it  the detector');
+    res.bounds.forEach((b, i) =>
+      out.push(
+        `${b.assetType.padEnd(17)} ${b.failureMode.padEnd(26)} ${b.firstActiveAfterQuarter.toFixed(2).padStart(22)}  ${b.firstActiveAfterThird.toFixed(2).padStart(9)}  ${res.modes[i]!.medianLeadShare.toFixed(2).padStart(12)}`,
+      ),
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
   if (args.json) {
     const round = (x: number): number => Math.round(x * 1e4) / 1e4;

@@ -1,0 +1,40 @@
+/**
+ * The quality evaluation's own bookkeeping on a small fleet: every configured mode has a row,
+ * shares lie in [0, 1], and the observability columns are consistent (the first active
+ * reading after a quarter of a degradation comes no later than the first after a third).
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../services/core/index.ts';
+import { runEval } from './eval.ts';
+
+describe('runEval', () => {
+  const res = runEval({ json: false, seed: 11, assetsPerType: 6, days: 24, samplePeriodSec: 300 }, () => {});
+  const modes = [...DEFAULT_CONFIG.assetTypes.values()].flatMap((t) => t.failureModes.map((m) => `${t.name}/${m.name}`));
+
+  it('reports every configured mode once, with shares in [0, 1]', () => {
+    expect(res.modes.map((m) => `${m.assetType}/${m.failureMode}`).sort()).toEqual([...modes].sort());
+    for (const m of res.modes) {
+      expect(m.predicted).toBeGreaterThanOrEqual(0);
+      expect(m.predicted).toBeLessThanOrEqual(1);
+      expect(m.medianLeadShare).toBeGreaterThanOrEqual(0);
+      expect(m.medianLeadShare).toBeLessThanOrEqual(1);
+    }
+    expect(res.modes.reduce((s, m) => s + m.failures, 0)).toBeGreaterThan(5);
+  });
+
+  it('gives observability bounds per mode, the quarter one at least the third one', () => {
+    expect(res.bounds.map((b) => `${b.assetType}/${b.failureMode}`)).toEqual(res.modes.map((m) => `${m.assetType}/${m.failureMode}`));
+    let withFailures = 0;
+    res.bounds.forEach((b, i) => {
+      if (res.modes[i]!.failures === 0) {
+        expect(b.firstActiveAfterQuarter).toBe(0);
+        return;
+      }
+      withFailures++;
+      expect(b.firstActiveAfterQuarter).toBeLessThanOrEqual(0.75);
+      expect(b.firstActiveAfterThird).toBeLessThanOrEqual(2 / 3);
+      expect(b.firstActiveAfterQuarter).toBeGreaterThanOrEqual(b.firstActiveAfterThird);
+    });
+    expect(withFailures).toBeGreaterThan(3);
+  });
+});
