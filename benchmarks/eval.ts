@@ -18,7 +18,7 @@
  * flowing) once a quarter, and once a third, of the degradation has passed. A degradation
  * progresses in wall time, so while a machine is idle its sensor hides the progress: where
  * the quarter column is near 0.5, a detector meets the lead target only by predicting from
- * what the first quarter of the degradation shows (a sixth of the way to the limit or less).
+ * what the first quarter of the degradation shows.
  */
 import {
   DEFAULT_CONFIG,
