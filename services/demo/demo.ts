@@ -24,6 +24,9 @@ import { createFleet, type Fleet } from '../simulator/fleet.ts';
 import { publishReadings } from '../simulator/publisher.ts';
 import { judgeRun, type CaseRow, type RaisedPrediction, type RunVerdict } from './truth.ts';
 
+/** Longest the publisher may go without sending a batch before the demo gives up, ms. */
+const PUBLISH_STALL_MS = 60_000;
+
 export interface DemoOptions {
   env: PipelineEnv;
   seed: number;
@@ -183,8 +186,38 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const ticker = setInterval(() => void line(), 1_000);
     const deadline = t0 + opts.timeoutSec * 1000;
     try {
-      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: { events: fleet.events() }, ratePerSec: opts.ratePerSec, onProgress: (n) => (published = n) });
-      published = await Promise.race([publishing, crashed]);
+      const abort = new AbortController();
+      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: { events: fleet.events() }, ratePerSec: opts.ratePerSec, signal: abort.signal, onProgress: (n) => (published = n) });
+      publishing.catch(() => undefined); // its failure reaches the race below; later ones are moot
+      // A registry or broker that accepts connections but never answers would otherwise hold
+      // the demo at "published 0" forever: no progress for PUBLISH_STALL_MS, or the run's
+      // deadline, ends it with a reason.
+      let watchdog: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        let last = -1;
+        let since = Date.now();
+        watchdog = setInterval(() => {
+          const now = Date.now();
+          if (published !== last) {
+            last = published;
+            since = now;
+          }
+          const why =
+            now > deadline
+              ? `not finished within ${opts.timeoutSec} s (${published} readings published)`
+              : now - since > PUBLISH_STALL_MS
+                ? `publishing made no progress for ${PUBLISH_STALL_MS / 1000} s after ${published} readings: the schema registry (${env.registryUrl}) or the broker (${env.brokers.join(', ')}) does not answer; \`npm run stack:status\` checks them`
+                : undefined;
+          if (why === undefined) return;
+          abort.abort();
+          reject(new Error(why));
+        }, 1_000);
+      });
+      try {
+        published = await Promise.race([publishing, crashed, stalled]);
+      } finally {
+        clearInterval(watchdog);
+      }
       // Drain: every reading scored, then the sink and the case opener caught up. Their
       // inputs are transactional topics, where a read_committed group's committed offset
       // stays one commit marker short of the end of each partition: so "caught up" is a lag
