@@ -7,34 +7,11 @@
  * departure (thresholds no level reaches) is the comparison.
  */
 import { describe, expect, it } from 'vitest';
-import { compileConfig, ConfigError, DEFAULT_CONFIG, newState, score, type CompiledConfig, type Reading } from './index.ts';
+import { compileConfig, ConfigError, DEFAULT_CONFIG } from './index.ts';
 import { createFleet } from '../simulator/fleet.ts';
+import { degradedReadings, HOUR, KIT_T0 as T0, leadShare } from './degradation-kit.ts';
 
-const T0 = Date.UTC(2026, 0, 5);
-const HOUR = 3_600_000;
 const noDeparture = compileConfig({ detector: { departureDevStart: 999, departureDevFull: 1000 } });
-
-/** Readings of a healthy asset whose active `sensor` values mix toward `limit` from `start` over `length` ms. */
-function degraded(type: string, seed: number, sensor: string, limit: number, activeAbove: number, start: number, length: number): Reading[] {
-  const fleet = createFleet({ seed, assetsPerType: 1, assetTypes: [type], startTs: T0, days: 14, failureShare: 0, qualityFaultShare: 0 }, DEFAULT_CONFIG);
-  return [...fleet.readings()].map((r) => {
-    const v = r.values[sensor];
-    if (v === undefined || r.ts < start || r.ts >= start + length || !(v > activeAbove)) return r;
-    const k = ((r.ts - start) / length) ** 1.25;
-    return { ...r, values: { ...r.values, [sensor]: v * (1 - k) + limit * k } };
-  });
-}
-
-/** Share of the degradation left when `mode` is first raised: 0 when never, −1 when before it started. */
-function leadShare(readings: Reading[], cfg: CompiledConfig, mode: string, start: number, length: number): number {
-  const r0 = readings[0]!;
-  const st = newState(r0.assetId, r0.assetType, cfg);
-  for (const r of readings) {
-    const raised = score(st, r, cfg).predictions.find((p) => p.kind === 'raised' && p.failureMode === mode);
-    if (raised) return raised.ts < start ? -1 : 1 - (raised.ts - start) / length;
-  }
-  return 0;
-}
 
 describe.each([
   // Minimum mean gain in lead share over four seeds (measured: 0.010 and 0.13). The van's
@@ -49,7 +26,7 @@ describe.each([
   it('raises earlier than without it on average, never before the degradation, never later', () => {
     let gain = 0;
     for (const seed of seeds) {
-      const readings = degraded(type, seed, sensor, limit, activeAbove, start, length);
+      const readings = degradedReadings(type, seed, sensor, limit, start, length, activeAbove);
       const withIt = leadShare(readings, DEFAULT_CONFIG, mode, start, length);
       const without = leadShare(readings, noDeparture, mode, start, length);
       expect(withIt, `seed ${seed}`).toBeGreaterThan(0);

@@ -6,38 +6,14 @@
  * the trough (a margin that puts its envelope beyond the limit) is the comparison.
  */
 import { describe, expect, it } from 'vitest';
-import { compileConfig, DEFAULT_CONFIG, newState, score, type CompiledConfig, type Reading } from './index.ts';
-import { createFleet } from '../simulator/fleet.ts';
+import { compileConfig } from './index.ts';
+import { degradedReadings, HOUR, KIT_T0 as T0, leadShare } from './degradation-kit.ts';
 
-const T0 = Date.UTC(2026, 0, 5);
-const HOUR = 3_600_000;
 // The departure evidence is off in both arms: it often raises first on these signals, and the
 // comparison is of the trough against the level alone.
 const noDeparture = { departureDevStart: 999, departureDevFull: 1000 };
 const withTroughCfg = compileConfig({ detector: noDeparture });
 const noTrough = compileConfig({ detector: { ...noDeparture, troughMarginDev: 1000 } });
-
-/** Readings of a healthy asset whose `sensor` mixes toward `limit` from `start` over `length` ms. */
-function degraded(type: string, seed: number, sensor: string, limit: number, start: number, length: number): Reading[] {
-  const fleet = createFleet({ seed, assetsPerType: 1, assetTypes: [type], startTs: T0, days: 14, failureShare: 0, qualityFaultShare: 0 }, DEFAULT_CONFIG);
-  return [...fleet.readings()].map((r) => {
-    const v = r.values[sensor];
-    if (v === undefined || r.ts < start || r.ts >= start + length) return r;
-    const k = ((r.ts - start) / length) ** 1.25;
-    return { ...r, values: { ...r.values, [sensor]: v * (1 - k) + limit * k } };
-  });
-}
-
-/** Share of the degradation left when `mode` is first raised (0 when never raised). */
-function leadShare(readings: Reading[], cfg: CompiledConfig, mode: string, start: number, length: number): number {
-  const r0 = readings[0]!;
-  const st = newState(r0.assetId, r0.assetType, cfg);
-  for (const r of readings) {
-    const raised = score(st, r, cfg).predictions.find((p) => p.kind === 'raised' && p.failureMode === mode);
-    if (raised) return raised.ts < start ? -1 : 1 - (raised.ts - start) / length;
-  }
-  return 0;
-}
 
 describe.each([
   // Minimum mean gain in lead share over three seeds: the thermostat's cut-out is a sharp
@@ -52,7 +28,7 @@ describe.each([
   const seeds = [3, 5, 8];
   it('raises earlier than the smoothed level alone, never before the degradation', () => {
     for (const seed of seeds) {
-      const readings = degraded(type, seed, sensor, limit, start, length);
+      const readings = degradedReadings(type, seed, sensor, limit, start, length);
       const withTrough = leadShare(readings, withTroughCfg, mode, start, length);
       const levelOnly = leadShare(readings, noTrough, mode, start, length);
       expect(withTrough, `seed ${seed}`).toBeGreaterThan(0);
@@ -63,7 +39,7 @@ describe.each([
   it('on average gains lead time over the level alone', () => {
     let gain = 0;
     for (const seed of seeds) {
-      const readings = degraded(type, seed, sensor, limit, start, length);
+      const readings = degradedReadings(type, seed, sensor, limit, start, length);
       gain += leadShare(readings, withTroughCfg, mode, start, length) - leadShare(readings, noTrough, mode, start, length);
     }
     expect(gain / seeds.length).toBeGreaterThan(minGain);
