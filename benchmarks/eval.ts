@@ -22,6 +22,7 @@
  */
 import {
   DEFAULT_CONFIG,
+  isActive,
   maintain,
   newState,
   score,
@@ -145,8 +146,7 @@ export function runEval(
     const w = watch.get(r.assetId);
     if (w && r.ts >= w.f.degradationStartTs && r.ts < w.f.failureTs) {
       const v = r.values[w.f.sensor];
-      const m = w.mode;
-      if (v !== undefined && Number.isFinite(v) && !(m.activeAbove !== undefined && !(v > m.activeAbove)) && !(m.activeBelow !== undefined && !(v < m.activeBelow))) {
+      if (v !== undefined && Number.isFinite(v) && isActive(w.mode, v)) {
         const share = (r.ts - w.f.degradationStartTs) / (w.f.failureTs - w.f.degradationStartTs);
         BOUND_AT.forEach((b, i) => {
           if (share >= b && w.seen[i] === undefined) w.seen[i] = 1 - share;

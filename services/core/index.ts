@@ -13,7 +13,7 @@ export type * from './types.ts';
 export { compileConfig, ConfigError, DEFAULT_CONFIG, DEFAULT_DETECTOR, GENERIC_TYPE, type ConfigIssue } from './config.ts';
 export { DEFAULT_RAW_CONFIG, type RawConfig, type RawAssetType, type RawFailureMode, type RawSensor } from './default-config.ts';
 export { UnknownAssetTypeError, StateVersionError, StateFormatError } from './errors.ts';
-export { newState, score, maintain, episodeId, STATE_VERSION } from './score.ts';
+export { newState, score, maintain, episodeId, isActive, STATE_VERSION } from './score.ts';
 export { encodeState, decodeState } from './state-codec.ts';
 export { sensorWindowStats } from './inspect.ts';
 export { windowSpan, WINDOW_BLOCKS } from './rolling.ts';

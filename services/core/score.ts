@@ -477,6 +477,14 @@ function covariateAdjust(
   return adj;
 }
 
+/**
+ * Whether a sensor value counts as the machine working for `mode` (above `activeAbove`, below
+ * `activeBelow`; any value when neither is set). Only such values feed the mode's trackers.
+ */
+export function isActive(mode: CompiledFailureMode, x: number): boolean {
+  return !(mode.activeAbove !== undefined && !(x > mode.activeAbove)) && !(mode.activeBelow !== undefined && !(x < mode.activeBelow));
+}
+
 /** Updates a failure tracker with a sensor value; returns nothing (results stay in slots). */
 function updateTracker(
   f: Float64Array,
@@ -491,8 +499,7 @@ function updateTracker(
   c: number,
   cRange: number,
 ): void {
-  if (mode.activeAbove !== undefined && !(x > mode.activeAbove)) return;
-  if (mode.activeBelow !== undefined && !(x < mode.activeBelow)) return;
+  if (!isActive(mode, x)) return;
   const det = cfg.detector;
   const sgn = mode.direction === 'rising' ? 1 : -1;
   const n = f[o + M_N]!;
