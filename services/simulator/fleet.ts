@@ -9,8 +9,11 @@
  * Pure: no clock, no I/O; the same options and config give the same fleet, reading for
  * reading. Ground truth is exact: a degradation starts at `degradationStartTs` and the
  * degraded sensor reaches the limit exactly at `failureTs` (the signal is the convex mix
- * healthy·(1−s^k) + limit·s^k with s the elapsed share of the degradation), after which the
- * asset is down until `repairTs`, when a maintenance event precedes its next reading.
+ * healthy·(1−s^k) + limit·s^k with s the share of the degradation's wear done), after which
+ * the asset is down until `repairTs`, when a maintenance event precedes its next reading.
+ * Most wear accrues with wall time; wear of a part that only works while the machine runs
+ * (a van's engine) accrues only in running time, so it pauses while the van is parked and
+ * the failure comes while the engine runs.
  */
 import type { CompiledConfig, CompiledFailureMode, CompiledSensor, MaintenanceEvent, Reading } from '../core/types.ts';
 import { deriveSeed, Rng } from './prng.ts';
@@ -77,12 +80,15 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /**
- * Degradation length range (hours): wear that a week's horizon is configured for (bearings,
- * clogging filters) develops over days; engine wear on a van progresses only while it runs,
- * a shift a day, so it takes days of wall time; the rest takes one to four days.
+ * Degradation length range (hours of wall time): wear that a week's horizon is configured
+ * for (bearings, clogging filters) develops over days; engine wear on a van progresses only
+ * while it runs, a shift a day, so it takes days of wall time; the rest takes one to four days.
  */
 const degradationHours = (assetType: string, mode: CompiledFailureMode): [number, number] =>
   mode.horizonHours >= 150 ? [72, 240] : assetType === 'delivery_van' && !mode.name.startsWith('tire') ? [48, 144] : [24, 96];
+
+/** A wear-in-use failure needs at least this much running time in its degradation. */
+const MIN_WEAR_RUN_MS = HOUR;
 
 const lag = (y: number, target: number, dtSec: number, tauSec: number): number =>
   y + (target - y) * (1 - Math.exp(-dtSec / tauSec));
@@ -120,6 +126,8 @@ interface Model {
   step(t: number, dtSec: number, out: Record<string, number>): void;
   /** Whether the degraded sensor is in the phase where the failure shows (moving drum, open valve...). */
   shows(sensor: string): boolean;
+  /** Whether the machine runs now (a van's engine), for wear that accrues only in use. */
+  running?(): boolean;
 }
 
 /** Intervals [start, end) in ms of local-day activities. */
@@ -256,6 +264,7 @@ function vanModel(rng: Rng, env: Env): Model {
       out.tire_pressure_rr_kpa = p0[3]! + 0.85 * (tireT[3]! - 20) + 0.5 * rng.normal();
     },
     shows: (s) => s !== 'oil_pressure_kpa' || engineOn,
+    running: () => engineOn,
   };
 }
 
@@ -375,9 +384,14 @@ function hvacModel(rng: Rng, env: Env): Model {
   };
 }
 
-const MODELS: Record<string, { make: (rng: Rng, env: Env) => Model; climate: [number, number] }> = {
+/**
+ * The healthy-signal model of each asset type, its climate range (°C), and the failure modes
+ * whose wear accrues only while the model is `running()` (an oil pump or a water pump wears
+ * while the engine turns; a battery ages parked too).
+ */
+const MODELS: Record<string, { make: (rng: Rng, env: Env) => Model; climate: [number, number]; wearInUse?: readonly string[] }> = {
   passenger_ev: { make: evModel, climate: [5, 22] },
-  delivery_van: { make: vanModel, climate: [5, 22] },
+  delivery_van: { make: vanModel, climate: [5, 22], wearInUse: ['coolant_overheating', 'oil_pressure_loss'] },
   refrigerator: { make: fridgeModel, climate: [5, 22] },
   washing_machine: { make: washerModel, climate: [5, 22] },
   hvac_unit: { make: hvacModel, climate: [14, 28] },
@@ -412,7 +426,15 @@ class AssetSim {
   private readonly rng: Rng;
   private readonly model: Model;
   private readonly sensors: readonly CompiledSensor[];
-  private readonly mode: CompiledFailureMode | undefined;
+  private mode: CompiledFailureMode | undefined;
+  /**
+   * Wear that accrues only while the model runs: running time in the degradation so far
+   * (counted on steps before `untilTs` and while under `capMs`), when it first and last grew,
+   * the running time at which the part fails, and whether the model ran at the last step.
+   */
+  private wear:
+    | { ms: number; firstTs: number; lastTs: number; untilTs: number; capMs: number; totalMs: number; running: boolean }
+    | undefined;
   private readonly shape: number;
   private readonly shifts: ShiftTruth[] = [];
   private t: number;
@@ -435,6 +457,8 @@ class AssetSim {
     private readonly opts: Required<Omit<FleetOptions, 'assetsPerType' | 'total' | 'assetTypes'>>,
     fails: boolean,
     faulty: boolean,
+    /** A twin that only measures running time: it never goes down. */
+    private readonly probe = false,
   ) {
     this.rng = new Rng(deriveSeed(opts.seed, index));
     const rng = this.rng;
@@ -464,6 +488,7 @@ class AssetSim {
           failureTs,
           repairTs: Math.round(failureTs + rng.uniform(4, 24) * HOUR),
         });
+        if (m?.wearInUse?.includes(mode.name)) this.wear = { ms: 0, firstTs: NaN, lastTs: NaN, untilTs: Infinity, capMs: Infinity, totalMs: Infinity, running: false };
       }
     }
     if (faulty) {
@@ -496,7 +521,38 @@ class AssetSim {
         });
     this.t = opts.startTs + Math.floor(rng.uniform(0, opts.samplePeriodSec * 1000));
     this.lastStep = this.t - opts.samplePeriodSec * 1000;
+    if (this.wear && !probe) this.settleWear(new AssetSim(index, assetId, assetType, cfg, opts, fails, faulty, true));
     this.advance();
+  }
+
+  /**
+   * Places a wear-in-use failure: the wear starts when the machine first runs in the drawn
+   * window, and the part fails when the running time reaches what the machine runs in the
+   * window (at least an hour), so both ends fall on running steps. A twin with the same seed
+   * replays the stream up to there, which this asset repeats exactly. If the machine never
+   * runs that long before the end, the asset stays healthy.
+   */
+  private settleWear(twin: AssetSim): void {
+    const f = this.truth.failures[0]!;
+    const w = twin.wear!;
+    w.untilTs = f.failureTs;
+    while (twin.nextTs !== Infinity && twin.t <= f.failureTs) twin.take();
+    if (w.ms < MIN_WEAR_RUN_MS) {
+      w.untilTs = Infinity;
+      w.capMs = MIN_WEAR_RUN_MS;
+      while (twin.nextTs !== Infinity && w.ms < MIN_WEAR_RUN_MS) twin.take();
+    }
+    if (w.ms < MIN_WEAR_RUN_MS) {
+      this.truth.failures.length = 0;
+      this.mode = undefined;
+      this.wear = undefined;
+      return;
+    }
+    const repairDelay = f.repairTs - f.failureTs;
+    f.degradationStartTs = w.firstTs;
+    f.failureTs = w.lastTs;
+    f.repairTs = w.lastTs + repairDelay;
+    this.wear!.totalMs = w.ms;
   }
 
   private get end(): number {
@@ -521,12 +577,22 @@ class AssetSim {
       this.lastStep = t;
       this.t = Math.round(t + period * this.rng.uniform(0.8, 1.2));
       const f = this.truth.failures[0];
-      if (f && t >= f.failureTs && t < f.repairTs) continue; // down: not reporting
+      if (f && !this.probe && t >= f.failureTs && t < f.repairTs) continue; // down: not reporting
       if (f && t >= f.repairTs && !this.repaired) {
         this.repaired = true;
         this.buf.push({ type: 'maintenance', event: { assetId: this.truth.assetId, ts: f.repairTs, failureMode: f.failureMode } });
       }
       this.model.step(t, dtSec, this.values);
+      const w = this.wear;
+      if (w) {
+        // The interval up to this step wore the part if the machine ran through it.
+        if (w.running && t >= f!.degradationStartTs && t < w.untilTs && w.ms < w.capMs) {
+          if (w.ms === 0) w.firstTs = Math.max(f!.degradationStartTs, t - dtSec * 1000);
+          w.ms += dtSec * 1000;
+          w.lastTs = t;
+        }
+        w.running = this.model.running?.() ?? true;
+      }
       if (t < this.offlineUntil) continue;
       if (this.rng.chance((0.15 * dtSec) / 86400)) {
         this.offlineUntil = t + this.rng.uniform(0.5, 6) * HOUR; // connectivity gap, ~1 a week
@@ -554,7 +620,8 @@ class AssetSim {
       if (rng.chance(0.0003)) v += (rng.chance(0.5) ? 1 : -1) * rng.uniform(0.03, 0.1) * (s.max - s.min); // spike
       v = Math.min(s.max, Math.max(s.min, v));
       if (f && this.mode && s.name === f.sensor && t >= f.degradationStartTs && t < f.failureTs && this.model.shows(s.name)) {
-        const k = Math.pow((t - f.degradationStartTs) / (f.failureTs - f.degradationStartTs), this.shape);
+        const done = this.wear ? Math.min(1, this.wear.ms / this.wear.totalMs) : (t - f.degradationStartTs) / (f.failureTs - f.degradationStartTs);
+        const k = Math.pow(done, this.shape);
         v = v * (1 - k) + this.mode.limit * k;
       }
       values[s.name] = Math.round(v * 1000) / 1000;
