@@ -92,6 +92,7 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
       sensors: {
         engine_coolant_temp_c: { unit: 'degC', min: -40, max: 150, samplePeriodSec: 60 },
         oil_pressure_kpa: { unit: 'kPa', min: 0, max: 1000, samplePeriodSec: 60 },
+        engine_speed_rpm: { unit: 'rpm', min: 0, max: 8000, samplePeriodSec: 60 },
         battery_12v_v: { unit: 'V', min: 0, max: 16, samplePeriodSec: 60 },
         brake_pad_mm: { unit: 'mm', min: 0, max: 20, samplePeriodSec: 60 },
         tire_pressure_fl_kpa: tire(),

@@ -5,8 +5,8 @@
  * length + UTF-8: assetId, assetType; u16 count + names for sensors, modes and trackers;
  * then u32 count of float64 numbers (padded to an 8-byte boundary) and the numbers. The
  * numbers are the state's exact bits, so decode → continue scores exactly as never stopping.
- * A default 8-sensor asset encodes to about 3.7 KiB (passenger_ev: 3,768 B) to 3.9 KiB
- * (delivery_van: 4,008 B), both with a 17-character asset id.
+ * A default 8-sensor asset encodes to about 3.7 KiB (passenger_ev: 3,768 B), the 9-sensor
+ * delivery_van to 4,320 B (480 B a sensor), both with a 17-character asset id.
  */
 import { StateFormatError, StateVersionError } from './errors.ts';
 import { STATE_VERSION } from './score.ts';

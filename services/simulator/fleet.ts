@@ -87,8 +87,8 @@ const DAY = 24 * HOUR;
 const degradationHours = (assetType: string, mode: CompiledFailureMode): [number, number] =>
   mode.horizonHours >= 150 ? [72, 240] : assetType === 'delivery_van' && !mode.name.startsWith('tire') ? [48, 144] : [24, 96];
 
-/** A wear-in-use failure needs at least this much running time in its degradation. */
-const MIN_WEAR_RUN_MS = HOUR;
+/** A wear-in-use failure needs at least this much running time in its degradation (a day of driving). */
+const MIN_WEAR_RUN_MS = 6 * HOUR;
 
 const lag = (y: number, target: number, dtSec: number, tauSec: number): number =>
   y + (target - y) * (1 - Math.exp(-dtSec / tauSec));
@@ -208,6 +208,8 @@ function vanModel(rng: Rng, env: Env): Model {
   let engineOn = false;
   let nextSwitch = 0;
   let load = 0.5;
+  let rpm = 1850;
+  const engineRng = rng.fork(1); // engine speed and the crank's oil pressure
   let coolant = env.outdoor(0);
   let offSince = 0;
   let batt = 12.7;
@@ -244,6 +246,8 @@ function vanModel(rng: Rng, env: Env): Model {
         if (!engineOn && wasOn) offSince = t;
         nextSwitch = t + (engineOn ? rng.uniform(5, 25) : rng.uniform(2, 15)) * 60_000;
         load = rng.uniform(0.2, 1);
+        // The same load in a lower or higher gear: engine speed follows load only loosely.
+        rpm = 750 + 2200 * load + engineRng.uniform(-150, 150);
       }
       const amb = env.outdoor(t);
       coolant = engineOn ? lag(coolant, 88 + 4 * load + 0.1 * (amb - 15), dt, 480) : lag(coolant, amb, dt, 2700);
@@ -255,7 +259,15 @@ function vanModel(rng: Rng, env: Env): Model {
       batt = engineOn ? 14.1 : 12.62 + 0.25 * Math.exp(-restH / 3) - 0.0005 * restH + 0.004 * (amb - 15);
       for (let i = 0; i < 4; i++) tireT[i] = lag(tireT[i]!, amb + (engineOn ? 18 * load : 0), dt, 1200);
       out.engine_coolant_temp_c = coolant + 0.3 * rng.normal();
-      out.oil_pressure_kpa = engineOn ? Math.max(40, 180 + 220 * load - 0.8 * (coolant - 80) + 12 * rng.normal()) : Math.abs(rng.normal());
+      // Oil pressure builds up with the engine's speed: at the crank it is still low.
+      const oilNoise = engineOn ? 12 * rng.normal() : Math.abs(rng.normal());
+      out.oil_pressure_kpa = !engineOn
+        ? oilNoise
+        : cranking
+          ? engineRng.uniform(10, 60)
+          : Math.max(40, 180 + 220 * load - 0.8 * (coolant - 80) + oilNoise);
+      // Engine speed as the ECU reports it: 0 with the engine off, the starter's speed while cranking.
+      out.engine_speed_rpm = !engineOn ? 0 : cranking ? engineRng.uniform(150, 300) : Math.max(600, rpm + 40 * engineRng.normal());
       out.battery_12v_v = cranking ? rng.uniform(10.2, 11) : batt + 0.03 * rng.normal();
       out.brake_pad_mm = pad + 0.05 * rng.normal();
       out.tire_pressure_fl_kpa = p0[0]! + 0.85 * (tireT[0]! - 20) + 0.5 * rng.normal();
@@ -585,9 +597,11 @@ class AssetSim {
       this.model.step(t, dtSec, this.values);
       const w = this.wear;
       if (w) {
-        // The interval up to this step wore the part if the machine ran through it.
-        if (w.running && t >= f!.degradationStartTs && t < w.untilTs && w.ms < w.capMs) {
-          if (w.ms === 0) w.firstTs = Math.max(f!.degradationStartTs, t - dtSec * 1000);
+        // The interval up to this step wore the part if the machine ran through it (from a
+        // step in the drawn window on, so the wear starts at a running step).
+        const from = t - dtSec * 1000;
+        if (w.running && from >= f!.degradationStartTs && t < w.untilTs && w.ms < w.capMs) {
+          if (w.ms === 0) w.firstTs = from;
           w.ms += dtSec * 1000;
           w.lastTs = t;
         }

@@ -45,6 +45,14 @@ export class Rng {
     this.spare = r * Math.sin(a);
     return r * Math.cos(a);
   }
+  /**
+   * An independent stream derived from this one's current state and `tag`, without drawing
+   * from this one: a signal added to a model draws from its own fork, so the model's other
+   * signals keep the values they had for the same seed.
+   */
+  fork(tag: number): Rng {
+    return new Rng(deriveSeed(this.s, tag));
+  }
   /** One element of a non-empty array. */
   pick<T>(xs: readonly T[]): T {
     return xs[Math.floor(this.next() * xs.length)]!;
