@@ -424,6 +424,12 @@ function trackerLearning(f: Float64Array, o: number, ts: number, hours: number):
   return ts - f[o + M_T0]! < hours * HOUR_MS || f[o + M_N]! < MIN_TRACKER_SAMPLES;
 }
 const MIN_TRACKER_SAMPLES = 30;
+/**
+ * Active values after which a covariate-conditioned tracker's envelopes start: its values are
+ * adjusted only from MIN_TRACKER_SAMPLES on, and the fit's slope settles over as many again,
+ * so the levels before would set an envelope that the adjusted signal never comes near.
+ */
+const COV_ENVELOPE_SAMPLES = 3 * MIN_TRACKER_SAMPLES;
 /** Floor of the departure evidence's deviation, as a share of the values' scatter (M_XDEV). */
 const DEPARTURE_SCATTER_FLOOR = 0.5;
 
@@ -447,6 +453,7 @@ function covariateAdjust(
   c: number,
   cRange: number,
   ts: number,
+  dtH: number,
   n: number,
   frozen: boolean,
   halfLifeHours: number,
@@ -465,7 +472,6 @@ function covariateAdjust(
   const dc = c - mc > lim ? lim : c - mc < -lim ? -lim : c - mc;
   const adj = n >= MIN_TRACKER_SAMPLES && vcc > floor ? x - (vcx / vcc) * dc : x;
   if (n === 0 || trackerLearning(f, o, ts, learningHours) || !frozen) {
-    const dtH = n === 0 ? 0 : (ts - f[o + M_LAST_TS]!) / HOUR_MS;
     const a = n < MIN_TRACKER_SAMPLES ? 1 / (n + 1) : 1 - covDecay.of(dtH / halfLifeHours);
     const dx = x - mx;
     const dcf = n < MIN_TRACKER_SAMPLES ? c - mc : dc;
@@ -503,7 +509,12 @@ function updateTracker(
   const det = cfg.detector;
   const sgn = mode.direction === 'rising' ? 1 : -1;
   const n = f[o + M_N]!;
-  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, n, frozen, det.baseHalfLifeHours, det.modeLearningHours);
+  // Time since the tracker's last active value, capped at `gapCapPeriods` periods: the
+  // tracker's statistics learn per hour of activity, and an idle night is no evidence.
+  const cap = det.gapCapPeriods * periodMs;
+  const dtMs = n === 0 ? 0 : ts - f[o + M_LAST_TS]!;
+  const dt = (dtMs < cap ? dtMs : cap) / HOUR_MS;
+  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, dt, n, frozen, det.baseHalfLifeHours, det.modeLearningHours);
   let lvl: number;
   let T: number;
   if (n === 0) {
@@ -517,9 +528,6 @@ function updateTracker(
     f[o + M_LOW] = x;
     f[o + M_LOW_ENV] = x;
   } else {
-    const cap = det.gapCapPeriods * periodMs;
-    const dtMs = ts - f[o + M_LAST_TS]!;
-    const dt = (dtMs < cap ? dtMs : cap) / HOUR_MS;
     lvl = f[o + M_LVL]!;
     // Huber-clipped level: a single spike (an inrush current, a bump) moves it by at most
     // 3 typical deviations' worth, while a sustained drift passes through unchanged.
@@ -577,11 +585,13 @@ function updateTracker(
       f[o + M_BASE] = base + ab * (lvl - base);
       f[o + M_DEV] = f[o + M_DEV]! + ab * (Math.abs(lvl - base) - f[o + M_DEV]!);
       const peak = f[o + M_PEAK]!;
-      // The envelope starts once the level has settled (early levels rest on few values).
+      // The envelope starts once the level has settled (early levels rest on few values, and
+      // a covariate-conditioned level also waits for its fit).
+      const settle = co >= 0 ? COV_ENVELOPE_SAMPLES : MIN_TRACKER_SAMPLES;
       // The trough's envelope: its healthy extreme toward the limit, with the peak's dynamics.
       const lw = f[o + M_LOW]!;
       const le = f[o + M_LOW_ENV]!;
-      if (n < MIN_TRACKER_SAMPLES) f[o + M_LOW_ENV] = lw;
+      if (n < settle) f[o + M_LOW_ENV] = lw;
       else if (learning) f[o + M_LOW_ENV] = sgn * (lw - le) > 0 ? lw : le;
       else {
         const dv = f[o + M_DEV]!;
@@ -593,7 +603,7 @@ function updateTracker(
           f[o + M_LOW_ENV] = sgn * (np - lw) < 0 ? lw : np;
         }
       }
-      if (n < MIN_TRACKER_SAMPLES) f[o + M_PEAK] = lvl;
+      if (n < settle) f[o + M_PEAK] = lvl;
       else if (learning) f[o + M_PEAK] = sgn > 0 ? (lvl > peak ? lvl : peak) : lvl < peak ? lvl : peak;
       else {
         const dv = f[o + M_DEV]!;
@@ -1043,8 +1053,11 @@ export function maintain(
     const i = state.sensors.indexOf(name);
     if (i < 0) continue;
     initSensor(f, sensorOffset(i));
+    // The repaired sensor's trackers re-learn, and so do the trackers that use it as their
+    // covariate: their fit learned how this sensor drove theirs before the repair (during its
+    // degradation, too), and that no longer holds.
     at.pairs.forEach((pr, j) => {
-      if (pr.sensor === i) initPair(f, pairOffset(n, j));
+      if (pr.sensor === i || at.failureModes[pr.mode]!.covariates[0] === i) initPair(f, pairOffset(n, j));
     });
   }
   return { state, predictions };
