@@ -15,10 +15,12 @@
  *
  * With --bounds it also prints, per mode, the median lead share of a prediction made at the
  * first reading that shows the degraded sensor active (engine running, compressor on, water
- * flowing) once a quarter, and once a third, of the degradation has passed. A degradation
- * progresses in wall time, so while a machine is idle its sensor hides the progress: where
- * the quarter column is near 0.5, a detector meets the lead target only by predicting from
- * what the first quarter of the degradation shows.
+ * flowing) once a quarter, and once a third, of the degradation has passed. Most
+ * degradations progress in wall time, so while a machine is idle its sensor hides the
+ * progress: where the quarter column is near 0.5, a detector meets the lead target only by
+ * predicting from what the first quarter of the degradation shows. (A van's engine wear
+ * progresses only while the engine runs, so there the columns mostly measure the van's
+ * timetable: a weekend inside the degradation.)
  */
 import {
   DEFAULT_CONFIG,

@@ -57,7 +57,7 @@ export interface RawConfig {
 const tire = (): RawSensor => ({ unit: 'kPa', min: 0, max: 600, samplePeriodSec: 60 });
 
 export const DEFAULT_RAW_CONFIG: RawConfig = {
-  version: '2026-11-23.1',
+  version: '2026-12-03.1',
   assetTypes: {
     passenger_ev: {
       description: 'Battery-electric passenger car',
@@ -105,8 +105,10 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
           sensors: ['engine_coolant_temp_c'], direction: 'rising', limit: 115, horizonHours: 72, activeAbove: 80,
           description: 'Engine coolant temperature rising toward overheating (pump or thermostat)',
         },
+        // Oil pressure follows the engine's speed (the pump turns with the crankshaft): measured
+        // against it, a worn pump shows at every speed, not only beyond the spread of speeds.
         oil_pressure_loss: {
-          sensors: ['oil_pressure_kpa'], direction: 'falling', limit: 100, horizonHours: 72, activeAbove: 30,
+          sensors: ['oil_pressure_kpa'], direction: 'falling', limit: 100, horizonHours: 72, activeAbove: 30, covariates: ['engine_speed_rpm'],
           description: 'Oil pressure falling toward the minimum (pump wear or leak)',
         },
         starter_battery_failure: {
