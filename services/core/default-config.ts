@@ -57,7 +57,7 @@ export interface RawConfig {
 const tire = (): RawSensor => ({ unit: 'kPa', min: 0, max: 600, samplePeriodSec: 60 });
 
 export const DEFAULT_RAW_CONFIG: RawConfig = {
-  version: '2026-12-03.1',
+  version: '2026-12-03.2',
   assetTypes: {
     passenger_ev: {
       description: 'Battery-electric passenger car',
@@ -101,8 +101,10 @@ export const DEFAULT_RAW_CONFIG: RawConfig = {
         tire_pressure_rr_kpa: tire(),
       },
       failureModes: {
+        // The coolant's steady temperature rises with the engine's load, for which its speed
+        // stands in: measured against it, a failing pump or thermostat shows sooner.
         coolant_overheating: {
-          sensors: ['engine_coolant_temp_c'], direction: 'rising', limit: 115, horizonHours: 72, activeAbove: 80,
+          sensors: ['engine_coolant_temp_c'], direction: 'rising', limit: 115, horizonHours: 72, activeAbove: 80, covariates: ['engine_speed_rpm'],
           description: 'Engine coolant temperature rising toward overheating (pump or thermostat)',
         },
         // Oil pressure follows the engine's speed (the pump turns with the crankshaft): measured

@@ -6,7 +6,7 @@
  * then u32 count of float64 numbers (padded to an 8-byte boundary) and the numbers. The
  * numbers are the state's exact bits, so decode → continue scores exactly as never stopping.
  * A default 8-sensor asset encodes to about 3.7 KiB (passenger_ev: 3,768 B), the 9-sensor
- * delivery_van to 4,320 B (480 B a sensor), both with a 17-character asset id.
+ * delivery_van to 4,352 B (484 B a sensor), both with a 17-character asset id.
  */
 import { StateFormatError, StateVersionError } from './errors.ts';
 import { STATE_VERSION } from './score.ts';
