@@ -240,4 +240,22 @@ describe('covariate-conditioned tracker on a machine that runs a few hours a day
     // old sensor's speeds), which is what the reset prevents.
     expect(raises(cfg, readings, 'pressure_loss').length).toBeGreaterThan(0);
   });
+
+  it('takes up a covariate added by a configuration change: the tracker re-learns with its fit', () => {
+    const readings = pumpReadings(20, degradeAt + 3 * 24 * HOUR);
+    const before = pumpConfig(undefined);
+    const after = pumpConfig(['speed_rpm']);
+    const change = T0 + 3 * 24 * HOUR;
+    const st = newState('pump-1', 'pump', before);
+    let raised: number | undefined;
+    for (const r of readings) {
+      const s = score(st, r, r.ts < change ? before : after);
+      raised ??= s.predictions.find((p) => p.kind === 'raised' && p.failureMode === 'pressure_loss')?.ts;
+    }
+    const fresh = raises(after, readings, 'pressure_loss')[0];
+    expect(raised).toBeDefined();
+    // Within the hour of an asset that had the covariate from its first reading (a fit that
+    // never learns again leaves the values unadjusted: 18 h later here).
+    expect(Math.abs(raised! - fresh!)).toBeLessThan(HOUR);
+  });
 });

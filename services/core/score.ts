@@ -221,7 +221,8 @@ function adoptLayout(state: AssetState, at: CompiledAssetType): void {
     return;
   }
   // Covariate fits are not carried over (the state does not record which trackers had one):
-  // after a configuration change they learn again.
+  // after a configuration change a tracker with a covariate re-learns with its fit, since a
+  // baseline learned on other values (or without the fit) does not fit what it now follows.
   const old = state.f;
   const f = allocate(ns, np, nm, at.covFits);
   f.set(old.subarray(0, HB), 0);
@@ -233,7 +234,7 @@ function adoptLayout(state: AssetState, at: CompiledAssetType): void {
   });
   at.pairNames.forEach((n, j) => {
     const k = state.pairs.indexOf(n);
-    if (k >= 0) f.set(old.subarray(pairOffset(os, k), pairOffset(os, k) + MB), pairOffset(ns, j));
+    if (k >= 0 && at.pairCovSlots[j]! < 0) f.set(old.subarray(pairOffset(os, k), pairOffset(os, k) + MB), pairOffset(ns, j));
   });
   at.modeNames.forEach((n, m) => {
     const k = state.modes.indexOf(n);
