@@ -67,14 +67,31 @@ function kilnReadings(days: number, degradeAt: number | undefined): Reading[] {
   return out;
 }
 
-function firstRaise(cfg: CompiledConfig, readings: Reading[]): number | undefined {
-  const st = newState('kiln-1', 'kiln', cfg);
+/**
+ * The times at which `mode` is raised over `readings` (one asset's), scored from a new state
+ * with `cfg`: one configuration, or the one in force at each reading's time. A `repair` is
+ * applied before the first reading at or after its time.
+ */
+function raises(
+  cfg: CompiledConfig | ((ts: number) => CompiledConfig),
+  readings: Reading[],
+  mode: string,
+  repair?: { ts: number; failureMode: string },
+): number[] {
+  const cfgAt = typeof cfg === 'function' ? cfg : (): CompiledConfig => cfg;
+  const { assetId, assetType } = readings[0]!;
+  const st = newState(assetId, assetType, cfgAt(readings[0]!.ts));
+  const out: number[] = [];
+  let repaired = repair === undefined;
   for (const r of readings) {
-    const s = score(st, r, cfg);
-    const raised = s.predictions.find((p) => p.kind === 'raised' && p.failureMode === 'overheating');
-    if (raised) return raised.ts;
+    const c = cfgAt(r.ts);
+    if (!repaired && r.ts >= repair!.ts) {
+      maintain(st, { assetId, ts: repair!.ts, failureMode: repair!.failureMode }, c);
+      repaired = true;
+    }
+    for (const p of score(st, r, c).predictions) if (p.kind === 'raised' && p.failureMode === mode) out.push(p.ts);
   }
-  return undefined;
+  return out;
 }
 
 describe('covariate configuration', () => {
@@ -113,13 +130,13 @@ describe('covariate-conditioned tracker', () => {
   const degradeAt = T0 + 12 * 24 * HOUR;
 
   it('raises nothing on a healthy asset whose sensor swings with its covariate', () => {
-    expect(firstRaise(kilnConfig(['ambient_c']), kilnReadings(20, undefined))).toBeUndefined();
+    expect(raises(kilnConfig(['ambient_c']), kilnReadings(20, undefined), 'overheating')[0]).toBeUndefined();
   });
 
   it('predicts a degradation earlier than the raw values do', () => {
     const readings = kilnReadings(17, degradeAt);
-    const withCov = firstRaise(kilnConfig(['ambient_c']), readings);
-    const raw = firstRaise(kilnConfig(undefined), readings);
+    const withCov = raises(kilnConfig(['ambient_c']), readings, 'overheating')[0];
+    const raw = raises(kilnConfig(undefined), readings, 'overheating')[0];
     expect(withCov).toBeDefined();
     expect(raw).toBeDefined();
     const leadCov = (degradeAt + 96 * HOUR - withCov!) / (96 * HOUR);
@@ -196,20 +213,6 @@ function pumpReadings(days: number, degradeAt: number | undefined): Reading[] {
   return out;
 }
 
-function raises(cfg: CompiledConfig, readings: Reading[], mode: string, repairAt?: { ts: number; failureMode: string }): number[] {
-  const st = newState('pump-1', 'pump', cfg);
-  const out: number[] = [];
-  let repaired = repairAt === undefined;
-  for (const r of readings) {
-    if (!repaired && r.ts >= repairAt!.ts) {
-      maintain(st, { assetId: 'pump-1', ts: repairAt!.ts, failureMode: repairAt!.failureMode }, cfg);
-      repaired = true;
-    }
-    for (const p of score(st, r, cfg).predictions) if (p.kind === 'raised' && p.failureMode === mode) out.push(p.ts);
-  }
-  return out;
-}
-
 describe('covariate-conditioned tracker on a machine that runs a few hours a day', () => {
   const degradeAt = T0 + 12 * 24 * HOUR;
   // 30 h of running at 6 h a day: the limit comes on the fifth day, at 15:00.
@@ -246,12 +249,7 @@ describe('covariate-conditioned tracker on a machine that runs a few hours a day
     const before = pumpConfig(undefined);
     const after = pumpConfig(['speed_rpm']);
     const change = T0 + 3 * 24 * HOUR;
-    const st = newState('pump-1', 'pump', before);
-    let raised: number | undefined;
-    for (const r of readings) {
-      const s = score(st, r, r.ts < change ? before : after);
-      raised ??= s.predictions.find((p) => p.kind === 'raised' && p.failureMode === 'pressure_loss')?.ts;
-    }
+    const raised = raises((ts) => (ts < change ? before : after), readings, 'pressure_loss')[0];
     const fresh = raises(after, readings, 'pressure_loss')[0];
     expect(raised).toBeDefined();
     // Within the hour of an asset that had the covariate from its first reading (a fit that
