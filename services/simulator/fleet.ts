@@ -259,7 +259,8 @@ function vanModel(rng: Rng, env: Env): Model {
       batt = engineOn ? 14.1 : 12.62 + 0.25 * Math.exp(-restH / 3) - 0.0005 * restH + 0.004 * (amb - 15);
       for (let i = 0; i < 4; i++) tireT[i] = lag(tireT[i]!, amb + (engineOn ? 18 * load : 0), dt, 1200);
       out.engine_coolant_temp_c = coolant + 0.3 * rng.normal();
-      // Oil pressure builds up with the engine's speed: at the crank it is still low.
+      // Oil pressure builds up with the engine's speed: at the crank it is still low. Its noise
+      // is drawn at every step, the crank's too, so the stream's later draws stay as they were.
       const oilNoise = engineOn ? 12 * rng.normal() : Math.abs(rng.normal());
       out.oil_pressure_kpa = !engineOn
         ? oilNoise
