@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PoisonRecordError } from '../runtime/errors.ts';
-import { recordPoints, toLines, type PredictionRecord, type RecordKind, type ScoreRecord } from './points.ts';
+import { MEASUREMENTS, measurementOf, recordLines, type PredictionRecord, type RecordKind, type ScoreRecord } from './points.ts';
 
 const TS = 1_700_000_000_123;
 
@@ -214,15 +214,15 @@ const BAD: BadCase[] = [
   },
 ];
 
-describe('recordPoints', () => {
+describe("recordLines", () => {
   it.each(CASES)('$name', ({ kind, record, lines }) => {
-    expect(toLines(recordPoints(kind, record))).toEqual(lines);
+    expect(recordLines(kind, record)).toEqual(lines);
   });
 
   it.each(BAD)('refuses $name as poison ($reason)', ({ kind, record, reason, message }) => {
     let err: unknown;
     try {
-      recordPoints(kind, record);
+      recordLines(kind, record);
     } catch (e) {
       err = e;
     }
@@ -233,6 +233,13 @@ describe('recordPoints', () => {
 
   it('maps a replayed record to identical lines (the replay overwrites its own point)', () => {
     const rec = prediction({});
-    expect(toLines(recordPoints('prediction', rec))).toEqual(toLines(recordPoints('prediction', structuredClone(rec))));
+    expect(recordLines("prediction", rec)).toEqual(recordLines("prediction", structuredClone(rec)));
+  });
+
+  it('tells the measurement of every line it writes', () => {
+    for (const { kind, record } of CASES) {
+      for (const line of recordLines(kind, record)) expect(measurementOf(line)).toBe(line.slice(0, line.indexOf(',')));
+    }
+    expect(new Set(Object.values(MEASUREMENTS).map(measurementOf))).toEqual(new Set(Object.values(MEASUREMENTS)));
   });
 });

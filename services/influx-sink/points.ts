@@ -1,6 +1,7 @@
 /**
  * The pure mapping from the pipeline's Avro records to InfluxDB points: which measurement,
- * which tags, which fields. No I/O; the sink calls it for each decoded record and the
+ * which tags, which fields, written directly as line protocol (line-protocol.ts says why not
+ * the client's Point). No I/O; the sink calls it for each decoded record and the
  * table-driven tests in points.test.ts pin it down line by line.
  *
  * Tag choice (tags are indexed and define a series; fields are not):
@@ -17,10 +18,10 @@
  * have no line-protocol representation, so such values are left out (the scorer already
  * reports them as data-quality findings, which become `data_quality` points).
  */
-import { Point } from '@influxdata/influxdb-client';
 import { PoisonRecordError } from '../runtime/errors.ts';
 import type { PredictionEvent, Reading } from '../core/types.ts';
 import type { ScoreBatchRecord, ScoreRecord } from '../kafka/records.ts';
+import { escapeKey, escapeMeasurement, floatValue, intValue, KeyCache, LineBuilder, quoteString } from './line-protocol.ts';
 
 /** Measurement names, one per kind of point. */
 export const MEASUREMENTS = {
@@ -30,6 +31,17 @@ export const MEASUREMENTS = {
   prediction: 'prediction',
   maintenance: 'maintenance',
 } as const;
+
+const BY_FIRST_CHAR = new Map<number, string>(Object.values(MEASUREMENTS).map((m) => [m.charCodeAt(0), m]));
+if (BY_FIRST_CHAR.size !== Object.keys(MEASUREMENTS).length) throw new Error('points.ts: measurement names must start with distinct letters (measurementOf relies on it)');
+
+/**
+ * The measurement of a line this module wrote, without slicing the line: the sink counts
+ * points per measurement for every write, a million lines a minute.
+ */
+export function measurementOf(line: string): string {
+  return BY_FIRST_CHAR.get(line.charCodeAt(0)) ?? 'unknown';
+}
 
 /** failure_mode tag of a full service (a maintenance event that names no failure mode). */
 export const ALL_FAILURE_MODES = '(all)';
@@ -60,20 +72,28 @@ export interface MaintenanceRecord {
   source: string;
 }
 
+const keys = new KeyCache();
+// One builder for every line: encoding is synchronous, so no two lines interleave.
+const b = new LineBuilder();
+/** Adds a field to the line being built. */
+const field = (key: string, value: string): LineBuilder => b.field(key, keys.get(key), value);
+
+/** `measurement,asset_id=…,asset_type=…` (tags sorted by key, as InfluxDB prefers them). */
+function assetSeries(measurement: string, r: { assetId: string; assetType: string }): string {
+  return `${escapeMeasurement(measurement)},asset_id=${escapeKey(tagValue('asset_id', r.assetId))},asset_type=${escapeKey(tagValue('asset_type', r.assetType))}`;
+}
+
 /**
  * `maintenance`: tags asset_id, failure_mode (`(all)` for a full service); fields `source`
  * and `sensors` (comma-separated, empty when the repair names none: the mode's own). An
  * annotation for the dashboards: why an asset's baseline re-learns from here on.
  */
-export function maintenancePoints(r: MaintenanceRecord): Point[] {
-  return [
-    new Point(MEASUREMENTS.maintenance)
-      .tag('asset_id', tagValue('asset_id', r.assetId))
-      .tag('failure_mode', tagValue('failure_mode', r.failureMode ?? ALL_FAILURE_MODES))
-      .stringField('source', r.source)
-      .stringField('sensors', (r.sensors ?? []).join(','))
-      .timestamp(timestampMs(r.ts)),
-  ];
+export function maintenanceLines(r: MaintenanceRecord): string[] {
+  const series = `${escapeMeasurement(MEASUREMENTS.maintenance)},asset_id=${escapeKey(tagValue('asset_id', r.assetId))},failure_mode=${escapeKey(tagValue('failure_mode', r.failureMode ?? ALL_FAILURE_MODES))}`;
+  const ts = timestampMs(r.ts);
+  field('sensors', quoteString((r.sensors ?? []).join(',')));
+  field('source', quoteString(r.source));
+  return [b.finish(series, ts)!];
 }
 
 /**
@@ -96,29 +116,20 @@ function timestampMs(ts: number): number {
   return ts;
 }
 
-function assetPoint(measurement: string, r: { assetId: string; assetType: string; ts: number }): Point {
-  return new Point(measurement)
-    .tag('asset_id', tagValue('asset_id', r.assetId))
-    .tag('asset_type', tagValue('asset_type', r.assetType))
-    .timestamp(timestampMs(r.ts));
-}
-
-/** True when the point has at least one field; a point without fields is not valid line protocol. */
-function hasFields(p: Point): boolean {
-  return Object.keys(p.fields).length > 0;
-}
-
 /**
  * `reading`: tags asset_id, asset_type; one float field per sensor, named as the sensor
  * (so the unit suffix stays in the name, e.g. `battery_temp_c`). Non-finite values are
  * left out; a reading with no finite value gives no point.
  */
-export function readingPoints(r: ReadingRecord): Point[] {
-  const p = assetPoint(MEASUREMENTS.reading, r);
-  for (const [sensor, value] of Object.entries(r.values)) {
-    if (Number.isFinite(value)) p.floatField(sensor, value);
+export function readingLines(r: ReadingRecord): string[] {
+  const series = assetSeries(MEASUREMENTS.reading, r);
+  const ts = timestampMs(r.ts);
+  for (const sensor in r.values) {
+    const value = r.values[sensor]!;
+    if (Number.isFinite(value)) field(sensor, floatValue(value));
   }
-  return hasFields(p) ? [p] : [];
+  const l = b.finish(series, ts);
+  return l === undefined ? [] : [l];
 }
 
 /**
@@ -128,30 +139,33 @@ export function readingPoints(r: ReadingRecord): Point[] {
  * findings of one kind on one sensor would otherwise overwrite each other (same series and
  * timestamp).
  */
-export function scorePoints(s: ScoreRecord): Point[] {
-  const p = assetPoint(MEASUREMENTS.score, s);
-  if (Number.isFinite(s.score)) p.floatField('score', s.score);
-  if (Number.isFinite(s.health)) p.floatField('health', s.health);
+export function scoreLines(s: ScoreRecord): string[] {
+  const ts = timestampMs(s.ts);
+  const series = assetSeries(MEASUREMENTS.score, s);
+  field('findings', intValue(s.findings.length));
+  if (Number.isFinite(s.score)) field('score', floatValue(s.score));
+  if (Number.isFinite(s.health)) field('health', floatValue(s.health));
   for (const sc of s.sensors) {
-    if (Number.isFinite(sc.score)) p.floatField(`score_${sc.sensor}`, sc.score);
+    if (Number.isFinite(sc.score)) b.field(`score_${sc.sensor}`, keys.get(sc.sensor, 'score_'), floatValue(sc.score));
   }
-  p.intField('findings', s.findings.length);
+  const out = [b.finish(series, ts)!];
+  if (s.findings.length === 0) return out;
 
   const counts = new Map<string, { sensor: string; kind: string; count: number }>();
-  for (const f of s.findings) {
-    const sensor = f.sensor ?? READING_LEVEL_SENSOR;
-    const key = JSON.stringify([sensor, f.kind]);
+  for (const finding of s.findings) {
+    const sensor = finding.sensor ?? READING_LEVEL_SENSOR;
+    const key = JSON.stringify([sensor, finding.kind]);
     const c = counts.get(key);
     if (c) c.count += 1;
-    else counts.set(key, { sensor, kind: f.kind, count: 1 });
+    else counts.set(key, { sensor, kind: finding.kind, count: 1 });
   }
-  const quality = [...counts.values()].map((c) =>
-    assetPoint(MEASUREMENTS.dataQuality, s)
-      .tag('sensor', tagValue('sensor', c.sensor))
-      .tag('kind', tagValue('kind', c.kind))
-      .intField('count', c.count),
-  );
-  return [p, ...quality];
+  const quality = assetSeries(MEASUREMENTS.dataQuality, s);
+  for (const c of counts.values()) {
+    const series = `${quality},kind=${escapeKey(tagValue('kind', c.kind))},sensor=${escapeKey(tagValue('sensor', c.sensor))}`;
+    field('count', intValue(c.count));
+    out.push(b.finish(series, ts)!);
+  }
+  return out;
 }
 
 /**
@@ -160,24 +174,23 @@ export function scorePoints(s: ScoreRecord): Point[] {
  * prediction has a trend toward the limit: predicted_failure_ts, _low_ts, _high_ts (int,
  * epoch ms) and hours_to_failure (float, from the event's ts; negative when overdue).
  */
-export function predictionPoints(e: PredictionRecord): Point[] {
-  const p = assetPoint(MEASUREMENTS.prediction, e)
-    .tag('failure_mode', tagValue('failure_mode', e.failureMode))
-    .tag('kind', tagValue('kind', e.kind))
-    .tag('severity', tagValue('severity', e.severity))
-    .stringField('episode_id', e.episodeId)
-    .intField('episode_start_ts', e.episodeStartTs);
-  if (Number.isFinite(e.probability)) p.floatField('probability', e.probability);
-  if (Number.isFinite(e.horizonHours)) p.floatField('horizon_hours', e.horizonHours);
+export function predictionLines(e: PredictionRecord): string[] {
+  const series =
+    `${assetSeries(MEASUREMENTS.prediction, e)},failure_mode=${escapeKey(tagValue('failure_mode', e.failureMode))}` +
+    `,kind=${escapeKey(tagValue('kind', e.kind))},severity=${escapeKey(tagValue('severity', e.severity))}`;
+  const ts = timestampMs(e.ts);
+  field('episode_id', quoteString(e.episodeId));
+  field('episode_start_ts', intValue(e.episodeStartTs));
+  if (Number.isFinite(e.probability)) field('probability', floatValue(e.probability));
+  if (Number.isFinite(e.horizonHours)) field('horizon_hours', floatValue(e.horizonHours));
   if (e.predictedFailureTs !== null) {
-    p.intField('predicted_failure_ts', e.predictedFailureTs);
-    p.floatField('hours_to_failure', (e.predictedFailureTs - e.ts) / MS_PER_HOUR);
+    field('predicted_failure_ts', intValue(e.predictedFailureTs));
+    field('hours_to_failure', floatValue((e.predictedFailureTs - e.ts) / MS_PER_HOUR));
   }
-  if (e.predictedFailureLowTs !== null) p.intField('predicted_failure_low_ts', e.predictedFailureLowTs);
-  if (e.predictedFailureHighTs !== null) p.intField('predicted_failure_high_ts', e.predictedFailureHighTs);
-  return [p];
+  if (e.predictedFailureLowTs !== null) field('predicted_failure_low_ts', intValue(e.predictedFailureLowTs));
+  if (e.predictedFailureHighTs !== null) field('predicted_failure_high_ts', intValue(e.predictedFailureHighTs));
+  return [b.finish(series, ts)!];
 }
-
 /** The fields each kind needs, with their JavaScript types as avsc decodes them. */
 const REQUIRED: Record<RecordKind, Record<string, 'string' | 'number' | 'object'>> = {
   reading: { assetId: 'string', assetType: 'string', ts: 'number', values: 'object' },
@@ -190,32 +203,40 @@ const REQUIRED: Record<RecordKind, Record<string, 'string' | 'number' | 'object'
   },
 };
 
+const REQUIRED_ENTRIES = Object.fromEntries(Object.entries(REQUIRED).map(([k, v]) => [k, Object.entries(v)])) as Record<RecordKind, [string, string][]>;
+
 /**
- * Maps one decoded record of the given kind to its points (possibly none). A record whose
+ * Maps one decoded record of the given kind to its line-protocol points (possibly none). A record whose
  * registered schema is not the topic's (a reading produced to the scores topic, say) lacks
  * the fields and is poison: `invalid_record`.
  */
-export function recordPoints(kind: RecordKind, value: unknown): Point[] {
+export function recordLines(kind: RecordKind, value: unknown): string[] {
   const rec = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const wrong = Object.entries(REQUIRED[kind]).filter(([name, type]) => typeof rec[name] !== type || rec[name] === null);
-  if (wrong.length > 0) {
+  let wrong: [string, string][] | undefined;
+  for (const req of REQUIRED_ENTRIES[kind]) {
+    const v = rec[req[0]];
+    if (typeof v !== req[1] || v === null) (wrong ??= []).push(req);
+  }
+  // A record that threw half-way (poison) must not leave fields in the shared builder.
+  b.reset();
+  if (wrong !== undefined) {
     throw new PoisonRecordError(`not a ${kind} record: ${wrong.map(([name, type]) => `${name} is not a ${type}`).join(', ')}`, 'invalid_record');
   }
   switch (kind) {
     case 'reading':
-      return readingPoints(value as ReadingRecord);
+      return readingLines(value as ReadingRecord);
     case 'score':
-      return scorePoints(value as ScoreRecord);
+      return scoreLines(value as ScoreRecord);
     case 'prediction':
-      return predictionPoints(value as PredictionRecord);
+      return predictionLines(value as PredictionRecord);
     case 'maintenance':
-      return maintenancePoints(value as MaintenanceRecord);
+      return maintenanceLines(value as MaintenanceRecord);
     case 'scoreBatch': {
       // The points of its scores, each checked like a single score record.
       const batch = value as ScoreBatchRecord;
       if (!Array.isArray(batch.scores)) throw new PoisonRecordError('not a scoreBatch record: scores is not an array', 'invalid_record');
       return batch.scores.flatMap((score, i) => {
-        const points = recordPoints('score', score);
+        const points = recordLines('score', score);
         if (score.assetId !== batch.assetId) {
           throw new PoisonRecordError(`scoreBatch of ${batch.assetId} holds at [${i}] a score of ${score.assetId}`, 'invalid_record');
         }
@@ -223,16 +244,4 @@ export function recordPoints(kind: RecordKind, value: unknown): Point[] {
       });
     }
   }
-}
-
-/** Line protocol of points whose timestamps are epoch ms (the write must use precision=ms). */
-export function toLines(points: readonly Point[]): string[] {
-  const out: string[] = [];
-  // Timestamps are already integral ms: serialize them as they are.
-  const settings = { convertTime: (v: string | number | Date | undefined) => (v === undefined ? undefined : String(v)) };
-  for (const p of points) {
-    const line = p.toLineProtocol(settings);
-    if (line !== undefined) out.push(line);
-  }
-  return out;
 }

@@ -1,137 +1,52 @@
 /**
  * The influx-sink service: consumes readings, scores and predictions (read_committed, one
- * consumer group), maps them to InfluxDB points (points.ts) and writes them in batches, by
- * size and by time. Kafka offsets are committed only after InfluxDB accepted every point of
- * the records they cover, so a crash at any moment loses nothing: the records are consumed
- * again and their points overwrite themselves (same measurement, tags and timestamp).
+ * consumer group), maps them to InfluxDB line protocol (points.ts) and writes them in
+ * batches, by size and by time, through the write queue (write-queue.ts). Kafka offsets are
+ * committed only after InfluxDB accepted every point of the records they cover, in
+ * consumption order, so a crash at any moment loses nothing: the records are consumed again
+ * and their points overwrite themselves (same measurement, tags and timestamp).
  *
- * - InfluxDB down or overloaded: the batch is retried with backoff (honouring Retry-After)
- *   and consumption is paused until a write succeeds again; nothing is skipped.
- * - InfluxDB refuses data (400/413/422): the batch is split in halves until the records whose
- *   points are refused are found; those go to `<topic>.dlq`, the rest is written.
+ * Pipelined: while up to `writeConcurrency` batches are being written, the next one is
+ * consumed, decoded and encoded. Consumption pauses only when a full batch waits for room,
+ * or while InfluxDB is not accepting writes.
+ *
+ * - InfluxDB down or overloaded: writes are retried with backoff (honouring Retry-After) and
+ *   consumption is paused until a write succeeds again; nothing is skipped.
+ * - InfluxDB refuses data (400/413/422): the batch is split until the refused records are
+ *   found; those go to `<topic>.dlq`, the rest is written.
  * - Poison records (bad bytes, unknown schema, wrong record shape): `<topic>.dlq` with the
  *   original bytes; their offsets are committed only after the DLQ accepted them.
  * - Misconfiguration (wrong token, no such bucket): refused at start; if it appears later
  *   the service stops (done rejects) without committing what it could not write.
- *
- * Flushes run one at a time, in order (a promise chain): a later batch's offsets are never
- * committed before an earlier batch is written.
  */
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
-import type { InfluxConnection } from '../kafka/env.ts';
 import { MAINTENANCE_SCHEMA, SCORE_BATCH_SCHEMA } from '../kafka/records.ts';
-import type { TopicNames } from '../kafka/topics.ts';
 import { describeError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
 import { MetricsRegistry, type Metric } from '../runtime/metrics.ts';
-import { backoffMs, retry, sleep } from '../runtime/retry.ts';
+import { retry } from '../runtime/retry.ts';
 import type { RunningService } from '../runtime/service.ts';
-import { recordPoints, toLines, type RecordKind } from './points.ts';
+import { compileSinkOptions, SERVICE_NAME, type InfluxSinkOptions, type SinkConfig } from './options.ts';
+import { measurementOf, recordLines, type RecordKind } from './points.ts';
+import { WriteQueue, type Entry } from './write-queue.ts';
 import { InfluxWriteError, InfluxWriter } from './writer.ts';
 
-export const SERVICE_NAME = 'influx-sink';
+export { compileSinkOptions, DEFAULT_INFLUX_SINK, SERVICE_NAME, type InfluxSinkOptions } from './options.ts';
 
-/** Options of {@link startInfluxSink}; omitted ones take {@link DEFAULT_INFLUX_SINK}. */
-export interface InfluxSinkOptions {
-  /** Kafka bootstrap brokers, host:port. */
-  brokers: string[];
-  /** Confluent-compatible schema registry base URL. */
-  registryUrl: string;
-  /** Topic names (readings, scores and predictions are consumed). */
-  topics: TopicNames;
-  influx: InfluxConnection;
-  /** Consumer group. Default 'pdm-influx-sink'. */
-  groupId?: string;
-  /** Kafka client id. Default 'pdm-influx-sink'. */
-  clientId?: string;
-  /** Points per write; a batch is written as soon as it holds this many. Default 5,000. */
-  batchSize?: number;
-  /** A non-empty batch is written at least this often, ms. Default 1,000. */
-  flushIntervalMs?: number;
-  /**
-   * Attempts after the first for the final flush of stop(). While running, a write InfluxDB
-   * could not take (down, 5xx, 429, timeout) is retried without limit, consumption paused:
-   * giving up would mean dropping data or crashing into the same wall. Default 8.
-   */
-  maxRetries?: number;
-  /** First retry backoff, ms (exponential with full jitter). Default 200. */
-  minDelayMs?: number;
-  /** Backoff ceiling, ms; also caps a server's Retry-After. Default 30,000. */
-  maxDelayMs?: number;
-  /** Budget of one HTTP write, ms. Default 10,000. */
-  writeTimeoutMs?: number;
-  /** Where the metrics go. Default: a new registry. */
-  metrics?: MetricsRegistry;
-  /** Default: createLogger('influx-sink'). */
-  logger?: Logger;
-}
-
-type SinkConfig = Readonly<Required<Omit<InfluxSinkOptions, 'metrics' | 'logger'>>>;
-
-export const DEFAULT_INFLUX_SINK = Object.freeze({
-  groupId: 'pdm-influx-sink',
-  clientId: 'pdm-influx-sink',
-  batchSize: 5_000,
-  flushIntervalMs: 1_000,
-  maxRetries: 8,
-  minDelayMs: 200,
-  maxDelayMs: 30_000,
-  writeTimeoutMs: 10_000,
-});
-
-/** Ceiling on batchSize: InfluxDB recommends batches of 5,000-10,000 lines; 100,000 is already many MB per request. */
-const MAX_BATCH_SIZE = 100_000;
+/**
+ * Longest a fetch waits on the broker for new records, ms. kafkajs also sleeps this long
+ * when every partition is paused, and a resume does not cut that sleep short: with its
+ * default of 5 s the sink stood idle for seconds after each back-pressure pause.
+ */
+const FETCH_MAX_WAIT_MS = 100;
 
 /** The running sink: a RunningService that also tells how many points it gave up on at stop. */
 export interface InfluxSink extends RunningService {
   /** Points the final flush of stop() could not write (their offsets were not committed). */
   readonly unwrittenPoints: number;
-}
-
-/** Validates the options into a frozen config; every problem is named at once. */
-export function compileSinkOptions(opts: InfluxSinkOptions): SinkConfig {
-  const c = { ...DEFAULT_INFLUX_SINK, ...stripUndefined(opts) } as Required<InfluxSinkOptions>;
-  const problems: string[] = [];
-  const int = (name: keyof InfluxSinkOptions, v: number, min: number, max: number) => {
-    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name}=${v}: must be an integer from ${min} to ${max}`);
-  };
-  if (c.brokers.length === 0) problems.push('brokers: at least one host:port is needed');
-  for (const [name, v] of [['registryUrl', c.registryUrl], ['influx.url', c.influx.url]] as const) {
-    try {
-      const u = new URL(v);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`${name}=${v}: must be an http(s) URL`);
-    } catch {
-      problems.push(`${name}=${v}: not a URL`);
-    }
-  }
-  if (!c.influx.bucket) problems.push('influx.bucket: empty');
-  if (!c.influx.token) problems.push('influx.token: empty');
-  if (!c.groupId) problems.push('groupId: empty');
-  int('batchSize', c.batchSize, 1, MAX_BATCH_SIZE);
-  int('flushIntervalMs', c.flushIntervalMs, 10, 3_600_000);
-  int('maxRetries', c.maxRetries, 0, 1_000);
-  int('minDelayMs', c.minDelayMs, 1, 3_600_000);
-  int('maxDelayMs', c.maxDelayMs, 1, 3_600_000);
-  int('writeTimeoutMs', c.writeTimeoutMs, 100, 600_000);
-  if (c.minDelayMs > c.maxDelayMs) problems.push(`minDelayMs=${c.minDelayMs} is above maxDelayMs=${c.maxDelayMs}`);
-  // The consumer must heartbeat while a write is in flight; kafkajs's session timeout is 30 s.
-  if (c.writeTimeoutMs >= 30_000) problems.push(`writeTimeoutMs=${c.writeTimeoutMs}: must be below the 30,000 ms consumer session timeout`);
-  if (problems.length) throw new ServiceConfigError(problems);
-  const { metrics: _m, logger: _l, ...rest } = c;
-  return Object.freeze({ ...rest, influx: Object.freeze({ ...c.influx }), topics: Object.freeze({ ...c.topics }) });
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** One consumed record and its line-protocol points (none for a dead letter or a reading without finite values). */
-interface Entry {
-  src: SourceRecord;
-  lines: string[];
 }
 
 interface Batch {
@@ -156,30 +71,22 @@ export async function startInfluxSink(opts: InfluxSinkOptions): Promise<InfluxSi
 class Sink implements InfluxSink {
   readonly name = SERVICE_NAME;
   readonly done: Promise<void>;
-  unwrittenPoints = 0;
 
   private readonly writer: InfluxWriter;
   private readonly codec: AvroCodec;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly kinds: ReadonlyMap<string, RecordKind>;
+  private readonly queue: WriteQueue;
 
-  // Appended to by eachBatch only; a flush swaps it for an empty one when it starts.
+  // Appended to by eachBatch only; submitting swaps it for an empty one.
   private pending: Batch = emptyBatch();
-  // Flushes are chained so they run one at a time and commit in order.
-  private flushChain: Promise<void> = Promise.resolve();
-  private flushQueued = false;
-  private flushing = false;
   private inBatch: Promise<void> = Promise.resolve();
   private paused = false;
-  /** True from the first failed attempt of a write until a write succeeds. */
-  private influxDown = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
   /** The first error no retry could fix; done rejects with it. */
   private failure: unknown;
-  /** Cuts short a backoff sleep when stop() is called. */
-  private readonly stopSignal = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (err: unknown) => void;
@@ -213,6 +120,7 @@ class Sink implements InfluxSink {
       // Only committed transactions: the scorer's aborted outputs must never reach a dashboard.
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
     this.kinds = new Map<string, RecordKind>([
@@ -220,9 +128,8 @@ class Sink implements InfluxSink {
       [cfg.topics.scores, 'score'],
       [cfg.topics.predictions, 'prediction'],
     ]);
-    const labels = 'service';
     this.m = {
-      consumed: metrics.counter('pdm_records_consumed_total', `Records consumed, by ${labels} and topic`),
+      consumed: metrics.counter('pdm_records_consumed_total', 'Records consumed, by service and topic'),
       points: metrics.counter('pdm_influx_points_written_total', 'Points InfluxDB accepted, by service and measurement'),
       batches: metrics.counter('pdm_influx_batches_total', 'Batches written to InfluxDB and committed, by service'),
       retries: metrics.counter('pdm_influx_write_retries_total', 'InfluxDB write attempts that failed and were retried, by service'),
@@ -231,6 +138,34 @@ class Sink implements InfluxSink {
       pausedGauge: metrics.gauge('pdm_influx_sink_paused', '1 while consumption is paused because InfluxDB is not accepting writes'),
     };
     this.m.pausedGauge.set(0, { service: SERVICE_NAME });
+    this.queue = new WriteQueue(
+      {
+        write: (lines) => this.writer.write(lines),
+        commit: (entries) => this.commit(entries),
+        deadLetter: (entry, err) => this.sendDeadLetter(entry.src, err),
+        onRetry: (err, attempt, points) => {
+          if (attempt === 1) this.log.warn('InfluxDB is not accepting writes; pausing consumption and retrying', { points, error: describeError(err) });
+          else this.log.debug('retrying the write', { attempt, status: err.status });
+          this.m.retries.inc({ service: SERVICE_NAME });
+          this.pauseAll('InfluxDB is not accepting writes');
+        },
+        onRecovered: () => this.log.info('InfluxDB accepts writes again; resuming consumption'),
+        onWritten: (entries) => this.countPoints(entries),
+        onAbandoned: (points, records, err) =>
+          this.log.error(`stopping with ${points} points of ${records} records not written; their offsets are not committed, so they are consumed again on restart`, {
+            points,
+            records,
+            error: describeError(err),
+          }),
+        onFatal: (err) => this.fail(err),
+        onSettled: () => this.afterWrite(),
+      },
+      { maxInFlight: cfg.writeConcurrency, maxRetries: cfg.maxRetries, minDelayMs: cfg.minDelayMs, maxDelayMs: cfg.maxDelayMs },
+    );
+  }
+
+  get unwrittenPoints(): number {
+    return this.queue.abandonedPoints;
   }
 
   async start(): Promise<void> {
@@ -253,7 +188,7 @@ class Sink implements InfluxSink {
       eachBatch: (payload) => this.trackBatch(payload),
     });
     this.timer = setInterval(() => {
-      if (this.pending.points > 0 || this.pending.entries.length > 0) this.scheduleFlush();
+      if (this.pending.entries.length > 0 && this.queue.hasRoom) this.submitPending();
     }, this.cfg.flushIntervalMs);
     this.log.info('started', {
       groupId: this.cfg.groupId,
@@ -262,6 +197,7 @@ class Sink implements InfluxSink {
       bucket: this.cfg.influx.bucket,
       batchSize: this.cfg.batchSize,
       flushIntervalMs: this.cfg.flushIntervalMs,
+      writeConcurrency: this.cfg.writeConcurrency,
     });
   }
 
@@ -288,40 +224,44 @@ class Sink implements InfluxSink {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const kind = this.kinds.get(batch.topic);
     if (!kind) throw new Error(`influx-sink received topic ${batch.topic}, which it did not subscribe to`);
-    const labels = { service: SERVICE_NAME, topic: batch.topic };
     let lastBeat = Date.now();
-    for (const m of batch.messages) {
-      if (this.stopping || !isRunning() || isStale()) break;
-      const src: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
-      let lines: string[];
-      try {
-        const decoded = this.codec.decodeIfCached(m.value) ?? (await this.codec.decodeNamed(m.value));
-        // The readings topic also carries maintenance events, the scores topic score batches
-        // (each its own record schema).
-        const as: RecordKind = decoded.schema === MAINTENANCE_SCHEMA ? 'maintenance' : decoded.schema === SCORE_BATCH_SCHEMA ? 'scoreBatch' : kind;
-        lines = toLines(recordPoints(as, decoded.value));
-      } catch (err) {
-        // A registry that does not answer is not the record's fault: thrown, kafkajs retries
-        // the batch from the first unresolved offset.
-        if (!(err instanceof PoisonRecordError)) throw err;
-        await this.sendDeadLetter(src, err);
-        lines = [];
+    let consumed = 0;
+    try {
+      for (const m of batch.messages) {
+        if (this.stopping || !isRunning() || isStale()) break;
+        const src: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
+        let lines: string[];
+        try {
+          const decoded = this.codec.decodeIfCached(m.value) ?? (await this.codec.decodeNamed(m.value));
+          // The readings topic also carries maintenance events, the scores topic score batches
+          // (each its own record schema).
+          const as: RecordKind = decoded.schema === MAINTENANCE_SCHEMA ? 'maintenance' : decoded.schema === SCORE_BATCH_SCHEMA ? 'scoreBatch' : kind;
+          lines = recordLines(as, decoded.value);
+        } catch (err) {
+          // A registry that does not answer is not the record's fault: thrown, kafkajs retries
+          // the batch from the first unresolved offset.
+          if (!(err instanceof PoisonRecordError)) throw err;
+          await this.sendDeadLetter(src, err);
+          lines = [];
+        }
+        this.pending.entries.push({ src, lines });
+        this.pending.points += lines.length;
+        resolveOffset(m.offset);
+        consumed++;
+        if (this.pending.points >= this.cfg.batchSize) {
+          if (this.queue.hasRoom) this.submitPending();
+          // Back-pressure: every write slot busy and a full batch waiting: stop fetching.
+          else this.pauseAll('a full batch waits for a write slot');
+        }
+        if (Date.now() - lastBeat > 1_000) {
+          await heartbeat();
+          lastBeat = Date.now();
+        }
       }
-      this.pending.entries.push({ src, lines });
-      this.pending.points += lines.length;
-      resolveOffset(m.offset);
-      this.m.consumed.inc(labels);
-      if (this.pending.points >= this.cfg.batchSize) {
-        this.scheduleFlush();
-        // Back-pressure: one batch in flight, one filling; beyond that, stop fetching.
-        if (this.flushing) this.pauseAll('a full batch waits for the write in flight');
-      }
-      if (Date.now() - lastBeat > 1_000) {
-        await heartbeat();
-        lastBeat = Date.now();
-      }
+    } finally {
+      this.m.consumed.inc({ service: SERVICE_NAME, topic: batch.topic }, consumed);
     }
-    this.m.lag.set(Number(batch.offsetLag()), { ...labels, partition: String(batch.partition) });
+    this.m.lag.set(Number(batch.offsetLag()), { service: SERVICE_NAME, topic: batch.topic, partition: String(batch.partition) });
   }
 
   /** Sends one dead letter, retried; throws if Kafka will not take it (the offset then stays uncommitted). */
@@ -337,102 +277,36 @@ class Sink implements InfluxSink {
     this.log.warn('dead-lettered a record', { topic: src.topic, partition: src.partition, offset: src.offset, reason, error: describeError(err) });
   }
 
-  private scheduleFlush(): Promise<void> {
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      this.flushChain = this.flushChain
-        .then(() => {
-          this.flushQueued = false;
-          return this.flushOnce();
-        })
-        .catch((err: unknown) => this.fail(err));
-    }
-    return this.flushChain;
-  }
-
-  /** Writes what is pending (retrying until it is accepted, or until stop() gives up), then commits its offsets. */
-  private async flushOnce(): Promise<void> {
+  /** Hands the pending batch to the write queue. */
+  private submitPending(): void {
     const batch = this.pending;
     if (batch.entries.length === 0) return;
     this.pending = emptyBatch();
-    this.flushing = true;
-    try {
-      if (!this.influxDown) this.resumeIfRoom();
-      let stopAttempts = 0;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.writeEntries(batch.entries);
-          break;
-        } catch (err) {
-          if (!(err instanceof InfluxWriteError) || err.verdict !== 'retriable') throw err;
-          if (!this.influxDown) {
-            this.influxDown = true;
-            this.log.warn('InfluxDB is not accepting writes; pausing consumption and retrying', { points: batch.points, error: describeError(err) });
-          }
-          this.pauseAll('InfluxDB is not accepting writes');
-          if (this.stopping && ++stopAttempts > this.cfg.maxRetries) {
-            this.unwrittenPoints += batch.points;
-            this.log.error(`stopping with ${batch.points} points of ${batch.entries.length} records not written; their offsets are not committed, so they are consumed again on restart`, {
-              points: batch.points,
-              records: batch.entries.length,
-              error: describeError(err),
-            });
-            return;
-          }
-          this.m.retries.inc({ service: SERVICE_NAME });
-          const delay = backoffMs(attempt, this.cfg, err.retryAfterMs);
-          this.log.debug('retrying the write', { attempt, delayMs: Math.round(delay), status: err.status });
-          await sleep(delay, this.stopping ? undefined : this.stopSignal.signal);
-        }
-      }
-      await this.commit(batch);
-      if (this.influxDown) {
-        this.influxDown = false;
-        this.log.info('InfluxDB accepts writes again; resuming consumption');
-      }
-      this.resumeIfRoom();
-    } finally {
-      this.flushing = false;
-    }
+    this.queue.submit(batch.entries);
   }
 
-  /**
-   * Writes the entries' points. When InfluxDB rejects the data, the entries are split in
-   * halves and each half written again, down to single records, which are dead-lettered:
-   * points of a half that was accepted are rewritten harmlessly (a point overwrites itself),
-   * and 1.8's "partial write" stores the good lines of a batch anyway.
-   */
-  private async writeEntries(entries: Entry[]): Promise<void> {
-    const withPoints = entries.filter((e) => e.lines.length > 0);
-    if (withPoints.length === 0) return;
-    const lines = withPoints.flatMap((e) => e.lines);
-    try {
-      await this.writer.write(lines);
-    } catch (err) {
-      if (!(err instanceof InfluxWriteError) || err.verdict !== 'rejected') throw err;
-      if (withPoints.length === 1) {
-        const entry = withPoints[0]!;
-        await this.sendDeadLetter(entry.src, new PoisonRecordError(`InfluxDB refused the ${entry.lines.length} points of this record`, 'invalid_value', { cause: err }));
-        // Dead-lettered: a retry of the enclosing batch must not write or dead-letter it again.
-        entry.lines = [];
-        return;
+  /** A write slot freed: submit a waiting full batch, and resume when there is room again. */
+  private afterWrite(): void {
+    if (this.stopping) return;
+    if (this.pending.points >= this.cfg.batchSize && this.queue.hasRoom) this.submitPending();
+    if (!this.queue.influxDown && this.pending.points < this.cfg.batchSize) this.resume();
+  }
+
+  private countPoints(entries: readonly Entry[]): void {
+    const byMeasurement = new Map<string, number>();
+    for (const e of entries) {
+      for (const line of e.lines) {
+        const measurement = measurementOf(line);
+        byMeasurement.set(measurement, (byMeasurement.get(measurement) ?? 0) + 1);
       }
-      const mid = Math.ceil(withPoints.length / 2);
-      await this.writeEntries(withPoints.slice(0, mid));
-      await this.writeEntries(withPoints.slice(mid));
-      return;
     }
-    for (const line of lines) {
-      // Measurement names of points.ts contain no escaped commas or spaces.
-      const end = line.search(/[, ]/);
-      this.m.points.inc({ service: SERVICE_NAME, measurement: line.slice(0, end) });
-    }
+    for (const [measurement, n] of byMeasurement) this.m.points.inc({ service: SERVICE_NAME, measurement }, n);
   }
 
   /** Commits, per partition, the offset after the last record of the batch. */
-  private async commit(batch: Batch): Promise<void> {
+  private async commit(entries: readonly Entry[]): Promise<void> {
     const next = new Map<string, { topic: string; partition: number; offset: bigint }>();
-    for (const { src } of batch.entries) {
+    for (const { src } of entries) {
       const key = `${src.topic}\u0000${src.partition}`;
       const off = BigInt(src.offset) + 1n;
       const cur = next.get(key);
@@ -461,8 +335,8 @@ class Sink implements InfluxSink {
     this.log.debug('paused consumption', { why });
   }
 
-  private resumeIfRoom(): void {
-    if (!this.paused || this.stopping || this.pending.points >= this.cfg.batchSize) return;
+  private resume(): void {
+    if (!this.paused || this.stopping) return;
     this.paused = false;
     this.consumer.resume(this.topicList());
     this.m.pausedGauge.set(0, { service: SERVICE_NAME });
@@ -485,9 +359,10 @@ class Sink implements InfluxSink {
     } catch (err) {
       this.log.warn('could not pause the consumer while stopping (it is restarting)', { error: describeError(err) });
     }
-    this.stopSignal.abort();
+    this.queue.beginStop();
     await this.inBatch;
-    await this.scheduleFlush();
+    this.submitPending();
+    await this.queue.drain();
     await this.disconnect();
     this.log.info('stopped', { unwrittenPoints: this.unwrittenPoints });
     if (this.failure !== undefined) this.rejectDone(this.failure);
@@ -509,7 +384,7 @@ class Sink implements InfluxSink {
     }
     this.stopping = true;
     clearInterval(this.timer);
-    this.stopSignal.abort();
+    this.queue.beginStop();
     const lost = this.pending.points;
     this.log.error(`crashed; ${lost} pending points not written and their offsets not committed (they are consumed again on restart)`, {
       error: describeError(err),
