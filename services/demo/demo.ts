@@ -227,14 +227,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       let previous = '';
       for (;;) {
         if (Date.now() > deadline) throw new Error(`not finished within ${opts.timeoutSec} s`);
-        const [scorerLag, sinkReadingsLag, sinkLag, openerLag] = await Promise.all([
+        const [scorerLag, sinkLag, openerLag] = await Promise.all([
           groupLag(admin, groups.scorer, [topics.readings]),
-          groupLag(admin, groups.sink, [topics.readings]),
           groupLag(admin, groups.sink, [topics.scores, topics.predictions]),
           groupLag(admin, groups.opener, [topics.predictions]),
         ]);
         const state = `${sinkLag}/${openerLag}/${mon.predictions}/${mon.cases.size}`;
-        const caughtUp = scorerLag === 0 && sinkReadingsLag === 0 && sinkLag <= tolerance.sink && openerLag <= tolerance.opener && scored() >= published - deadLetters();
+        const caughtUp = scorerLag === 0 && sinkLag <= tolerance.sink && openerLag <= tolerance.opener && scored() >= published - deadLetters();
         steady = caughtUp && state === previous ? steady + 1 : 0;
         previous = state;
         if (steady >= 4) break;

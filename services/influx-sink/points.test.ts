@@ -4,6 +4,7 @@
  * client, timestamps in epoch ms), or the exact poison error it must raise.
  */
 import { describe, expect, it } from 'vitest';
+import type { ScoreBlockRecord, ScoredReadingRecord } from '../kafka/records.ts';
 import { PoisonRecordError } from '../runtime/errors.ts';
 import { MEASUREMENTS, measurementOf, recordLines, type PredictionRecord, type RecordKind, type ScoreRecord } from './points.ts';
 
@@ -18,6 +19,27 @@ const score = (over: Partial<ScoreRecord>): ScoreRecord => ({
   sensors: [],
   findings: [],
   configVersion: 'v1',
+  ...over,
+});
+
+const row = (over: Partial<ScoredReadingRecord>): ScoredReadingRecord => ({
+  ts: TS,
+  score: 0.25,
+  health: 0.75,
+  values: [],
+  scores: [],
+  learning: [],
+  findings: [],
+  ...over,
+});
+
+const block = (over: Partial<ScoreBlockRecord>): ScoreBlockRecord => ({
+  assetId: 'ev-1',
+  assetType: 'passenger_ev',
+  configVersion: 'v1',
+  columns: ['battery_temp_c', 'speed_kmh', 'soc_pct'],
+  readings: [],
+  maintenance: [],
   ...over,
 });
 
@@ -57,40 +79,68 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'maintenance: repaired failure mode as a tag, source and sensors as fields',
-    kind: 'maintenance',
-    record: { assetId: 'van-3', ts: TS, failureMode: 'brake_pad_wear', sensors: ['brake_pad_mm', 'brake_temp_c'], source: 'field-service' },
-    lines: [`maintenance,asset_id=van-3,failure_mode=brake_pad_wear sensors="brake_pad_mm,brake_temp_c",source="field-service" ${TS}`],
+    name: 'scoreBlock: per reading the raw values and the scores, fields sorted; NaN and ±Infinity left out',
+    kind: 'scoreBlock',
+    record: block({
+      readings: [
+        row({ values: [31.5, 88, 0], scores: [0.5, 0, Number.NaN], learning: [1] }),
+        row({ ts: TS + 1_000, score: 0.75, health: 0.5, values: [Number.NaN, 81.25, Infinity], scores: [Number.NaN, 0.25, Number.NaN] }),
+      ],
+    }),
+    lines: [
+      `reading,asset_id=ev-1,asset_type=passenger_ev battery_temp_c=31.5,soc_pct=0,speed_kmh=88 ${TS}`,
+      `anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=0i,health=0.75,score=0.25,score_battery_temp_c=0.5,score_speed_kmh=0 ${TS}`,
+      `reading,asset_id=ev-1,asset_type=passenger_ev speed_kmh=81.25 ${TS + 1_000}`,
+      `anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=0i,health=0.5,score=0.75,score_speed_kmh=0.25 ${TS + 1_000}`,
+    ],
   },
   {
-    name: 'maintenance: a full service is tagged (all), with no sensors named',
-    kind: 'maintenance',
-    record: { assetId: 'van-3', ts: TS, failureMode: null, sensors: null, source: 'simulator' },
-    lines: [`maintenance,asset_id=van-3,failure_mode=(all) sensors="",source="simulator" ${TS}`],
+    name: 'scoreBlock: a reading with no finite value gives no reading point, its score still does; findings become data_quality',
+    kind: 'scoreBlock',
+    record: block({
+      readings: [
+        row({
+          values: [Number.NaN, Number.NaN, Number.NaN],
+          scores: [Number.NaN, Number.NaN, Number.NaN],
+          findings: [
+            { kind: 'nan', sensor: 'battery_temp_c', detail: 'NaN' },
+            { kind: 'nan', sensor: 'battery_temp_c', detail: 'NaN again' },
+            { kind: 'stale', sensor: null, detail: 'quiet' },
+          ],
+        }),
+      ],
+    }),
+    lines: [
+      `anomaly_score,asset_id=ev-1,asset_type=passenger_ev findings=3i,health=0.75,score=0.25 ${TS}`,
+      `data_quality,asset_id=ev-1,asset_type=passenger_ev,kind=nan,sensor=battery_temp_c count=2i ${TS}`,
+      `data_quality,asset_id=ev-1,asset_type=passenger_ev,kind=stale,sensor=(reading) count=1i ${TS}`,
+    ],
   },
   {
-    name: 'reading: one float field per sensor, asset tags, ms timestamp',
-    kind: 'reading',
-    record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { battery_temp_c: 31.5, speed_kmh: 88, soc_pct: 0 } },
-    lines: [`reading,asset_id=ev-1,asset_type=passenger_ev battery_temp_c=31.5,soc_pct=0,speed_kmh=88 ${TS}`],
+    name: 'scoreBlock: spaces, commas and equals signs in names are escaped',
+    kind: 'scoreBlock',
+    record: block({ assetId: 'fridge 7,b=c', assetType: 'refrigerator', columns: ['door open=x'], readings: [row({ ts: 0, values: [-2.5], scores: [Number.NaN] })] }),
+    lines: [
+      'reading,asset_id=fridge\\ 7\\,b\\=c,asset_type=refrigerator door\\ open\\=x=-2.5 0',
+      'anomaly_score,asset_id=fridge\\ 7\\,b\\=c,asset_type=refrigerator findings=0i,health=0.75,score=0.25 0',
+    ],
   },
   {
-    name: 'reading: NaN and ±Infinity values are left out',
-    kind: 'reading',
-    record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { a_c: Number.NaN, b_c: 1.25, c_c: Infinity, d_c: -Infinity } },
-    lines: [`reading,asset_id=ev-1,asset_type=passenger_ev b_c=1.25 ${TS}`],
-  },
-  {
-    name: 'reading: no finite value gives no point',
-    kind: 'reading',
-    record: { assetId: 'ev-1', assetType: 'passenger_ev', ts: TS, values: { a_c: Number.NaN } },
-    lines: [],
-  },
-  {
-    name: 'reading: spaces, commas and equals signs in names are escaped',
-    kind: 'reading',
-    record: { assetId: 'fridge 7,b=c', assetType: 'refrigerator', ts: 0, values: { 'door open=x': -2.5 } },
-    lines: ['reading,asset_id=fridge\\ 7\\,b\\=c,asset_type=refrigerator door\\ open\\=x=-2.5 0'],
+    name: 'scoreBlock: an applied repair is a maintenance point, the mode as a tag, source and sensors as fields',
+    kind: 'scoreBlock',
+    record: block({
+      assetId: 'van-3',
+      assetType: 'delivery_van',
+      readings: [],
+      maintenance: [
+        { ts: TS, failureMode: 'brake_pad_wear', sensors: ['brake_pad_mm', 'brake_temp_c'], source: 'field-service' },
+        { ts: TS + 1, failureMode: null, sensors: null, source: 'simulator' },
+      ],
+    }),
+    lines: [
+      `maintenance,asset_id=van-3,failure_mode=brake_pad_wear sensors="brake_pad_mm,brake_temp_c",source="field-service" ${TS}`,
+      `maintenance,asset_id=van-3,failure_mode=(all) sensors="",source="simulator" ${TS + 1}`,
+    ],
   },
   {
     name: 'score: score, health, score_<sensor>, findings count; no findings gives no data_quality',
@@ -177,11 +227,25 @@ const BAD: BadCase[] = [
     message: 'not a score record: assetType is not a string, ts is not a number, score is not a number, health is not a number, sensors is not a object, findings is not a object',
   },
   {
-    name: 'a score record on the readings topic',
-    kind: 'reading',
+    name: 'a single score record where a block is expected',
+    kind: 'scoreBlock',
     record: score({}),
     reason: 'invalid_record',
-    message: 'not a reading record: values is not a object',
+    message: 'not a scoreBlock record: columns is not a object, readings is not a object, maintenance is not a object',
+  },
+  {
+    name: 'a block whose reading has fewer values than columns',
+    kind: 'scoreBlock',
+    record: block({ readings: [row({ values: [1], scores: [0, 0, 0] })] }),
+    reason: 'invalid_record',
+    message: 'score block of ev-1: reading [0] has 1 values and 3 scores for 3 columns',
+  },
+  {
+    name: 'a block whose readings are of the wrong shape',
+    kind: 'scoreBlock',
+    record: block({ readings: [null as unknown as ScoredReadingRecord] }),
+    reason: 'invalid_record',
+    message: "not a valid scoreBlock record: Cannot read properties of null (reading 'values')",
   },
   {
     name: 'a reading record on the predictions topic',
@@ -193,8 +257,8 @@ const BAD: BadCase[] = [
   },
   {
     name: 'an empty asset id (empty tag values cannot be written)',
-    kind: 'reading',
-    record: { assetId: '', assetType: 'x', ts: TS, values: { a: 1 } },
+    kind: 'scoreBlock',
+    record: block({ assetId: '' }),
     reason: 'invalid_value',
     message: 'tag asset_id="" cannot be written to InfluxDB (empty or ending with a backslash)',
   },
@@ -207,8 +271,8 @@ const BAD: BadCase[] = [
   },
   {
     name: 'a timestamp beyond year 2262',
-    kind: 'reading',
-    record: { assetId: 'a', assetType: 'x', ts: 9_300_000_000_000, values: { a: 1 } },
+    kind: 'scoreBlock',
+    record: block({ readings: [row({ ts: 9_300_000_000_000, values: [1, 2, 3], scores: [0, 0, 0] })] }),
     reason: 'invalid_value',
     message: 'timestamp 9300000000000 ms is outside the range InfluxDB can store',
   },

@@ -19,8 +19,8 @@
  * reports them as data-quality findings, which become `data_quality` points).
  */
 import { PoisonRecordError } from '../runtime/errors.ts';
-import type { PredictionEvent, Reading } from '../core/types.ts';
-import type { ScoreBatchRecord, ScoreRecord } from '../kafka/records.ts';
+import type { PredictionEvent } from '../core/types.ts';
+import type { AppliedMaintenanceRecord, ScoreBatchRecord, ScoreBlockRecord, ScoreRecord } from '../kafka/records.ts';
 import { escapeKey, escapeMeasurement, floatValue, intValue, KeyCache, LineBuilder, quoteString } from './line-protocol.ts';
 
 /** Measurement names, one per kind of point. */
@@ -51,25 +51,18 @@ export const READING_LEVEL_SENSOR = '(reading)';
 
 const MS_PER_HOUR = 3_600_000;
 
-/** A decoded telemetry.reading record (schemas/telemetry.reading.avsc). */
-export type ReadingRecord = Reading;
-
 /** A decoded anomaly.score record (schemas/anomaly.score.avsc). */
 export type { ScoreRecord };
 
 /** A decoded failure.prediction record (schemas/failure.prediction.avsc). */
 export type PredictionRecord = Omit<PredictionEvent, 'evidence'>;
 
-/** Which mapping a topic's records take. */
-export type RecordKind = 'reading' | 'score' | 'scoreBatch' | 'prediction' | 'maintenance';
+/** Which mapping a record takes: its topic's value schema, or the further record type it was written with. */
+export type RecordKind = 'score' | 'scoreBatch' | 'scoreBlock' | 'prediction';
 
-/** A decoded maintenance record (schemas/maintenance.event.avsc), carried on the readings topic. */
-export interface MaintenanceRecord {
+/** A maintenance event the scorer applied (carried in its score blocks). */
+export interface MaintenanceRecord extends AppliedMaintenanceRecord {
   assetId: string;
-  ts: number;
-  failureMode: string | null;
-  sensors: string[] | null;
-  source: string;
 }
 
 const keys = new KeyCache();
@@ -117,22 +110,6 @@ function timestampMs(ts: number): number {
 }
 
 /**
- * `reading`: tags asset_id, asset_type; one float field per sensor, named as the sensor
- * (so the unit suffix stays in the name, e.g. `battery_temp_c`). Non-finite values are
- * left out; a reading with no finite value gives no point.
- */
-export function readingLines(r: ReadingRecord): string[] {
-  const series = assetSeries(MEASUREMENTS.reading, r);
-  const ts = timestampMs(r.ts);
-  for (const sensor in r.values) {
-    const value = r.values[sensor]!;
-    if (Number.isFinite(value)) field(sensor, floatValue(value));
-  }
-  const l = b.finish(series, ts);
-  return l === undefined ? [] : [l];
-}
-
-/**
  * `anomaly_score`: tags asset_id, asset_type; fields score, health, `score_<sensor>` per
  * sensor and `findings` (integer count). Plus one `data_quality` point per distinct
  * (sensor, kind) among the findings, with `count` = how many findings share them: two
@@ -149,22 +126,77 @@ export function scoreLines(s: ScoreRecord): string[] {
     if (Number.isFinite(sc.score)) b.field(`score_${sc.sensor}`, keys.get(sc.sensor, 'score_'), floatValue(sc.score));
   }
   const out = [b.finish(series, ts)!];
-  if (s.findings.length === 0) return out;
+  if (s.findings.length > 0) qualityLines(s, s.findings, ts, out);
+  return out;
+}
 
+/** The `data_quality` points of a reading's findings, one per distinct (sensor, kind), appended to `out`. */
+function qualityLines(asset: { assetId: string; assetType: string }, findings: readonly { kind: string; sensor: string | null }[], ts: number, out: string[]): void {
   const counts = new Map<string, { sensor: string; kind: string; count: number }>();
-  for (const finding of s.findings) {
+  for (const finding of findings) {
     const sensor = finding.sensor ?? READING_LEVEL_SENSOR;
     const key = JSON.stringify([sensor, finding.kind]);
     const c = counts.get(key);
     if (c) c.count += 1;
     else counts.set(key, { sensor, kind: finding.kind, count: 1 });
   }
-  const quality = assetSeries(MEASUREMENTS.dataQuality, s);
+  const quality = assetSeries(MEASUREMENTS.dataQuality, asset);
   for (const c of counts.values()) {
     const series = `${quality},kind=${escapeKey(tagValue('kind', c.kind))},sensor=${escapeKey(tagValue('sensor', c.sensor))}`;
     field('count', intValue(c.count));
     out.push(b.finish(series, ts)!);
   }
+}
+
+/**
+ * The points of a score block (what the scorer writes), reading by reading: `reading` (the
+ * raw values as the device sent them: one float field per value, named as the sensor, so
+ * the unit suffix stays in the name, e.g. `battery_temp_c`; non-finite values left out, and
+ * no point when none is finite), `anomaly_score` and `data_quality` as for a single score,
+ * then one `maintenance` point per repair the scorer applied.
+ *
+ * The hot path of the sink: the columns' escaped names and their sorted order are worked out
+ * once per block, not per reading.
+ */
+export function blockLines(block: ScoreBlockRecord): string[] {
+  const { columns, readings } = block;
+  const n = columns.length;
+  const readingSeries = `${assetSeries(MEASUREMENTS.reading, block)} `;
+  const scoreSeries = `${assetSeries(MEASUREMENTS.score, block)} findings=`;
+  // Fields sorted by name, as the client sorts them: `score_<a>` < `score_<b>` iff a < b, and
+  // findings < health < score < score_<any>.
+  const order = columns.map((_, i) => i).sort((i, j) => (columns[i]! < columns[j]! ? -1 : columns[i]! > columns[j]! ? 1 : 0));
+  const valueHeads = columns.map((c) => keys.get(c));
+  const scoreHeads = columns.map((c) => keys.get(c, 'score_'));
+  const out: string[] = [];
+  for (let r = 0; r < readings.length; r++) {
+    const row = readings[r]!;
+    if (row.values.length !== n || row.scores.length !== n) {
+      throw new PoisonRecordError(`score block of ${block.assetId}: reading [${r}] has ${row.values.length} values and ${row.scores.length} scores for ${n} columns`, 'invalid_record');
+    }
+    const ts = timestampMs(row.ts);
+    let line = readingSeries;
+    let fields = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const v = row.values[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (fields++ > 0) line += ',';
+      line += valueHeads[i]! + floatValue(v);
+    }
+    if (fields > 0) out.push(`${line} ${ts}`);
+    line = scoreSeries + intValue(row.findings.length);
+    if (Number.isFinite(row.health)) line += `,health=${floatValue(row.health)}`;
+    if (Number.isFinite(row.score)) line += `,score=${floatValue(row.score)}`;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const sc = row.scores[i]!;
+      if (Number.isFinite(sc)) line += `,${scoreHeads[i]!}${floatValue(sc)}`;
+    }
+    out.push(`${line} ${ts}`);
+    if (row.findings.length > 0) qualityLines(block, row.findings, ts, out);
+  }
+  for (const m of block.maintenance) out.push(...maintenanceLines({ ...m, assetId: block.assetId }));
   return out;
 }
 
@@ -193,10 +225,9 @@ export function predictionLines(e: PredictionRecord): string[] {
 }
 /** The fields each kind needs, with their JavaScript types as avsc decodes them. */
 const REQUIRED: Record<RecordKind, Record<string, 'string' | 'number' | 'object'>> = {
-  reading: { assetId: 'string', assetType: 'string', ts: 'number', values: 'object' },
   score: { assetId: 'string', assetType: 'string', ts: 'number', score: 'number', health: 'number', sensors: 'object', findings: 'object' },
-  maintenance: { assetId: 'string', ts: 'number', source: 'string' },
   scoreBatch: { assetId: 'string', scores: 'object' },
+  scoreBlock: { assetId: 'string', assetType: 'string', configVersion: 'string', columns: 'object', readings: 'object', maintenance: 'object' },
   prediction: {
     assetId: 'string', assetType: 'string', ts: 'number', kind: 'string', episodeId: 'string',
     failureMode: 'string', episodeStartTs: 'number', severity: 'string', probability: 'number',
@@ -222,15 +253,24 @@ export function recordLines(kind: RecordKind, value: unknown): string[] {
   if (wrong !== undefined) {
     throw new PoisonRecordError(`not a ${kind} record: ${wrong.map(([name, type]) => `${name} is not a ${type}`).join(', ')}`, 'invalid_record');
   }
+  try {
+    return mapRecord(kind, value);
+  } catch (err) {
+    // A record of the right name whose parts have the wrong shape (possible only with a
+    // foreign writer schema of the same name) is the record's fault, not the sink's.
+    if (err instanceof TypeError) throw new PoisonRecordError(`not a valid ${kind} record: ${err.message}`, 'invalid_record', { cause: err });
+    throw err;
+  }
+}
+
+function mapRecord(kind: RecordKind, value: unknown): string[] {
   switch (kind) {
-    case 'reading':
-      return readingLines(value as ReadingRecord);
+    case 'scoreBlock':
+      return blockLines(value as ScoreBlockRecord);
     case 'score':
       return scoreLines(value as ScoreRecord);
     case 'prediction':
       return predictionLines(value as PredictionRecord);
-    case 'maintenance':
-      return maintenanceLines(value as MaintenanceRecord);
     case 'scoreBatch': {
       // The points of its scores, each checked like a single score record.
       const batch = value as ScoreBatchRecord;

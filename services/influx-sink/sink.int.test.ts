@@ -1,6 +1,7 @@
 /**
  * Integration tests of the influx-sink against the real local stack (Kafka, the schema
- * registry, InfluxDB 1.8): Avro records produced to per-test topics end up as exactly the
+ * registry, InfluxDB 1.8): Avro records produced to per-test topics (score blocks as the
+ * scorer writes them, older score records, predictions) end up as exactly the
  * expected InfluxDB points (checked with Flux), bad records reach the dead-letter topics with
  * their reason headers, offsets are committed only after InfluxDB accepted the points, and
  * an InfluxDB that answers 503 (a small proxy in front of the real one) pauses the sink
@@ -19,7 +20,8 @@ import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../kafka/to
 import { ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
-import type { PredictionRecord, ReadingRecord, ScoreRecord } from './points.ts';
+import type { ScoreBlockRecord } from '../kafka/records.ts';
+import type { PredictionRecord, ScoreRecord } from './points.ts';
 import { startInfluxSink, type InfluxSink, type InfluxSinkOptions } from './sink.ts';
 
 let stack: StackInfo;
@@ -48,6 +50,8 @@ interface Setup {
   names: TopicNames;
   codec: AvroCodec;
   groupId: string;
+  /** encode() key of the score block record type (what the scorer writes to the scores topic). */
+  blockKey: string;
 }
 
 async function setup(): Promise<Setup> {
@@ -57,7 +61,8 @@ async function setup(): Promise<Setup> {
   await codec.registerValueSchema(names.readings, loadSchemaText('reading'));
   await codec.registerValueSchema(names.scores, loadSchemaText('score'));
   await codec.registerValueSchema(names.predictions, loadSchemaText('prediction'));
-  return { names, codec, groupId: uniqueName('g-influx-sink') };
+  const blockKey = recordWriterKey(names.scores, await codec.registerRecordSchema(names.scores, loadSchemaText('scoreBlock')));
+  return { names, codec, groupId: uniqueName('g-influx-sink'), blockKey };
 }
 
 function sinkOptions(s: Setup, over: Partial<InfluxSinkOptions> = {}): InfluxSinkOptions {
@@ -80,11 +85,24 @@ async function send(topic: string, messages: { key: string; value: Buffer }[]): 
   await producer.send({ topic, messages, acks: -1 });
 }
 
-const reading = (assetId: string, i: number, values: Record<string, number>): ReadingRecord => ({
+/** A score block of one reading at BASE + i s with these raw values and no scores (what the scorer writes). */
+const reading = (assetId: string, i: number, values: Record<string, number>): ScoreBlockRecord => ({
   assetId,
   assetType: 'passenger_ev',
-  ts: BASE + i * 1_000,
-  values,
+  configVersion: 'v1',
+  columns: Object.keys(values),
+  readings: [
+    {
+      ts: BASE + i * 1_000,
+      score: Number.NaN,
+      health: Number.NaN,
+      values: Object.values(values),
+      scores: Object.keys(values).map(() => Number.NaN),
+      learning: [],
+      findings: [],
+    },
+  ],
+  maintenance: [],
 });
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -129,11 +147,11 @@ function waitForCommitted(groupId: string, topics: string[]): Promise<Record<str
  * Every stored value of one asset as `measurement tag=v,... field=value @+ms`, sorted. Tag
  * columns are every column not starting with '_' (besides Flux's result and table).
  */
-async function storedCells(assetId: string): Promise<string[]> {
+async function storedCells(assetId: string, measurement?: string): Promise<string[]> {
   const flux =
     `from(bucket: "${stack.influx.bucket}")` +
     ` |> range(start: ${new Date(BASE - 3_600_000).toISOString()}, stop: ${new Date(BASE + 3_600_000).toISOString()})` +
-    ` |> filter(fn: (r) => r.asset_id == "${assetId}")`;
+    ` |> filter(fn: (r) => r.asset_id == "${assetId}"${measurement ? ` and r._measurement == "${measurement}"` : ''})`;
   const rows = await new InfluxDB({ url: stack.influx.url, token: stack.influx.token, timeout: 10_000 })
     .getQueryApi(stack.influx.org)
     .collectRows<Record<string, unknown>>(flux);
@@ -181,20 +199,47 @@ describe('influx-sink on the local stack', () => {
   it('writes exactly the expected points, dead-letters bad records and commits every offset', async () => {
     const s = await setup();
     const asset = uniqueName('it-ev');
-    const { readings, scores, predictions } = s.names;
+    const { scores, predictions } = s.names;
 
     const malformed = Buffer.from('definitely not avro');
     // Magic byte 0, then a schema id no registry has handed out.
     const unknownSchema = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 4, 6]);
-    await send(readings, [{ key: asset, value: s.codec.encode(readings, reading(asset, 0, { battery_temp_c: 30.5, speed_kmh: 80 })) }]);
-    const [at1] = await producer.send({ topic: readings, messages: [{ key: 'bad-1', value: malformed }], acks: -1 });
-    await send(readings, [{ key: asset, value: s.codec.encode(readings, reading(asset, 1, { battery_temp_c: Number.NaN, speed_kmh: 81.25 })) }]);
-    const [at2] = await producer.send({ topic: readings, messages: [{ key: 'bad-2', value: unknownSchema }], acks: -1 });
-    await send(readings, [{ key: asset, value: s.codec.encode(readings, reading(asset, 2, { battery_temp_c: Infinity })) }]);
+    // What the scorer writes: one block of the asset's readings (raw values as received,
+    // scores per column, findings) and the repair it applied.
+    const block: ScoreBlockRecord = {
+      assetId: asset,
+      assetType: 'passenger_ev',
+      configVersion: 'v1',
+      columns: ['battery_temp_c', 'speed_kmh'],
+      readings: [
+        { ts: BASE, score: 0.25, health: 1, values: [30.5, 80], scores: [0.25, 0], learning: [1], findings: [] },
+        {
+          ts: BASE + 1_000,
+          score: 0.5,
+          health: 0.875,
+          values: [Number.NaN, 81.25],
+          scores: [Number.NaN, 0.75],
+          learning: [],
+          findings: [{ kind: 'nan', sensor: 'battery_temp_c', detail: 'value is NaN' }],
+        },
+        {
+          ts: BASE + 2_000,
+          score: 0,
+          health: 0.875,
+          values: [Infinity, Number.NaN],
+          scores: [Number.NaN, Number.NaN],
+          learning: [],
+          findings: [{ kind: 'infinite', sensor: 'battery_temp_c', detail: 'value Infinity is not finite' }],
+        },
+      ],
+      maintenance: [{ ts: BASE + 2_500, failureMode: 'battery_thermal_runaway', sensors: null, source: 'field-service' }],
+    };
+    await send(scores, [{ key: asset, value: s.codec.encode(s.blockKey, block) }]);
+    const [at1] = await producer.send({ topic: scores, messages: [{ key: 'bad-1', value: malformed }], acks: -1 });
     const score: ScoreRecord = {
       assetId: asset,
       assetType: 'passenger_ev',
-      ts: BASE + 1_000,
+      ts: BASE + 4_000,
       score: 0.5,
       health: 0.875,
       sensors: [
@@ -204,12 +249,13 @@ describe('influx-sink on the local stack', () => {
       findings: [{ kind: 'nan', sensor: 'battery_temp_c', detail: 'value is NaN' }],
       configVersion: 'v1',
     };
-    // One single-score record and one batch (what the scorer writes): both become points.
+    // Older scorers wrote single score records and score batches: both still become points.
     const batchKey = recordWriterKey(scores, await s.codec.registerRecordSchema(scores, loadSchemaText('scoreBatch')));
     await send(scores, [
-      { key: asset, value: s.codec.encode(scores, { ...score, ts: BASE, score: 0.125, health: 1, findings: [] }) },
+      { key: asset, value: s.codec.encode(scores, { ...score, ts: BASE + 3_000, score: 0.125, health: 1, findings: [] }) },
       { key: asset, value: s.codec.encode(batchKey, { assetId: asset, scores: [score] }) },
     ]);
+    const [at2] = await producer.send({ topic: scores, messages: [{ key: 'bad-2', value: unknownSchema }], acks: -1 });
     const prediction: PredictionRecord & { evidence: unknown[] } = {
       kind: 'raised',
       episodeId: `${asset}-battery-1`,
@@ -232,7 +278,7 @@ describe('influx-sink on the local stack', () => {
     const opts = sinkOptions(s);
     const sink = await startInfluxSink(opts);
     try {
-      await waitForCommitted(s.groupId, [readings, scores, predictions]);
+      await waitForCommitted(s.groupId, [scores, predictions]);
     } finally {
       await sink.stop();
     }
@@ -244,36 +290,52 @@ describe('influx-sink on the local stack', () => {
       [
         `anomaly_score ${tags} findings=0 @+0`,
         `anomaly_score ${tags} health=1 @+0`,
-        `anomaly_score ${tags} score=0.125 @+0`,
-        `anomaly_score ${tags} score_battery_temp_c=0 @+0`,
-        `anomaly_score ${tags} score_speed_kmh=0.75 @+0`,
+        `anomaly_score ${tags} score=0.25 @+0`,
+        `anomaly_score ${tags} score_battery_temp_c=0.25 @+0`,
+        `anomaly_score ${tags} score_speed_kmh=0 @+0`,
         `anomaly_score ${tags} findings=1 @+1000`,
         `anomaly_score ${tags} health=0.875 @+1000`,
         `anomaly_score ${tags} score=0.5 @+1000`,
-        `anomaly_score ${tags} score_battery_temp_c=0 @+1000`,
         `anomaly_score ${tags} score_speed_kmh=0.75 @+1000`,
+        `anomaly_score ${tags} findings=1 @+2000`,
+        `anomaly_score ${tags} health=0.875 @+2000`,
+        `anomaly_score ${tags} score=0 @+2000`,
+        `anomaly_score ${tags} findings=0 @+3000`,
+        `anomaly_score ${tags} health=1 @+3000`,
+        `anomaly_score ${tags} score=0.125 @+3000`,
+        `anomaly_score ${tags} score_battery_temp_c=0 @+3000`,
+        `anomaly_score ${tags} score_speed_kmh=0.75 @+3000`,
+        `anomaly_score ${tags} findings=1 @+4000`,
+        `anomaly_score ${tags} health=0.875 @+4000`,
+        `anomaly_score ${tags} score=0.5 @+4000`,
+        `anomaly_score ${tags} score_battery_temp_c=0 @+4000`,
+        `anomaly_score ${tags} score_speed_kmh=0.75 @+4000`,
         `data_quality ${tags},kind=nan,sensor=battery_temp_c count=1 @+1000`,
+        `data_quality ${tags},kind=infinite,sensor=battery_temp_c count=1 @+2000`,
+        `data_quality ${tags},kind=nan,sensor=battery_temp_c count=1 @+4000`,
+        `maintenance asset_id=${asset},failure_mode=battery_thermal_runaway sensors="" @+2500`,
+        `maintenance asset_id=${asset},failure_mode=battery_thermal_runaway source="field-service" @+2500`,
         `prediction ${tags},failure_mode=battery_thermal_runaway,kind=raised,severity=high episode_id="${asset}-battery-1" @+2000`,
         `prediction ${tags},failure_mode=battery_thermal_runaway,kind=raised,severity=high episode_start_ts=${BASE + 1_000} @+2000`,
         `prediction ${tags},failure_mode=battery_thermal_runaway,kind=raised,severity=high horizon_hours=24 @+2000`,
         `prediction ${tags},failure_mode=battery_thermal_runaway,kind=raised,severity=high hours_to_failure=2.5 @+2000`,
         `prediction ${tags},failure_mode=battery_thermal_runaway,kind=raised,severity=high predicted_failure_ts=${BASE + 9_002_000} @+2000`,
         `prediction ${tags},failure_mode=battery_thermal_runaway,kind=raised,severity=high probability=0.75 @+2000`,
-        // The third reading had no finite value: no point at +2000.
+        // The raw values as the device sent them; the third reading had no finite value: no point at +2000.
         `reading ${tags} battery_temp_c=30.5 @+0`,
         `reading ${tags} speed_kmh=80 @+0`,
         `reading ${tags} speed_kmh=81.25 @+1000`,
       ].sort(),
     );
 
-    const dead = await readDlq(dlqTopic(readings), 2);
+    const dead = await readDlq(dlqTopic(scores), 2);
     expect(dead).toHaveLength(2);
     const byKey = new Map(dead.map((d) => [d.key, d]));
     const m1 = byKey.get('bad-1')!;
     expect(m1.value).toEqual(malformed);
     expect(h(m1, DLQ_HEADERS.reason)).toBe('malformed_avro');
     expect(h(m1, DLQ_HEADERS.error)).toBe('value starts with byte 100, not the Confluent magic byte 0');
-    expect(h(m1, DLQ_HEADERS.sourceTopic)).toBe(readings);
+    expect(h(m1, DLQ_HEADERS.sourceTopic)).toBe(scores);
     expect(h(m1, DLQ_HEADERS.service)).toBe('influx-sink');
     const m2 = byKey.get('bad-2')!;
     expect(m2.value).toEqual(unknownSchema);
@@ -288,10 +350,11 @@ describe('influx-sink on the local stack', () => {
     expect(metrics.counter('pdm_dead_letters_total', '').get({ service: 'influx-sink', reason: 'unknown_schema' })).toBe(1);
     const written = metrics.counter('pdm_influx_points_written_total', '');
     expect(written.get({ service: 'influx-sink', measurement: 'reading' })).toBe(2);
-    expect(written.get({ service: 'influx-sink', measurement: 'anomaly_score' })).toBe(2);
-    expect(written.get({ service: 'influx-sink', measurement: 'data_quality' })).toBe(1);
+    expect(written.get({ service: 'influx-sink', measurement: 'anomaly_score' })).toBe(5);
+    expect(written.get({ service: 'influx-sink', measurement: 'data_quality' })).toBe(3);
+    expect(written.get({ service: 'influx-sink', measurement: 'maintenance' })).toBe(1);
     expect(written.get({ service: 'influx-sink', measurement: 'prediction' })).toBe(1);
-    expect(metrics.counter('pdm_records_consumed_total', '').get()).toBe(8);
+    expect(metrics.counter('pdm_records_consumed_total', '').get()).toBe(6);
     expect(metrics.counter('pdm_influx_write_retries_total', '').get()).toBe(0);
   });
 
@@ -307,30 +370,38 @@ describe('influx-sink on the local stack', () => {
     });
     expect(pre.status).toBe(204);
 
-    const { readings } = s.names;
+    const { scores } = s.names;
     // One partition for all three (same key), in order.
-    await send(readings, [
-      { key: asset, value: s.codec.encode(readings, reading(asset, 0, { temp_c: 20 })) },
-      { key: asset, value: s.codec.encode(readings, reading(asset, 1, { temp_c: 21, [field]: 1.5 })) },
-      { key: asset, value: s.codec.encode(readings, reading(asset, 2, { temp_c: 22 })) },
+    await send(scores, [
+      { key: asset, value: s.codec.encode(s.blockKey, reading(asset, 0, { temp_c: 20 })) },
+      { key: asset, value: s.codec.encode(s.blockKey, reading(asset, 1, { temp_c: 21, [field]: 1.5 })) },
+      { key: asset, value: s.codec.encode(s.blockKey, reading(asset, 2, { temp_c: 22 })) },
     ]);
     const opts = sinkOptions(s);
     const sink = await startInfluxSink(opts);
     try {
-      await waitForCommitted(s.groupId, [readings]);
+      await waitForCommitted(s.groupId, [scores]);
     } finally {
       await sink.stop();
     }
     await expect(sink.done).resolves.toBeUndefined();
 
     const tags = `asset_id=${asset},asset_type=passenger_ev`;
-    expect(await storedCells(asset)).toEqual([`reading ${tags} temp_c=20 @+0`, `reading ${tags} temp_c=22 @+2000`]);
-    const [dead, ...more] = await readDlq(dlqTopic(readings), 1);
+    expect(await storedCells(asset)).toEqual([
+      `anomaly_score ${tags} findings=0 @+0`,
+      // The refused record's other point: InfluxDB 1.8 stores the good lines of a refused
+      // write ("partial write"); the record itself is in the dead-letter topic.
+      `anomaly_score ${tags} findings=0 @+1000`,
+      `anomaly_score ${tags} findings=0 @+2000`,
+      `reading ${tags} temp_c=20 @+0`,
+      `reading ${tags} temp_c=22 @+2000`,
+    ]);
+    const [dead, ...more] = await readDlq(dlqTopic(scores), 1);
     expect(more).toEqual([]);
     expect(h(dead!, DLQ_HEADERS.reason)).toBe('invalid_value');
     expect(h(dead!, DLQ_HEADERS.sourceOffset)).toBe('1');
     expect(h(dead!, DLQ_HEADERS.error)).toMatch(
-      new RegExp(`^InfluxDB refused the 1 points of this record: InfluxDB at ${stack.influx.url.replaceAll('.', '\\.')} answered HTTP 400 to a write of 1 points to bucket pdm/autogen: .*field type conflict`),
+      new RegExp(`^InfluxDB refused the 2 points of this record: InfluxDB at ${stack.influx.url.replaceAll('.', '\\.')} answered HTTP 400 to a write of 2 points to bucket pdm/autogen: .*field type conflict`),
     );
     expect(opts.metrics!.counter('pdm_dead_letters_total', '').get({ service: 'influx-sink', reason: 'invalid_value' })).toBe(1);
   });
@@ -339,11 +410,11 @@ describe('influx-sink on the local stack', () => {
     const s = await setup();
     const asset = uniqueName('it-ev');
     const proxy = await startFlakyProxy(stack.influx.url);
-    const { readings } = s.names;
+    const { scores } = s.names;
     try {
       await send(
-        readings,
-        Array.from({ length: 20 }, (_, i) => ({ key: asset, value: s.codec.encode(readings, reading(asset, i, { temp_c: i + 0.5 })) })),
+        scores,
+        Array.from({ length: 20 }, (_, i) => ({ key: asset, value: s.codec.encode(s.blockKey, reading(asset, i, { temp_c: i + 0.5 })) })),
       );
       // maxDelayMs above the 1 s Retry-After, which the backoff would otherwise cap.
       const opts = sinkOptions(s, { influx: { ...sinkOptions(s).influx, url: proxy.url }, maxDelayMs: 1_500 });
@@ -351,22 +422,22 @@ describe('influx-sink on the local stack', () => {
       try {
         await waitFor('three refused writes', async () => (proxy.refused.length >= 3 ? true : undefined));
         // During the outage: nothing committed, consumption paused.
-        expect(Object.values(await committed(s.groupId, [readings]))).toEqual(['-1', '-1']);
+        expect(Object.values(await committed(s.groupId, [scores]))).toEqual(['-1', '-1']);
         expect(opts.metrics!.gauge('pdm_influx_sink_paused', '').get({ service: 'influx-sink' })).toBe(1);
         // Produced while paused: must arrive too once InfluxDB is back.
         await send(
-          readings,
-          Array.from({ length: 10 }, (_, j) => ({ key: asset, value: s.codec.encode(readings, reading(asset, 20 + j, { temp_c: 20 + j + 0.5 })) })),
+          scores,
+          Array.from({ length: 10 }, (_, j) => ({ key: asset, value: s.codec.encode(s.blockKey, reading(asset, 20 + j, { temp_c: 20 + j + 0.5 })) })),
         );
         proxy.heal();
-        await waitForCommitted(s.groupId, [readings]);
+        await waitForCommitted(s.groupId, [scores]);
       } finally {
         await sink.stop();
       }
       await expect(sink.done).resolves.toBeUndefined();
 
       const tags = `asset_id=${asset},asset_type=passenger_ev`;
-      expect(await storedCells(asset)).toEqual(Array.from({ length: 30 }, (_, i) => `reading ${tags} temp_c=${i + 0.5} @+${i * 1_000}`).sort());
+      expect(await storedCells(asset, 'reading')).toEqual(Array.from({ length: 30 }, (_, i) => `reading ${tags} temp_c=${i + 0.5} @+${i * 1_000}`).sort());
       // Every refused write was retried: one retry per 503.
       expect(opts.metrics!.counter('pdm_influx_write_retries_total', '').get()).toBe(proxy.refused.length);
       // The first 503 said Retry-After: 1; the next attempt waited for it.
@@ -381,22 +452,23 @@ describe('influx-sink on the local stack', () => {
     const s = await setup();
     const asset = uniqueName('it-ev');
     const proxy = await startFlakyProxy(stack.influx.url);
-    const { readings } = s.names;
+    const { scores } = s.names;
     try {
-      await send(readings, Array.from({ length: 5 }, (_, i) => ({ key: asset, value: s.codec.encode(readings, reading(asset, i, { temp_c: i })) })));
+      await send(scores, Array.from({ length: 5 }, (_, i) => ({ key: asset, value: s.codec.encode(s.blockKey, reading(asset, i, { temp_c: i })) })));
       const opts = sinkOptions(s, { influx: { ...sinkOptions(s).influx, url: proxy.url }, maxRetries: 2, maxDelayMs: 100 });
       const sink = await startInfluxSink(opts);
       await waitFor('a refused write', async () => (proxy.refused.length >= 1 ? true : undefined));
       const before = proxy.refused.length;
       await sink.stop();
       await expect(sink.done).resolves.toBeUndefined();
-      expect(sink.unwrittenPoints).toBe(5);
+      // Five blocks of one reading each: a reading and an anomaly_score point apiece.
+      expect(sink.unwrittenPoints).toBe(10);
       // maxRetries (2) more attempts once stopping, plus the first one if none was in flight
       // when stop() was called (an attempt already sent when it was counts as the first).
       const after = proxy.refused.length - before;
       expect(after).toBeGreaterThanOrEqual(2);
       expect(after).toBeLessThanOrEqual(3);
-      expect(Object.values(await committed(s.groupId, [readings]))).toEqual(['-1', '-1']);
+      expect(Object.values(await committed(s.groupId, [scores]))).toEqual(['-1', '-1']);
       expect(await storedCells(asset)).toEqual([]);
     } finally {
       await proxy.close();

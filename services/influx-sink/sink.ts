@@ -1,6 +1,6 @@
 /**
- * The influx-sink service: consumes readings, scores and predictions (read_committed, one
- * consumer group), maps them to InfluxDB line protocol (points.ts) and writes them in
+ * The influx-sink service: consumes the scorer's outputs, anomaly scores (whose blocks carry
+ * the raw readings too) and predictions (read_committed, one consumer group), maps them to InfluxDB line protocol (points.ts) and writes them in
  * batches, by size and by time, through the write queue (write-queue.ts). Kafka offsets are
  * committed only after InfluxDB accepted every point of the records they cover, in
  * consumption order, so a crash at any moment loses nothing: the records are consumed again
@@ -23,7 +23,7 @@ import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
-import { MAINTENANCE_SCHEMA, SCORE_BATCH_SCHEMA } from '../kafka/records.ts';
+import { SCORE_BATCH_SCHEMA, SCORE_BLOCK_SCHEMA } from '../kafka/records.ts';
 import { describeError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
 import { MetricsRegistry, type Metric } from '../runtime/metrics.ts';
@@ -123,8 +123,10 @@ class Sink implements InfluxSink {
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+    // Not the readings topic: the scorer's score blocks carry each reading's raw values and the
+    // repairs it applied, in the same transactions as its scores, so the sink writes the
+    // `reading` and `maintenance` series from them instead of consuming every reading twice.
     this.kinds = new Map<string, RecordKind>([
-      [cfg.topics.readings, 'reading'],
       [cfg.topics.scores, 'score'],
       [cfg.topics.predictions, 'prediction'],
     ]);
@@ -233,9 +235,9 @@ class Sink implements InfluxSink {
         let lines: string[];
         try {
           const decoded = this.codec.decodeIfCached(m.value) ?? (await this.codec.decodeNamed(m.value));
-          // The readings topic also carries maintenance events, the scores topic score batches
-          // (each its own record schema).
-          const as: RecordKind = decoded.schema === MAINTENANCE_SCHEMA ? 'maintenance' : decoded.schema === SCORE_BATCH_SCHEMA ? 'scoreBatch' : kind;
+          // The scores topic carries score blocks (what the scorer writes) and, from older
+          // scorers, score batches and single scores: each its own record schema.
+          const as: RecordKind = decoded.schema === SCORE_BLOCK_SCHEMA ? 'scoreBlock' : decoded.schema === SCORE_BATCH_SCHEMA ? 'scoreBatch' : kind;
           lines = recordLines(as, decoded.value);
         } catch (err) {
           // A registry that does not answer is not the record's fault: thrown, kafkajs retries

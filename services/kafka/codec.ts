@@ -22,6 +22,7 @@ export const SCHEMA_FILES = {
   reading: 'telemetry.reading.avsc',
   score: 'anomaly.score.avsc',
   scoreBatch: 'anomaly.score.batch.avsc',
+  scoreBlock: 'anomaly.score.block.avsc',
   prediction: 'failure.prediction.avsc',
   caseEvent: 'case.event.avsc',
   state: 'scorer.state.avsc',

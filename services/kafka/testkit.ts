@@ -63,8 +63,8 @@ export async function readTopic(
 }
 
 /**
- * Reads an anomaly.scores topic like readTopic and returns its scores, score batches
- * flattened (per-partition order, each asset's scores in reading order). With `atLeast`, it
+ * Reads an anomaly.scores topic like readTopic and returns its scores, score blocks and
+ * batches flattened (per-partition order, each asset's scores in reading order). With `atLeast`, it
  * reads until that many scores arrived; then (or without it) until nothing new for `idleMs`,
  * so that a duplicate written after the expected count would show.
  */
@@ -74,7 +74,8 @@ export async function readScores(
   topic: string,
   opts: { atLeast?: number; timeoutMs?: number; idleMs?: number } = {},
 ): Promise<ScoreRecord[]> {
-  // Cache the batch writer schema so that counting can decode synchronously.
+  // Cache the block and batch writer schemas so that counting can decode synchronously.
+  await codec.registerRecordSchema(topic, loadSchemaText('scoreBlock'));
   await codec.registerRecordSchema(topic, loadSchemaText('scoreBatch'));
   const flatten = async (records: ConsumedRecord[]) => {
     const out: ScoreRecord[] = [];

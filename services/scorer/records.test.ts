@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueForCheckpoint, MAX_SCORES_PER_BATCH, scoreBatches, splitBySize } from './scorer.ts';
-import type { ScoreRecord } from '../kafka/records.ts';
+import { dueForCheckpoint, splitBySize } from './scorer.ts';
 import { maintenanceProblem, validMaintenance, validReading } from './records.ts';
 import { DEFAULT_CONFIG, newState } from '../core/index.ts';
 
@@ -75,15 +74,5 @@ describe('maintenance events', () => {
     expect(maintenanceProblem(state, { assetId: 'F-1', ts: 1, failureMode: 'warp_core_breach', sensors: ['flux_capacitor'] })).toBe(
       `maintenance event for F-1: failure mode "warp_core_breach" is not configured for asset type refrigerator (modes: ${state.modes.join(', ')}); sensor "flux_capacitor" is not a sensor of asset F-1 (${state.sensors.join(', ')})`,
     );
-  });
-});
-
-describe('scoreBatches', () => {
-  it('keeps each asset\'s scores in order, in records of at most MAX_SCORES_PER_BATCH', () => {
-    const sc = (assetId: string, ts: number) => ({ assetId, ts }) as ScoreRecord;
-    const many = Array.from({ length: MAX_SCORES_PER_BATCH * 2 + 1 }, (_, i) => sc('a', i));
-    const out = scoreBatches(new Map([['a', many], ['b', [sc('b', 7)]]]));
-    expect(out.map((b) => [b.assetId, b.scores.length])).toEqual([['a', MAX_SCORES_PER_BATCH], ['a', MAX_SCORES_PER_BATCH], ['a', 1], ['b', 1]]);
-    expect(out.filter((b) => b.assetId === 'a').flatMap((b) => b.scores.map((s) => s.ts))).toEqual(many.map((s) => s.ts));
   });
 });

@@ -29,7 +29,6 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs'
 import { decodeState, encodeState, maintain, newState, score, UnknownAssetTypeError } from '../core/index.ts';
 import type { AssetState, CompiledConfig, MaintenanceEvent, Reading } from '../core/index.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
-import type { ScoreBatchRecord, ScoreRecord } from '../kafka/records.ts';
 import { createKafka } from '../kafka/client.ts';
 import { deadLetter } from '../kafka/dlq.ts';
 import { ensureTopics, type TopicNames } from '../kafka/topics.ts';
@@ -37,7 +36,8 @@ import { describeError, PipelineError, PoisonRecordError, ServiceConfigError } f
 import { createLogger, type Logger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
-import { MAINTENANCE_SCHEMA, maintenanceProblem, predictionRecord, scoreRecord, validMaintenance, validReading, type StateRecord } from './records.ts';
+import { MAINTENANCE_SCHEMA, maintenanceProblem, predictionRecord, validMaintenance, validReading, type StateRecord } from './records.ts';
+import { ScoreBlocks } from './score-blocks.ts';
 
 export interface ScorerOptions {
   brokers: string[];
@@ -94,12 +94,6 @@ export const ANOMALY_SCORE = 0.5;
  * of a request into one batch, so a large transaction is sent in several requests.
  */
 const MAX_REQUEST_BYTES = 512 * 1024;
-/**
- * Scores per batch record at most, so that a record stays far below the broker's
- * max.message.bytes (1 MiB by default): a score is ≈ 350 B with 8 sensors, ≈ 1 KB with the
- * 32 a generic asset may have.
- */
-export const MAX_SCORES_PER_BATCH = 500;
 /** Findings that make a reading's bytes worth a dead letter (the rest are ordinary data-quality events). */
 const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
 /**
@@ -159,9 +153,10 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
 
   const codec = new AvroCodec(opts.registryUrl);
   await codec.registerValueSchema(opts.topics.scores, loadSchemaText('score'));
-  // Scores go out as one batch record per asset per chunk: Kafka's (and kafkajs's) cost per
-  // record, not per byte, dominated the scorer when it wrote one record per reading.
-  const scoreBatchKey = recordWriterKey(opts.topics.scores, await codec.registerRecordSchema(opts.topics.scores, loadSchemaText('scoreBatch')));
+  // Scores go out as one columnar block record per asset per chunk (score-blocks.ts): Kafka's
+  // (and kafkajs's) cost per record, then the encoding of per-reading records, dominated the
+  // scorer when it wrote one record per reading.
+  const scoreBlockKey = recordWriterKey(opts.topics.scores, await codec.registerRecordSchema(opts.topics.scores, loadSchemaText('scoreBlock')));
   await codec.registerValueSchema(opts.topics.predictions, loadSchemaText('prediction'));
   await codec.registerValueSchema(opts.topics.state, loadSchemaText('state'));
   await codec.registerRecordSchema(opts.topics.readings, loadSchemaText('maintenance'));
@@ -323,8 +318,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     /** Replay: an asset's written state already holds its readings up to its sourceOffset. */
     const alreadyHeld = (assetId: string, offset: number): boolean => offset <= (restoredAt?.get(assetId) ?? -1);
 
-    /** assetId → its scores of this chunk, in reading order. */
-    const scoresByAsset = new Map<string, ScoreRecord[]>();
+    /** Each asset's scored readings and applied repairs of this chunk, in order. */
+    const blocks = new ScoreBlocks(opts.cfg.version);
     const predictions: Message[] = [];
     const dead: { topic: string; message: Message }[] = [];
     const counts = { readings: 0, replayed: 0, anomalies: 0, predictions: new Map<string, number>(), findings: new Map<string, number>(), maintenance: new Map<string, number>() };
@@ -337,12 +332,14 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       const src = { topic: batch.topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
       let reading: Reading | undefined;
       let repair: MaintenanceEvent | undefined;
+      let repairSource = '';
       try {
         const decoded = codec.decodeIfCached(msg.value) ?? (await codec.decodeNamed(msg.value));
         if (decoded.schema === MAINTENANCE_SCHEMA) {
           const valid = validMaintenance(decoded.value);
           if (typeof valid === 'string') throw new PoisonRecordError(`invalid maintenance event: ${valid}`, 'invalid_record');
           repair = valid;
+          repairSource = String((decoded.value as { source?: unknown }).source ?? '');
         } else {
           const valid = validReading(decoded.value);
           if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
@@ -372,6 +369,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         markDirty(repair.assetId, offset);
         if (replaying) continue;
         bump(counts.maintenance, 'applied');
+        blocks.addMaintenance(res.state.assetType, res.state.sensors, repair, repairSource);
         for (const p of res.predictions) {
           predictions.push({ key: repair.assetId, value: codec.encode(opts.topics.predictions, predictionRecord(p)) });
           bump(counts.predictions, p.kind);
@@ -401,10 +399,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       counts.readings++;
       if (step.score >= ANOMALY_SCORE) counts.anomalies++;
       const key = reading.assetId;
-      const rec = scoreRecord(reading, step, opts.cfg.version);
-      const assetScores = scoresByAsset.get(key);
-      if (assetScores) assetScores.push(rec);
-      else scoresByAsset.set(key, [rec]);
+      blocks.addReading(reading, step, step.state.sensors);
       for (const p of step.predictions) {
         predictions.push({ key, value: codec.encode(opts.topics.predictions, predictionRecord(p)) });
         bump(counts.predictions, p.kind);
@@ -435,7 +430,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // About one state (3.6 KB) per 8 scores (≈ 350 B each) keeps a transaction's bytes balanced.
     const due = dueForCheckpoint(dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), checkpointMs, checkpointReadings);
     const changelog = due.length > 0 ? checkpointRecords(partition, partStates, dirty, due, nextOffset) : [];
-    const scores = scoreBatches(scoresByAsset).map((b) => ({ key: b.assetId, value: codec.encode(scoreBatchKey, b) }));
+    const scores = blocks.records().map((b) => ({ key: b.assetId, value: codec.encode(scoreBlockKey, b) }));
     const topicMessages = [
       { topic: opts.topics.scores, messages: scores },
       { topic: opts.topics.predictions, messages: predictions },
@@ -587,15 +582,6 @@ export function dueForCheckpoint(
 
 function bump(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-/** One asset's scores of a chunk as batch records of at most MAX_SCORES_PER_BATCH scores each, in order. */
-export function scoreBatches(scoresByAsset: ReadonlyMap<string, ScoreRecord[]>): ScoreBatchRecord[] {
-  const out: ScoreBatchRecord[] = [];
-  for (const [assetId, list] of scoresByAsset) {
-    for (let i = 0; i < list.length; i += MAX_SCORES_PER_BATCH) out.push({ assetId, scores: list.slice(i, i + MAX_SCORES_PER_BATCH) });
-  }
-  return out;
 }
 
 /** Splits topic messages into requests of at most `limit` value bytes each (a single larger message goes alone). */
