@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dueForCheckpoint, splitBySize } from './scorer.ts';
+import { dueForCheckpoint } from './checkpoints.ts';
+import { splitBySize } from './group-commit.ts';
 import { maintenanceProblem, validMaintenance, validReading } from './records.ts';
 import { DEFAULT_CONFIG, newState } from '../core/index.ts';
 

@@ -1,0 +1,84 @@
+/**
+ * The scorer's options: defaults in one constant, compiled once at start into a frozen
+ * config that names every bad setting.
+ */
+import type { CompiledConfig } from '../core/index.ts';
+import type { TopicNames } from '../kafka/topics.ts';
+import { ServiceConfigError } from '../runtime/errors.ts';
+import type { Logger } from '../runtime/log.ts';
+import type { MetricsRegistry } from '../runtime/metrics.ts';
+
+export const SERVICE = 'scorer';
+
+export interface ScorerOptions {
+  brokers: string[];
+  registryUrl: string;
+  topics: TopicNames;
+  /** Partitions for topics the scorer creates when missing. */
+  partitions: number;
+  cfg: CompiledConfig;
+  /** Consumer group of all scorer instances. Default 'pdm-scorer'. */
+  groupId?: string;
+  /**
+   * Stable identity of this instance: its transactional id is `${groupId}-${instanceId}`, so a
+   * restarted instance fences its dead predecessor and aborts its open transaction. Default '0'.
+   */
+  instanceId?: string;
+  /**
+   * Readings per partition chunk (default 20,000; the chunks of concurrently scored
+   * partitions share a transaction): bounds the work redone after a crash and the time
+   * between commits. Sends inside a transaction are split by size anyway (group-commit.ts),
+   * so this is not what keeps requests under the broker's limit.
+   */
+  maxReadingsPerTransaction?: number;
+  /** Partitions scored at once (their chunks share transactions). Default 8. */
+  partitionsConcurrently?: number;
+  /**
+   * A changed asset state is written to the changelog in the first transaction at least this
+   * long after its first unwritten change, ms (default 10,000): bounds the readings a
+   * restore replays.
+   */
+  checkpointIntervalMs?: number;
+  /** ... or once its partition has had this many readings since that change, whichever comes first (default 50,000). */
+  checkpointMaxReadings?: number;
+  /** Max time a restore may wait for the changelog, ms. Default 120,000. */
+  restoreTimeoutMs?: number;
+  metrics?: MetricsRegistry;
+  logger?: Logger;
+  /** Wall clock for dead-letter timestamps and checkpoint ages (injectable for tests). */
+  now?: () => number;
+}
+
+export const DEFAULT_SCORER = Object.freeze({
+  groupId: 'pdm-scorer',
+  instanceId: '0',
+  maxReadingsPerTransaction: 20_000,
+  partitionsConcurrently: 8,
+  checkpointIntervalMs: 10_000,
+  checkpointMaxReadings: 50_000,
+  restoreTimeoutMs: 120_000,
+});
+
+export type ScorerConfig = Readonly<Required<Omit<ScorerOptions, 'metrics' | 'logger' | 'now'>>>;
+
+/** Validates the options into a frozen config; every problem is named at once. */
+export function compileScorerOptions(opts: ScorerOptions): ScorerConfig {
+  const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<ScorerOptions>;
+  const c = { ...DEFAULT_SCORER, ...defined } as Required<ScorerOptions>;
+  const problems: string[] = [];
+  const int = (name: keyof ScorerOptions, v: number, min: number, max: number) => {
+    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name}: ${v} is not an integer from ${min} to ${max}`);
+  };
+  if (c.brokers.length === 0) problems.push('brokers: at least one host:port is needed');
+  if (!c.groupId) problems.push('groupId: empty');
+  if (!c.instanceId) problems.push('instanceId: empty');
+  int('partitions', c.partitions, 1, 10_000);
+  int('maxReadingsPerTransaction', c.maxReadingsPerTransaction, 1, 1_000_000);
+  int('partitionsConcurrently', c.partitionsConcurrently, 1, 1_000);
+  if (!Number.isFinite(c.checkpointIntervalMs) || c.checkpointIntervalMs < 0) problems.push(`checkpointIntervalMs: ${c.checkpointIntervalMs} is not a duration ≥ 0 ms`);
+  int('checkpointMaxReadings', c.checkpointMaxReadings, 1, Number.MAX_SAFE_INTEGER);
+  int('restoreTimeoutMs', c.restoreTimeoutMs, 1_000, 3_600_000);
+  if (problems.length > 0) throw new ServiceConfigError(problems);
+  const { metrics: _m, logger: _l, now: _n, ...rest } = c;
+  return Object.freeze({ ...rest, brokers: Object.freeze([...rest.brokers]) as string[], topics: Object.freeze({ ...rest.topics }) });
+}

@@ -1,0 +1,135 @@
+/**
+ * Rebuilding a scorer instance's partitions after an assignment: the compacted changelog is
+ * read back into asset states (with each partition's checkpoint marker and each state's
+ * sourceOffset), and the readings between a partition's marker and the group's committed
+ * offset are the ones to replay through the core without output.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { decodeState, type AssetState } from '../core/index.ts';
+import type { AvroCodec } from '../kafka/codec.ts';
+import { describeError, PipelineError } from '../runtime/errors.ts';
+import type { Logger } from '../runtime/log.ts';
+import { CHECKPOINT_KEY } from './checkpoints.ts';
+import type { StateRecord } from './records.ts';
+
+/**
+ * Where each partition's replay starts and ends: from its checkpoint marker (or, with no
+ * checkpoint yet, the readings' earliest offset: every state then starts fresh) up to the
+ * group's committed offset (from = until when there is nothing to replay). Partitions with
+ * nothing committed are left out.
+ */
+export async function replayRanges(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partitions: number[],
+  markers: Map<number, bigint>,
+  log: Logger,
+): Promise<Map<number, { from: bigint; until: bigint }>> {
+  const out = new Map<number, { from: bigint; until: bigint }>();
+  if (partitions.length === 0) return out;
+  const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+  const low = new Map(ends.map((o) => [o.partition, BigInt(o.low)]));
+  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  for (const partition of partitions) {
+    const until = done.get(partition) ?? -1n;
+    if (until < 0n) continue; // nothing committed: nothing was scored
+    const earliest = low.get(partition) ?? 0n;
+    let from = markers.get(partition) ?? earliest;
+    if (from < earliest) {
+      // Retention deleted readings the last checkpoint does not cover: their effect on the
+      // states cannot be redone. Scoring goes on from what is left (and says so).
+      log.warn('readings after the last checkpoint were deleted by retention; states miss them', { topic, partition, checkpoint: from.toString(), earliest: earliest.toString() });
+      from = earliest;
+    }
+    out.set(partition, { from: from < until ? from : until, until });
+  }
+  return out;
+}
+
+/**
+ * Reads the committed changelog of the given partitions from the beginning up to its end
+ * (as of the start of the restore) into `into`. kafkajs has no manual partition assignment,
+ * so a throwaway consumer group subscribes to the topic and pauses the unwanted partitions.
+ * Returns the number of asset states restored, each partition's checkpoint marker and each
+ * restored state's sourceOffset.
+ */
+export async function restorePartitions(
+  kafka: Kafka,
+  codec: AvroCodec,
+  topic: string,
+  partitions: number[],
+  into: Map<number, Map<string, AssetState>>,
+  timeoutMs: number,
+  log: Logger,
+): Promise<{ count: number; markers: Map<number, bigint>; sourceOffsets: Map<number, Map<string, number>> }> {
+  const markers = new Map<number, bigint>();
+  const sourceOffsets = new Map<number, Map<string, number>>(partitions.map((p) => [p, new Map()]));
+  if (partitions.length === 0) return { count: 0, markers, sourceOffsets };
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const wanted = new Set(partitions);
+  /** partition → last offset to reach (end - 1); partitions with nothing to read are left out. */
+  const remaining = new Map<number, bigint>();
+  for (const o of offsets) {
+    if (wanted.has(o.partition) && BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high) - 1n);
+  }
+  if (remaining.size === 0) return { count: 0, markers, sourceOffsets };
+
+  const consumer: Consumer = kafka.consumer({ groupId: `pdm-scorer-restore-${randomUUID()}`, readUncommitted: false });
+  let count = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const progress = (partition: number, lastOffset: string) => {
+    const target = remaining.get(partition);
+    if (target !== undefined && BigInt(lastOffset) >= target) remaining.delete(partition);
+    if (remaining.size === 0) finish();
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => progress(e.payload.partition, e.payload.lastOffset));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const states = into.get(batch.partition);
+        if (!states) return;
+        for (const msg of batch.messages) {
+          const key = msg.key?.toString('utf8');
+          if (!key) continue;
+          if (msg.value === null) {
+            if (states.delete(key)) count--;
+            sourceOffsets.get(batch.partition)?.delete(key);
+            continue;
+          }
+          const rec = (await codec.decode(msg.value)) as StateRecord;
+          if (key === CHECKPOINT_KEY) {
+            markers.set(batch.partition, BigInt(rec.sourceOffset));
+            continue;
+          }
+          if (!states.has(key)) count++;
+          states.set(key, decodeState(new Uint8Array(rec.state)));
+          sourceOffsets.get(batch.partition)?.set(key, rec.sourceOffset);
+        }
+      },
+    });
+    // The throwaway group owns every partition; reading only the wanted ones keeps a restore
+    // proportional to this instance's share of the changelog. (A fetch already in flight may
+    // still bring records of the others: eachBatch ignores them.)
+    const others = offsets.map((o) => o.partition).filter((p) => !wanted.has(p));
+    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PipelineError(`restore of ${topic} partitions ${partitions.join(',')} did not reach the end within ${timeoutMs} ms (an open transaction of another instance?)`, true)),
+        timeoutMs,
+      );
+    });
+    await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
+  } finally {
+    await consumer.disconnect().catch((err: unknown) => log.warn('restore consumer disconnect', { error: describeError(err) }));
+  }
+  return { count, markers, sourceOffsets };
+}
