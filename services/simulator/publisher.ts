@@ -6,10 +6,13 @@
  * broker takes them), so a few simulated days replay in minutes. With `events` (the fleet's
  * events()), the repairs that follow injected failures go out too, as maintenance records on
  * the same topic and key (schemas/maintenance.event.avsc), ordered with the asset's readings.
+ * Schemas, keys, checks and delivery are the product's producer helper
+ * (services/producer/producer.ts), the one device makers use; this file only cuts batches
+ * and paces them.
  */
-import type { Kafka, Message, Producer } from 'kafkajs';
-import type { MaintenanceEvent, Reading } from '../core/types.ts';
-import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
+import type { Kafka } from 'kafkajs';
+import type { Reading } from '../core/types.ts';
+import { TelemetryProducer } from '../producer/producer.ts';
 import type { FleetEvent } from './fleet.ts';
 import { sleep } from '../runtime/retry.ts';
 
@@ -32,27 +35,40 @@ export interface PublishOptions {
   onSend?: (readings: readonly Reading[], sentAt: number) => void;
 }
 
+/** Most records one batch can hold: the readings of a batch plus the repairs among them. */
+const MAX_RECORDS_PER_REQUEST = 10_000;
+
 export async function publishReadings(opts: PublishOptions): Promise<number> {
-  const codec = new AvroCodec(opts.registryUrl);
-  await codec.registerValueSchema(opts.topic, loadSchemaText('reading'));
-  const maintenanceKey = recordWriterKey(opts.topic, await codec.registerRecordSchema(opts.topic, loadSchemaText('maintenance')));
-  const producer: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
   const batchSize = opts.batchSize ?? 500;
+  // The product's producer helper does schemas, keys, checks and delivery; the batches are cut
+  // here (by readings, paced by the rate), so it never sends on its own: no linger, and a
+  // buffer larger than any batch this loop builds.
+  const producer = await TelemetryProducer.connect({
+    kafka: opts.kafka,
+    registryUrl: opts.registryUrl,
+    topic: opts.topic,
+    batchSize: MAX_RECORDS_PER_REQUEST,
+    lingerMs: 0,
+    // Simulated time may run ahead of the wall clock.
+    maxClockAheadMs: null,
+    maintenanceSource: 'simulator',
+    // Uncompressed, as the simulator always published: gzip would cost the demo's two cores.
+    compression: 'none',
+  });
   const rate = opts.ratePerSec ?? 0;
   const started = Date.now();
   let published = 0;
   let repairs = 0;
   let batch: Reading[] = [];
-  let messages: Message[] = [];
+  let pendingRepairs = 0;
   const flush = async () => {
-    if (messages.length === 0) return;
+    if (producer.pending === 0) return;
     opts.onSend?.(batch, Date.now());
-    await producer.send({ topic: opts.topic, messages, acks: -1 });
+    await producer.flush();
     published += batch.length;
-    const sentRepairs = messages.length - batch.length;
+    const sentRepairs = pendingRepairs;
     batch = [];
-    messages = [];
+    pendingRepairs = 0;
     opts.onProgress?.(published);
     if (sentRepairs > 0) opts.onMaintenance?.((repairs += sentRepairs));
     if (rate > 0) {
@@ -67,25 +83,22 @@ export async function publishReadings(opts: PublishOptions): Promise<number> {
     for (const e of source) {
       if (opts.signal?.aborted) break;
       if (e.type === 'maintenance') {
-        messages.push({ key: e.event.assetId, value: codec.encode(maintenanceKey, maintenanceRecord(e.event)) });
+        await producer.sendMaintenance(e.event);
+        pendingRepairs += 1;
         continue;
       }
       batch.push(e.reading);
-      messages.push({ key: e.reading.assetId, value: codec.encode(opts.topic, e.reading) });
+      await producer.send(e.reading);
       if (batch.length >= (rate > 0 ? Math.max(1, Math.min(batchSize, Math.ceil(rate / 50))) : batchSize)) await flush();
     }
     if (!opts.signal?.aborted) await flush();
   } finally {
-    await producer.disconnect();
+    // After an abort (or a failed send) the last partial batch is not sent.
+    await producer.dispose();
   }
   return published;
 }
 
 function* asEvents(readings: Iterable<Reading>): Generator<FleetEvent> {
   for (const reading of readings) yield { type: 'reading', reading };
-}
-
-/** The Avro record of a simulated repair (schemas/maintenance.event.avsc). */
-function maintenanceRecord(e: MaintenanceEvent): Record<string, unknown> {
-  return { assetId: e.assetId, ts: e.ts, failureMode: e.failureMode ?? null, sensors: e.sensors ?? null, source: 'simulator' };
 }

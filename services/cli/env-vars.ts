@@ -1,0 +1,44 @@
+/**
+ * Every environment variable a `pdm` service reads, in one list: what deployment files
+ * (compose.yaml, infra/deploy/) may set, checked by infra/deploy/manifests.test.ts, and kept
+ * honest by env-vars.test.ts, which compares it with the variables the code reads. The
+ * reading itself stays where it is (services/kafka/env.ts for connections, the scorer
+ * command for its tuning, the runtime for logging); this is the index.
+ */
+
+/** One variable: its name and what it sets. */
+export interface EnvVar {
+  name: string;
+  /** What it sets, with its unit and default. */
+  description: string;
+}
+
+export const SERVICE_ENV_VARS: readonly EnvVar[] = Object.freeze([
+  { name: 'PDM_KAFKA_BROKERS', description: 'Kafka bootstrap servers, comma-separated host:port (default 127.0.0.1:9092)' },
+  { name: 'PDM_REGISTRY_URL', description: 'Confluent-compatible schema registry API (default http://127.0.0.1:8081/apis/ccompat/v7)' },
+  { name: 'PDM_TOPIC_PREFIX', description: 'prefix of every topic and consumer group name (default empty)' },
+  { name: 'PDM_PARTITIONS', description: 'partitions of the topics a service creates (default 6)' },
+  { name: 'PDM_INFLUX_URL', description: 'InfluxDB URL (default http://127.0.0.1:8086)' },
+  { name: 'PDM_INFLUX_ORG', description: 'InfluxDB organisation (default pdm; ignored by 1.8)' },
+  { name: 'PDM_INFLUX_BUCKET', description: 'InfluxDB bucket, or database/retention-policy on 1.8 (default pdm/autogen)' },
+  { name: 'PDM_INFLUX_TOKEN', description: 'InfluxDB API token, or user:password on 1.8 (a secret)' },
+  { name: 'PDM_SF_LOGIN_URL', description: 'Salesforce login URL (default the local stand-in)' },
+  { name: 'PDM_SF_USERNAME', description: 'Salesforce integration user (a secret)' },
+  { name: 'PDM_SF_PASSWORD', description: 'its password, with the security token appended if the org wants one (a secret)' },
+  { name: 'PDM_SF_CLIENT_ID', description: 'connected app consumer key (a secret)' },
+  { name: 'PDM_SF_CLIENT_SECRET', description: 'connected app consumer secret (a secret)' },
+  { name: 'PDM_SF_API_VERSION', description: 'Salesforce REST API version (default 62.0)' },
+  { name: 'PDM_DASHBOARD_URL', description: 'base URL of the ops dashboards, linked from each case' },
+  { name: 'PDM_LOG_LEVEL', description: 'debug, info (default), warn or error' },
+  { name: 'PDM_LOG_FORMAT', description: 'json for one JSON object per line (log shippers); default text' },
+  { name: 'PDM_KAFKA_LOG', description: 'debug to log kafkajs at debug level (default: its errors only)' },
+  { name: 'PDM_SCORER_CHECKPOINT_MS', description: 'scorer: checkpoint a changed state this long after its first unwritten change, ms (default 10000)' },
+  { name: 'PDM_SCORER_CHECKPOINT_READINGS', description: "scorer: or after this many readings of its partition (default 50000)" },
+]);
+
+const NAMES: ReadonlySet<string> = new Set(SERVICE_ENV_VARS.map((v) => v.name));
+
+/** True when a `pdm` service reads `name`. */
+export function isServiceEnvVar(name: string): boolean {
+  return NAMES.has(name);
+}
