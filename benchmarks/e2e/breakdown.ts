@@ -1,0 +1,81 @@
+/**
+ * The scorer's CPU per reading, step by step, on the same wire-format values, one pass each
+ * after a warm-up: Avro decode, the core, the score blocks (build and encode), a state
+ * changelog record (per dirty asset, not per reading), and the client side of producing the
+ * outputs (kafkajs request encoding and socket writes, measured as this process's CPU time
+ * while the score records are sent).
+ */
+import type { Kafka, Message } from 'kafkajs';
+import { DEFAULT_CONFIG, encodeState, newState, score, type AssetState, type Reading } from '../../services/core/index.ts';
+import { AvroCodec, loadSchemaText, recordWriterKey } from '../../services/kafka/codec.ts';
+import type { TopicNames } from '../../services/kafka/topics.ts';
+import type { StateRecord } from '../../services/scorer/records.ts';
+import { ScoreBlocks } from '../../services/scorer/score-blocks.ts';
+
+export interface Breakdown {
+  decodeUs: number;
+  coreUs: number;
+  scoreEncodeUs: number;
+  /** Per changelog record (the scorer writes one per dirty asset per checkpoint). */
+  stateEncodeUs: number;
+  produceUs: number;
+  /** Bytes of score records per reading. */
+  scoreBytesPerReading: number;
+}
+
+/**
+ * @param chunk readings per transaction the scorer had in the throughput run: blocks are built
+ *   per asset over chunks of this size, so records have the size they had there
+ */
+export async function cpuBreakdown(kafka: Kafka, codec: AvroCodec, topics: TopicNames, values: Message[], chunk: number): Promise<Breakdown> {
+  await codec.registerValueSchema(topics.scores, loadSchemaText('score'));
+  const blockKey = recordWriterKey(topics.scores, await codec.registerRecordSchema(topics.scores, loadSchemaText('scoreBlock')));
+  await codec.registerValueSchema(topics.state, loadSchemaText('state'));
+  const us = (t0: number) => ((performance.now() - t0) * 1000) / values.length;
+  const decoded: Reading[] = [];
+  for (const m of values.slice(0, 2_000)) await codec.decode(m.value as Buffer); // warm-up
+  let t0 = performance.now();
+  for (const m of values) decoded.push(codec.decodeIfCached(m.value as Buffer)!.value as Reading);
+  const decodeUs = us(t0);
+  const states = new Map<string, AssetState>();
+  const steps: ReturnType<typeof score>[] = [];
+  t0 = performance.now();
+  for (const r of decoded) {
+    let s = states.get(r.assetId);
+    if (!s) states.set(r.assetId, (s = newState(r.assetId, r.assetType, DEFAULT_CONFIG)));
+    const step = score(s, r, DEFAULT_CONFIG);
+    states.set(r.assetId, step.state);
+    steps.push(step);
+  }
+  const coreUs = us(t0);
+  // As the scorer writes them: one block per asset per chunk.
+  const out: Message[] = [];
+  let bytes = 0;
+  t0 = performance.now();
+  for (let i = 0; i < decoded.length; i += chunk) {
+    const blocks = new ScoreBlocks(DEFAULT_CONFIG.version);
+    for (let j = i; j < Math.min(decoded.length, i + chunk); j++) blocks.addReading(decoded[j]!, steps[j]!, steps[j]!.state.sensors);
+    for (const b of blocks.records()) {
+      const value = codec.encode(blockKey, b);
+      bytes += value.length;
+      out.push({ key: b.assetId, value });
+    }
+  }
+  const scoreEncodeUs = us(t0);
+  t0 = performance.now();
+  let stateBytes = 0;
+  for (const s of states.values()) {
+    const rec: StateRecord = { assetId: s.assetId, assetType: s.assetType, state: Buffer.from(encodeState(s)), sourceOffset: 1 };
+    stateBytes += codec.encode(topics.state, rec).length;
+  }
+  const stateEncodeUs = ((performance.now() - t0) * 1000) / states.size;
+  if (bytes === 0 || stateBytes === 0) throw new Error('breakdown encoded nothing');
+  const producer = kafka.producer();
+  await producer.connect();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < out.length; i += 500) await producer.send({ topic: topics.scores, messages: out.slice(i, i + 500), acks: -1 });
+  const cpu = process.cpuUsage(cpu0);
+  await producer.disconnect();
+  const produceUs = (cpu.user + cpu.system) / values.length;
+  return { decodeUs, coreUs, scoreEncodeUs, stateEncodeUs, produceUs, scoreBytesPerReading: bytes / values.length };
+}
