@@ -5,23 +5,26 @@
  * JSON object on the last line of stdout. Exit 1 when the pipeline failed.
  */
 import { up } from '../../infra/stack/stack.ts';
-import { runDemo } from '../demo/demo.ts';
+import { DEMO_START_TS, runDemo } from '../demo/demo.ts';
 import { pipelineEnv } from '../kafka/env.ts';
 import { describeError } from '../runtime/errors.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
+import { StatusBlock } from './status-block.ts';
 
-const USAGE = `Usage: pdm demo [--json] [--assets-per-type N] [--days D] [--seed S] [--rate R] [--failure-share F] [--sample-period S] [--timeout SEC]
+const USAGE = `Usage: pdm demo [--json] [--assets-per-type N] [--days D] [--seed S] [--start TIME] [--rate R] [--failure-share F] [--sample-period S] [--timeout SEC]
 
 Runs the whole pipeline on the local stack (installed and started when needed): a seeded
 fleet of vehicles and appliances with injected failures is published to Kafka, scored,
 written to InfluxDB, and turned into Salesforce cases. Shows live progress and ends with
-a summary judged against the simulator's ground truth.
+a summary judged against the simulator's ground truth. The same options give the same
+fleet, failures and summary every time (each run under asset ids of its own).
 
 Options:
   --assets-per-type N  assets of each of the 5 asset types (default 8)
   --days D             simulated days of history (default 14; failure modes learn 7 days first)
   --seed S             simulator seed (default 7)
+  --start TIME         start of the simulated history, ISO 8601 (default ${new Date(DEMO_START_TS).toISOString()})
   --rate R             readings per second to publish, 0 = as fast as possible (default 0)
   --failure-share F    share of assets that degrade and fail (default 0.5)
   --sample-period S    simulated seconds between readings (default 120)
@@ -34,6 +37,7 @@ const SPEC = {
   'assets-per-type': { type: 'string' },
   days: { type: 'string' },
   seed: { type: 'string' },
+  start: { type: 'string' },
   rate: { type: 'string' },
   'failure-share': { type: 'string' },
   'sample-period': { type: 'string' },
@@ -49,6 +53,14 @@ function num(name: string, raw: string | undefined, fallback: number, min: numbe
   return v;
 }
 
+/** --start: an ISO 8601 time (whole minutes keep the fleet's sampling grid), default DEMO_START_TS. */
+function startTime(raw: string | undefined): number {
+  if (raw === undefined) return DEMO_START_TS;
+  const t = Date.parse(raw);
+  if (!Number.isFinite(t) || t % 60_000 !== 0) throw new UsageError(`pdm demo: --start must be an ISO 8601 time on a whole minute, e.g. 2026-01-05T00:00:00Z; got ${raw}`);
+  return t;
+}
+
 export const demoCommand: Command = {
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
@@ -61,6 +73,7 @@ export const demoCommand: Command = {
       ratePerSec: num('rate', o.rate, 0, 0, 1_000_000),
       failureShare: num('failure-share', o['failure-share'], 0.5, 0, 1, false),
       timeoutSec: num('timeout', o.timeout, 900, 10, 86_400),
+      startTs: startTime(o.start),
     };
     const say = (line: string) => io.stderr.write(`${line}\n`);
     let env;
@@ -77,9 +90,10 @@ export const demoCommand: Command = {
       say(`pdm demo: the local stack did not start: ${describeError(err)}`);
       return 1;
     }
+    const block = new StatusBlock(io.stderr, io.stderr.isTTY === true);
     let result;
     try {
-      result = await runDemo({ env, ...opts, progress: say });
+      result = await runDemo({ env, ...opts, progress: (line) => block.message(line), onStatus: (s) => block.update(s) });
     } catch (err) {
       say(`pdm demo: the pipeline failed: ${describeError(err)}`);
       return 1;
@@ -90,6 +104,7 @@ export const demoCommand: Command = {
       [
         '',
         'Predictive-maintenance demo: summary',
+        `  fleet               seed ${summary.seed}, simulated from ${summary.simulatedStart}`,
         `  readings            ${summary.readings} in ${summary.elapsedSec} s (${summary.readingsPerSec}/s end to end)`,
         `  injected failures   ${summary.injectedFailures}`,
         `  predicted           ${summary.predicted} (median lead time ${lead} before the failure)`,

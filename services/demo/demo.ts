@@ -2,8 +2,14 @@
  * The product's main job in one command (`npm run demo`): brings up the local stack,
  * starts the scorer, the InfluxDB sink and the case opener, publishes a bounded simulated
  * fleet with injected failures, shows live progress, and ends with a summary judged
- * against the simulator's ground truth. Each run uses its own topic prefix and a simulated
- * history ending now, so runs never collide and their episode ids are new.
+ * against the simulator's ground truth.
+ *
+ * Reproducible: the fleet, its failures and the summary depend only on the options (seed,
+ * start time, sizes), never on the wall clock. Each run still gets its own topic prefix and
+ * its own asset-id namespace (`<run>-passenger_ev-0001`: the same simulated assets under
+ * serial numbers of their own), so that a second run of the same seed opens its own cases
+ * instead of meeting the first run's (an episode's case is found by its id, which the asset
+ * id is part of).
  */
 import jsforce from 'jsforce';
 import type { Admin, Kafka } from 'kafkajs';
@@ -20,12 +26,15 @@ import { createLogger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { startScorer } from '../scorer/scorer.ts';
-import { createFleet, type Fleet } from '../simulator/fleet.ts';
+import { createFleet, type Fleet, type FleetEvent } from '../simulator/fleet.ts';
 import { publishReadings } from '../simulator/publisher.ts';
 import { judgeRun, type CaseRow, type RaisedPrediction, type RunVerdict } from './truth.ts';
 
 /** Longest the publisher may go without sending a batch before the demo gives up, ms. */
 const PUBLISH_STALL_MS = 60_000;
+
+/** Default start of the simulated history: a fixed time, so that a seed gives the same run every time. */
+export const DEMO_START_TS = Date.UTC(2026, 0, 5);
 
 export interface DemoOptions {
   env: PipelineEnv;
@@ -39,11 +48,43 @@ export interface DemoOptions {
   samplePeriodSec: number;
   /** Give up (exit non-zero) after this long, seconds. */
   timeoutSec: number;
-  /** Where progress lines go (stderr). */
+  /** Start of the simulated history, epoch ms. Default DEMO_START_TS. */
+  startTs?: number;
+  /** Where messages go (stderr): setup, missed failures. */
   progress: (line: string) => void;
+  /** Called about once a second with where each stage stands, and once at the end. */
+  onStatus?: (status: DemoStatus) => void;
+}
+
+/** Where each stage of a running demo stands. */
+export interface DemoStatus {
+  elapsedSec: number;
+  /** Simulated days published so far, and in all. */
+  simulatedDay: number;
+  days: number;
+  published: number;
+  scored: number;
+  /** Readings scored per second over the last interval. */
+  scoredPerSec: number;
+  /** Readings not yet scored (the scorer group's lag). */
+  scorerLag: number;
+  anomalies: number;
+  influxPoints: number;
+  /** Score and prediction records the sink has not yet written and committed. */
+  sinkLag: number;
+  predictions: number;
+  raised: number;
+  cases: number;
+  /** Predictions the case opener has not yet handled. */
+  openerLag: number;
+  deadLetters: number;
+  final: boolean;
 }
 
 export interface DemoSummary extends Omit<RunVerdict, 'failures'> {
+  seed: number;
+  /** Start of the simulated history (ISO 8601). */
+  simulatedStart: string;
   readings: number;
   deadLetters: number;
   predictions: number;
@@ -122,9 +163,32 @@ export interface DemoResult {
   summary: DemoSummary;
   ok: boolean;
   problems: string[];
-  /** The simulated fleet with its ground truth. */
+  /** The simulated fleet with its ground truth (asset ids in this run's namespace). */
   fleet: Fleet;
   topics: TopicNames;
+  /** The simulated history: [startTs, endTs), epoch ms. */
+  startTs: number;
+  endTs: number;
+}
+
+/**
+ * The fleet of the options under this run's asset-id namespace: the same simulated assets,
+ * failures and values (the simulator draws from the seed and each asset's index, not its
+ * name), each asset id prefixed with `<tag>-`.
+ */
+export function namespacedFleet(fleet: Fleet, tag: string): Fleet {
+  const id = (assetId: string) => `${tag}-${assetId}`;
+  const event = (e: FleetEvent): FleetEvent =>
+    e.type === 'reading' ? { type: 'reading', reading: { ...e.reading, assetId: id(e.reading.assetId) } } : { type: 'maintenance', event: { ...e.event, assetId: id(e.event.assetId) } };
+  return {
+    assets: fleet.assets.map((a) => ({ ...a, assetId: id(a.assetId) })),
+    *events() {
+      for (const e of fleet.events()) yield event(e);
+    },
+    *readings() {
+      for (const r of fleet.readings()) yield { ...r, assetId: id(r.assetId) };
+    },
+  };
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -139,18 +203,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   const kafka = createKafka({ brokers: env.brokers, clientId: 'pdm-demo' });
   const admin = kafka.admin();
-  const minute = 60_000;
-  const startTs = Math.floor(t0 / minute) * minute - opts.days * 86_400_000;
-  const fleet = createFleet({ seed: opts.seed, assetsPerType: opts.assetsPerType, startTs, days: opts.days, failureShare: opts.failureShare, samplePeriodSec: opts.samplePeriodSec }, DEFAULT_CONFIG);
+  const startTs = opts.startTs ?? DEMO_START_TS;
+  const simulated = createFleet({ seed: opts.seed, assetsPerType: opts.assetsPerType, startTs, days: opts.days, failureShare: opts.failureShare, samplePeriodSec: opts.samplePeriodSec }, DEFAULT_CONFIG);
+  const tag = t0.toString(36);
+  const fleet = namespacedFleet(simulated, tag);
   const runEndTs = startTs + opts.days * 86_400_000;
+  const base = { seed: opts.seed, simulatedStart: new Date(startTs).toISOString() };
   try {
     await admin.connect();
     await ensureTopics(admin, topics, { partitions: env.partitions });
-    progress(`demo: fleet of ${fleet.assets.length} assets over ${opts.days} simulated days, ${fleet.assets.reduce((n, a) => n + a.failures.length, 0)} injected failures; topics ${prefix}*`);
+    progress(
+      `demo: seed ${opts.seed}, ${fleet.assets.length} assets over ${opts.days} simulated days from ${base.simulatedStart}, ` +
+        `${fleet.assets.reduce((n, a) => n + a.failures.length, 0)} injected failures; topics ${prefix}*`,
+    );
     await registerAssets(env, fleet);
   } catch (err) {
     await admin.disconnect().catch(() => undefined);
-    return { summary: emptySummary(prefix, 0), ok: false, problems: [`setting up the run: ${describeError(err)}`], fleet, topics };
+    return { summary: emptySummary(base, prefix, 0), ok: false, problems: [`setting up the run: ${describeError(err)}`], fleet, topics, startTs, endTs: runEndTs };
   }
 
   const groups = { scorer: `${prefix}pdm-scorer`, sink: `${prefix}pdm-influx-sink`, opener: `${prefix}pdm-case-opener` };
@@ -158,6 +227,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const codec = new AvroCodec(env.registryUrl);
   let mon: Monitor | undefined;
   let published = 0;
+  let lastEventTs = startTs;
   let summary: DemoSummary | undefined;
   try {
     services.push(await startScorer({ brokers: env.brokers, registryUrl: env.registryUrl, topics, partitions: env.partitions, cfg: DEFAULT_CONFIG, groupId: groups.scorer, metrics, logger: quiet.child('scorer') }));
@@ -169,25 +239,59 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     const scored = () => metrics.counter('pdm_scorer_readings_total', '').get();
     const deadLetters = () => metrics.counter('pdm_dead_letters_total', '').get();
-    let lastLine = 0;
+    let lastAt = t0;
     let lastScored = 0;
-    const line = async (force = false) => {
+    const report = async (final = false) => {
+      if (!opts.onStatus) return;
       const now = Date.now();
-      if (!force && now - lastLine < 1_000) return;
-      const dt = (now - (lastLine || t0)) / 1000;
       const s = scored();
-      const lag = await groupLag(admin, groups.scorer, [topics.readings]).catch(() => NaN);
-      progress(
-        `demo: ${((now - t0) / 1000).toFixed(0).padStart(4)} s | published ${published} | scored ${s} (${Math.round((s - lastScored) / dt)}/s) | anomalies ${metrics.counter('pdm_scorer_anomalies_total', '').get()} | lag ${lag} | influx points ${metrics.counter('pdm_influx_points_written_total', '').get()} | predictions ${mon!.predictions} (raised ${mon!.raised.length}) | cases ${mon!.cases.size} | dead letters ${deadLetters()}`,
-      );
-      lastLine = now;
+      const [scorerLag, sinkLag, openerLag] = await Promise.all([
+        groupLag(admin, groups.scorer, [topics.readings]),
+        groupLag(admin, groups.sink, [topics.scores, topics.predictions]),
+        groupLag(admin, groups.opener, [topics.predictions]),
+      ]).catch(() => [NaN, NaN, NaN]);
+      opts.onStatus({
+        elapsedSec: (now - t0) / 1000,
+        simulatedDay: Math.min(opts.days, Math.max(0, (lastEventTs - startTs) / 86_400_000)),
+        days: opts.days,
+        published,
+        scored: s,
+        scoredPerSec: now > lastAt ? ((s - lastScored) * 1000) / (now - lastAt) : 0,
+        scorerLag: scorerLag!,
+        anomalies: metrics.counter('pdm_scorer_anomalies_total', '').get(),
+        influxPoints: metrics.counter('pdm_influx_points_written_total', '').get(),
+        sinkLag: sinkLag!,
+        predictions: mon!.predictions,
+        raised: mon!.raised.length,
+        cases: mon!.cases.size,
+        openerLag: openerLag!,
+        deadLetters: deadLetters(),
+        final,
+      });
+      lastAt = now;
       lastScored = s;
+    };
+    let reporting = false;
+    const line = async (final = false) => {
+      if (reporting && !final) return;
+      reporting = true;
+      try {
+        await report(final);
+      } finally {
+        reporting = false;
+      }
+    };
+    const events = function* () {
+      for (const e of fleet.events()) {
+        lastEventTs = e.type === 'reading' ? e.reading.ts : e.event.ts;
+        yield e;
+      }
     };
     const ticker = setInterval(() => void line(), 1_000);
     const deadline = t0 + opts.timeoutSec * 1000;
     try {
       const abort = new AbortController();
-      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: { events: fleet.events() }, ratePerSec: opts.ratePerSec, signal: abort.signal, onProgress: (n) => (published = n) });
+      const publishing = publishReadings({ kafka, registryUrl: env.registryUrl, topic: topics.readings, readings: { events: events() }, ratePerSec: opts.ratePerSec, signal: abort.signal, onProgress: (n) => (published = n) });
       publishing.catch(() => undefined); // its failure reaches the race below; later ones are moot
       // A registry or broker that accepts connections but never answers would otherwise hold
       // the demo at "published 0" forever: no progress for PUBLISH_STALL_MS, or the run's
@@ -249,6 +353,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const elapsedSec = (Date.now() - t0) / 1000;
     const { failures, ...counts } = verdict;
     summary = {
+      ...base,
       ...counts,
       readings: published,
       deadLetters: deadLetters(),
@@ -257,7 +362,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       readingsPerSec: Math.round(published / elapsedSec),
       topicPrefix: prefix,
       fluxQuery: `from(bucket: "${env.influx.bucket}") |> range(start: ${new Date(startTs).toISOString()}, stop: ${new Date(runEndTs + 86_400_000).toISOString()}) |> filter(fn: (r) => r._measurement == "prediction")`,
-      caseQuery: `SELECT CaseNumber, Subject, Priority, Status, PdM_Asset_Id__c, PdM_Predicted_Failure__c FROM Case WHERE Origin = 'Predictive Maintenance' ORDER BY CreatedDate DESC`,
+      caseQuery: `SELECT CaseNumber, Subject, Priority, Status, PdM_Asset_Id__c, PdM_Predicted_Failure__c FROM Case WHERE PdM_Asset_Id__c LIKE '${tag}-%' ORDER BY CreatedDate DESC`,
     };
     for (const f of failures) {
       if (f.leadTimeSec === null) progress(`demo: missed ${f.failureMode} on ${f.assetId} (failed ${new Date(f.failureTs).toISOString()})`);
@@ -270,12 +375,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await admin.disconnect().catch(() => undefined);
   }
   if (!summary) {
-    return { summary: emptySummary(prefix, published), ok: false, problems, fleet, topics };
+    return { summary: emptySummary(base, prefix, published), ok: false, problems, fleet, topics, startTs, endTs: runEndTs };
   }
   if (summary.predicted === 0 && summary.injectedFailures > 0) problems.push('no injected failure was predicted');
-  return { summary, ok: problems.length === 0, problems, fleet, topics };
+  return { summary, ok: problems.length === 0, problems, fleet, topics, startTs, endTs: runEndTs };
 }
 
-function emptySummary(prefix: string, readings: number): DemoSummary {
-  return { injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
+function emptySummary(base: { seed: number; simulatedStart: string }, prefix: string, readings: number): DemoSummary {
+  return { ...base, injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
 }

@@ -48,6 +48,8 @@ describe('pipeline end to end', () => {
     const res = await runDemo({ env, seed: 11, assetsPerType: 3, days: 14, samplePeriodSec: 120, ratePerSec: 0, failureShare: 0.5, timeoutSec: 600, progress: () => {} });
     expect(res.problems).toEqual([]);
     const { summary, fleet, topics } = res;
+    // The simulated history has a fixed time base (the seed's run is the same every time).
+    const range = `range(start: ${new Date(res.startTs).toISOString()}, stop: ${new Date(res.endTs + 86_400_000).toISOString()})`;
     expect(summary.injectedFailures).toBeGreaterThan(0);
     expect(summary.predicted).toBe(summary.injectedFailures);
     expect(summary.casesOpened).toBe(summary.injectedFailures);
@@ -85,21 +87,21 @@ describe('pipeline end to end', () => {
     const one = cases[0]!;
     const count = async (measurement: string, field: string) => {
       const rows = await q.collectRows<{ _value: number }>(
-        `from(bucket: "${env.influx.bucket}") |> range(start: -30d, stop: 1d) |> filter(fn: (r) => r._measurement == "${measurement}" and r.asset_id == "${one.PdM_Asset_Id__c}" and r._field == "${field}") |> count()`,
+        `from(bucket: "${env.influx.bucket}") |> ${range} |> filter(fn: (r) => r._measurement == "${measurement}" and r.asset_id == "${one.PdM_Asset_Id__c}" and r._field == "${field}") |> count()`,
       );
       return rows.reduce((n, r) => n + r._value, 0);
     };
     expect(await count('reading', one.PdM_Failure_Mode__c === 'tire_pressure_loss' ? 'tire_pressure_fl_kpa' : DEFAULT_CONFIG.assetTypes.get(fleet.assets.find((a) => a.assetId === one.PdM_Asset_Id__c)!.assetType)!.failureModes.find((m) => m.name === one.PdM_Failure_Mode__c)!.sensors[0]!)).toBeGreaterThan(1000);
     expect(await count('anomaly_score', 'score')).toBeGreaterThan(1000);
     const predictionRows = await q.collectRows<{ episode_id?: string; _value: string }>(
-      `from(bucket: "${env.influx.bucket}") |> range(start: -30d, stop: 1d) |> filter(fn: (r) => r._measurement == "prediction" and r.asset_id == "${one.PdM_Asset_Id__c}" and r._field == "episode_id" and r.kind == "raised")`,
+      `from(bucket: "${env.influx.bucket}") |> ${range} |> filter(fn: (r) => r._measurement == "prediction" and r.asset_id == "${one.PdM_Asset_Id__c}" and r._field == "episode_id" and r.kind == "raised")`,
     );
     expect(predictionRows.map((r) => r._value)).toContain(one.PdM_Episode_Id__c);
     // The repairs after the failures travelled with the readings and are annotations now.
     const repairs = [...fleet.events()].flatMap((e) => (e.type === 'maintenance' ? [`${e.event.assetId}@${e.event.ts}`] : []));
     expect(repairs.length).toBeGreaterThan(0);
     const repairRows = await q.collectRows<{ asset_id: string; _time: string }>(
-      `from(bucket: "${env.influx.bucket}") |> range(start: -30d, stop: 1d) |> filter(fn: (r) => r._measurement == "maintenance" and r._field == "source" and r._value == "simulator")`,
+      `from(bucket: "${env.influx.bucket}") |> ${range} |> filter(fn: (r) => r._measurement == "maintenance" and r._field == "source" and r._value == "simulator")`,
     );
     const written = new Set(repairRows.map((r) => `${r.asset_id}@${Date.parse(r._time)}`));
     expect(repairs.filter((k) => !written.has(k))).toEqual([]);
