@@ -5,8 +5,8 @@
  * - the bare consumer: kafkajs, decode each value, nothing else (a reference);
  * - the exactly-once passthrough: consume and decode, then encode and produce, per asset and
  *   chunk, a score block of the same columns and sizes as the scorer's (scores all zero), in
- *   transactions with the consumed offsets through the scorer's own GroupCommitter and
- *   consumer settings; no scoring, no state. The cost any exactly-once processor on kafkajs
+ *   transactions with the consumed offsets through the scorer's own per-partition
+ *   transactional producers and consumer settings; no scoring, no state. The cost any exactly-once processor on kafkajs
  *   pays here: the scorer's baseline;
  * - the scorer (startScorer in process): decode, score, encode, state changelog, offsets.
  */
@@ -19,7 +19,7 @@ import type { ScoreBlockRecord } from '../../services/kafka/records.ts';
 import type { TopicNames } from '../../services/kafka/topics.ts';
 import { createLogger } from '../../services/runtime/log.ts';
 import { MetricsRegistry } from '../../services/runtime/metrics.ts';
-import { GroupCommitter } from '../../services/scorer/group-commit.ts';
+import { PartitionTransactions } from '../../services/scorer/partition-transactions.ts';
 import { DEFAULT_SCORER } from '../../services/scorer/options.ts';
 import { SCORER_FETCH, startScorer } from '../../services/scorer/scorer.ts';
 import { PARTITIONS } from './args.ts';
@@ -122,11 +122,16 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
   const codec = new AvroCodec(env.registryUrl);
   const blockKey = recordWriterKey(topics.scores, await codec.registerRecordSchema(topics.scores, loadSchemaText('scoreBlock')));
   const log = createLogger('bench.passthrough', 'warn');
-  const producer = kafka.producer({ transactionalId: `${groupId}-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 } });
-  await producer.connect();
   let transactions = 0;
-  const committer = new GroupCommitter(producer, groupId, topics.readings, log, { committed: () => transactions++ });
+  const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => transactions++ });
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
+  let assigned: number[] = [];
+  let assigning: Promise<void> | undefined;
+  let needAssign = true;
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    assigned = [...(e.payload.memberAssignment[topics.readings] ?? [])];
+    needAssign = true;
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.readings], fromBeginning: true });
   const samples: { t: number; n: number }[] = [];
@@ -140,6 +145,13 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: DEFAULT_SCORER.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      if (needAssign) {
+        assigning ??= txns.assign(assigned).finally(() => {
+          needAssign = false;
+          assigning = undefined;
+        });
+        await assigning;
+      }
       for (let i = 0; i < batch.messages.length; i += DEFAULT_SCORER.maxReadingsPerTransaction) {
         const messages = batch.messages.slice(i, i + DEFAULT_SCORER.maxReadingsPerTransaction);
         const readings: Reading[] = [];
@@ -147,7 +159,7 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
         const out = passthroughBlocks(readings, DEFAULT_CONFIG.version).map((b) => ({ key: b.assetId, value: codec.encode(blockKey, b) }));
         for (const o of out) outputBytes += o.value.length;
         const last = messages[messages.length - 1]!.offset;
-        await committer.commit({ epoch: committer.epoch, topicMessages: [{ topic: topics.scores, messages: out }], offset: { partition: batch.partition, offset: (BigInt(last) + 1n).toString() } });
+        await txns.commit(batch.partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.scores, messages: out }], offset: (BigInt(last) + 1n).toString() });
         resolveOffset(last);
         n += messages.length;
         samples.push({ t: performance.now(), n });
@@ -158,7 +170,7 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
   });
   await withTimeout(finished, 180_000, () => `passthrough processed ${n} of ${total} readings`);
   await consumer.disconnect();
-  await producer.disconnect();
+  await txns.close();
   return { ...rateFrom(samples, t0, total), transactions, outputBytes };
 }
 

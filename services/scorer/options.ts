@@ -20,18 +20,17 @@ export interface ScorerOptions {
   /** Consumer group of all scorer instances. Default 'pdm-scorer'. */
   groupId?: string;
   /**
-   * Stable identity of this instance: its transactional id is `${groupId}-${instanceId}`, so a
-   * restarted instance fences its dead predecessor and aborts its open transaction. Default '0'.
+   * Name of this instance in its Kafka client id and logs. Default '0'. (Transactional ids
+   * belong to partitions, not instances: partition-transactions.ts.)
    */
   instanceId?: string;
   /**
-   * Readings per partition chunk (default 20,000; the chunks of concurrently scored
-   * partitions share a transaction): bounds the work redone after a crash and the time
-   * between commits. Sends inside a transaction are split by size anyway (group-commit.ts),
+   * Readings per partition chunk, each committed in its own transaction (default 20,000):
+   * bounds the work redone after a crash and the time between commits. Sends inside a transaction are split by size anyway (partition-transactions.ts),
    * so this is not what keeps requests under the broker's limit.
    */
   maxReadingsPerTransaction?: number;
-  /** Partitions scored at once (their chunks share transactions). Default 8. */
+  /** Partitions scored at once, each with its own transactions. Default 8. */
   partitionsConcurrently?: number;
   /**
    * A changed asset state is written to the changelog in the first transaction at least this

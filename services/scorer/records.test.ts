@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dueForCheckpoint } from './checkpoints.ts';
-import { splitBySize } from './group-commit.ts';
+import { splitBySize } from './partition-transactions.ts';
 import { maintenanceProblem, validMaintenance, validReading } from './records.ts';
 import { DEFAULT_CONFIG, newState } from '../core/index.ts';
 

@@ -12,8 +12,9 @@
  * - step.ts: the pure per-record step over one partition's states (partition-state.ts);
  * - score-blocks.ts: the columnar score records;
  * - checkpoints.ts: rolling checkpoints of changed states and the partition's marker;
- * - group-commit.ts: the transactions, shared by the partitions scored concurrently, and
- *   the epoch that keeps work scored on states being rebuilt from ever being committed;
+ * - partition-transactions.ts: one transactional producer per assigned partition (so that an
+ *   instance that lost its partitions can never commit: it is fenced), and the epoch that
+ *   keeps work scored on states being rebuilt from ever being committed;
  * - restore.ts: the changelog read-back and the replay range after an assignment.
  *
  * Concurrency: kafkajs runs eachBatch for several partitions at once, but one partition's
@@ -31,7 +32,7 @@ import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
 import { decodeInputs } from './decode.ts';
-import { GroupCommitter, type TopicMessages } from './group-commit.ts';
+import { PartitionTransactions, type TopicMessages } from './partition-transactions.ts';
 import { compileScorerOptions, SERVICE, type ScorerOptions } from './options.ts';
 import { advanceReplay, newPartitionState, type PartitionState } from './partition-state.ts';
 import { predictionRecord, type StateRecord } from './records.ts';
@@ -39,7 +40,7 @@ import { replayRanges, restorePartitions } from './restore.ts';
 import { ANOMALY_SCORE, applyChunk } from './step.ts';
 
 export { CHECKPOINT_KEY, dueForCheckpoint } from './checkpoints.ts';
-export { splitBySize } from './group-commit.ts';
+export { splitBySize, transactionalIdOf } from './partition-transactions.ts';
 export { DEFAULT_SCORER, type ScorerOptions } from './options.ts';
 export { ANOMALY_SCORE } from './step.ts';
 
@@ -94,17 +95,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   await codec.registerRecordSchema(topics.readings, loadSchemaText('maintenance'));
   const encodeState = (rec: StateRecord) => codec.encode(topics.state, rec);
 
-  // Connecting a transactional producer initialises its producer id, which fences a dead
-  // predecessor with the same transactional id and aborts its open transaction.
-  const producer = kafka.producer({
-    transactionalId: `${groupId}-${instanceId}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 60_000,
-    retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 },
-  });
-  await producer.connect();
-  const committer = new GroupCommitter(producer, groupId, topics.readings, log, { committed: () => m.transactions.inc(), aborted: () => m.aborts.inc() });
+  const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => m.transactions.inc(), aborted: () => m.aborts.inc() });
 
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
   /** The partitions assigned in the current generation, each with its states. */
@@ -112,15 +103,22 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   let assigned: number[] = [];
   let restoring: Promise<void> | undefined;
   let needRestore = true;
+  /** Assignments received; a restore that began before the latest one must be redone. */
+  let joins = 0;
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assigned = [...(e.payload.memberAssignment[topics.readings] ?? [])].sort((a, b) => a - b);
+    joins++;
     needRestore = true;
     log.info('partitions assigned', { partitions: assigned });
   });
 
   const restore = async (): Promise<void> => {
     const t0 = Date.now();
+    const join = joins;
+    // First the producers: each fences the partition's previous owner and aborts its open
+    // transaction, so the changelog read below ends at the last committed state.
+    await txns.assign(assigned);
     const states = new Map(assigned.map((p) => [p, new Map()]));
     const { count, markers, sourceOffsets } = await restorePartitions(kafka, codec, topics.state, assigned, states, cfg.restoreTimeoutMs, log);
     // Readings between each partition's checkpoint and the group's committed offset were
@@ -140,8 +138,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       consumer.seek({ topic: topics.readings, partition, offset: from.toString() });
     }
     parts = next;
-    committer.advanceEpoch();
-    needRestore = false;
+    // An assignment that arrived meanwhile (another rebalance) needs its own restore.
+    needRestore = joins !== join;
     m.restores.inc({}, count);
     m.assets.set(count);
     const toReplay = [...replay].reduce((sum, [, r]) => sum + Number(r.until - r.from), 0);
@@ -166,7 +164,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
 
   const processChunk = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload, messages: KafkaMessage[]): Promise<void> => {
     if (messages.length === 0) return;
-    const epoch = committer.epoch;
+    const epoch = txns.epoch;
     const partition = batch.partition;
     let part = parts.get(partition);
     if (!part) parts.set(partition, (part = newPartitionState(partition)));
@@ -196,7 +194,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       ...groupByTopic(dead),
     ];
     try {
-      await committer.commit({ epoch, topicMessages: byTopic.filter((t) => t.messages.length > 0), offset: { partition, offset: nextOffset.toString() } });
+      await txns.commit(partition, { epoch, topicMessages: byTopic, offset: nextOffset.toString() });
     } catch (err) {
       // What this chunk did to the in-memory states is not committed: rebuild from the changelog.
       needRestore = true;
@@ -241,24 +239,24 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    // Partitions are scored concurrently and committed together (group-commit.ts).
+    // Partitions are scored concurrently, each committed by its own producer.
     partitionsConsumedConcurrently: cfg.partitionsConcurrently,
     eachBatch: processBatch,
   });
-  log.info('scoring', { topic: topics.readings, groupId, transactionalId: `${groupId}-${instanceId}` });
+  log.info('scoring', { topic: topics.readings, groupId, instanceId });
 
   /** Writes every state changed since its last checkpoint, so that a planned restart replays nothing. */
   async function finalCheckpoint(): Promise<void> {
     if (needRestore) return; // the states are not those of the last commit
-    const changelog = [];
+    let records = 0;
     for (const part of parts.values()) {
       // Mid-replay the states are behind `position`: such a partition keeps its last checkpoint.
       if (part.dirty.size === 0 || part.position === undefined || part.replayUntil !== undefined) continue;
-      changelog.push(...checkpointRecords(part.partition, part.states, part.dirty, [...part.dirty.keys()], part.position, encodeState));
+      const changelog = checkpointRecords(part.partition, part.states, part.dirty, [...part.dirty.keys()], part.position, encodeState);
+      await txns.commit(part.partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.state, messages: changelog }] });
+      records += changelog.length;
     }
-    if (changelog.length === 0) return;
-    await committer.commit({ epoch: committer.epoch, topicMessages: [{ topic: topics.state, messages: changelog }] });
-    log.info('final checkpoint', { records: changelog.length });
+    if (records > 0) log.info('final checkpoint', { records });
   }
 
   async function shutdown(): Promise<void> {
@@ -269,7 +267,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     await consumer.stop().catch(() => undefined);
     await finalCheckpoint().catch((err: unknown) => log.warn('final checkpoint failed; the next start replays from the last one', { error: describeError(err) }));
     await consumer.disconnect().catch(() => undefined);
-    await producer.disconnect().catch(() => undefined);
+    await txns.close().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     resolveDone();
     return done;

@@ -1,0 +1,193 @@
+/**
+ * Exactly-once commits of a consume-transform-produce processor that cannot be broken by a
+ * zombie: one transactional producer per assigned input partition, with the transactional id
+ * `<group>-<topic>-<partition>`, so that whoever owns a partition owns the only live producer
+ * for its outputs and offsets.
+ *
+ * Why: kafkajs commits offsets in a transaction (TxnOffsetCommit) without the consumer
+ * group's generation, so the broker cannot tell that an instance lost its partitions in a
+ * rebalance. An instance paused long enough to be expelled (a GC pause, SIGSTOP, a frozen VM)
+ * would, once resumed, commit the chunk it was scoring: duplicate scores on top of the new
+ * owner's, and offsets moved under it. With a producer per partition, the new owner's
+ * initTransactions bumps the producer epoch of that id: the old owner's pending transaction
+ * is aborted at once and its next request is refused (PRODUCER_FENCED /
+ * INVALID_PRODUCER_EPOCH). This is how Kafka Streams fenced zombies before KIP-447, which
+ * kafkajs does not implement.
+ *
+ * A side effect worth having: a restore never waits for a dead instance's open transaction
+ * to time out, since the new owner's producer aborts it.
+ *
+ * `epoch` advances on every failed transaction and on every re-assignment: a chunk processed
+ * in an older epoch used state that is being rebuilt, and is never committed.
+ */
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { describeError, PipelineError } from '../runtime/errors.ts';
+import type { Logger } from '../runtime/log.ts';
+
+/**
+ * Bytes of values per produce request inside a transaction. The broker refuses a record
+ * batch over message.max.bytes (1 MiB by default) and kafkajs puts one partition's messages
+ * of a request into one batch, so a large transaction is sent in several requests.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+/** One processed chunk of one input partition. */
+export interface Chunk {
+  /** The epoch the chunk was processed in. */
+  epoch: number;
+  topicMessages: TopicMessages[];
+  /** The next offset to read, committed with the outputs; none for a final checkpoint. */
+  offset?: string;
+}
+
+export interface TransactionHooks {
+  committed?: () => void;
+  aborted?: (err: unknown) => void;
+}
+
+interface PartitionProducer {
+  producer: Producer;
+  /** Transactions of one partition run one after another. */
+  tail: Promise<void>;
+}
+
+/** The transactional id of a partition's producer. */
+export const transactionalIdOf = (groupId: string, topic: string, partition: number): string => `${groupId}-${topic}-${partition}`;
+
+export class PartitionTransactions {
+  private current = 0;
+  private producers = new Map<number, PartitionProducer>();
+
+  /**
+   * @param groupId the consumer group whose offsets are committed with the outputs
+   * @param topic the consumed topic
+   */
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly topic: string,
+    private readonly log: Logger,
+    private readonly hooks: TransactionHooks = {},
+  ) {}
+
+  /** The current epoch: stamp each chunk with it when its processing starts. */
+  get epoch(): number {
+    return this.current;
+  }
+
+  /** Invalidates every chunk processed so far (the state they used is being rebuilt). */
+  advanceEpoch(): void {
+    this.current++;
+  }
+
+  /**
+   * Takes the partitions of a new assignment: every producer is replaced by a fresh one, for
+   * the assigned partitions only. Connecting initialises each producer id, which fences the
+   * partition's previous owner (another instance, or this one before a failure) and aborts
+   * its open transaction, so the outputs are clean before the state is restored.
+   */
+  async assign(partitions: readonly number[]): Promise<void> {
+    this.advanceEpoch();
+    await this.closeAll();
+    const fresh = new Map<number, PartitionProducer>();
+    try {
+      await Promise.all(
+        partitions.map(async (partition) => {
+          const producer = this.kafka.producer({
+            transactionalId: transactionalIdOf(this.groupId, this.topic, partition),
+            idempotent: true,
+            maxInFlightRequests: 1,
+            transactionTimeout: 60_000,
+            // Transaction requests right after a commit often meet CONCURRENT_TRANSACTIONS while
+            // the broker writes the markers; the default 200 ms first backoff would stall the
+            // stream far longer than the markers take.
+            retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 },
+          });
+          await producer.connect();
+          fresh.set(partition, { producer, tail: Promise.resolve() });
+        }),
+      );
+    } catch (err) {
+      await Promise.all([...fresh.values()].map((p) => p.producer.disconnect().catch(() => undefined)));
+      throw err;
+    }
+    this.producers = fresh;
+  }
+
+  /**
+   * Commits the chunk's outputs and offset in one transaction of the partition's producer.
+   * Rejects (retriable) when the chunk is stale, when the partition is not assigned here, or
+   * when the transaction failed (fenced by a new owner, or the broker refused it).
+   */
+  commit(partition: number, chunk: Chunk): Promise<void> {
+    const p = this.producers.get(partition);
+    if (!p) return Promise.reject(new PipelineError(`partition ${partition} of ${this.topic} is not assigned to this instance`, true));
+    const run = p.tail.then(() => this.transact(p.producer, partition, chunk));
+    p.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transact(producer: Producer, partition: number, chunk: Chunk): Promise<void> {
+    if (chunk.epoch !== this.current) throw new PipelineError('processed on state that is being rebuilt after a failed transaction or a rebalance', true);
+    const txn = await producer.transaction();
+    try {
+      for (const request of splitBySize(chunk.topicMessages.filter((t) => t.messages.length > 0), MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
+      if (chunk.offset !== undefined) {
+        await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.topic, partitions: [{ partition, offset: chunk.offset }] }] });
+      }
+      await txn.commit();
+      this.hooks.committed?.();
+    } catch (err) {
+      this.current++;
+      this.hooks.aborted?.(err);
+      await txn.abort().catch((abortErr: unknown) => this.log.debug('abort failed (a fenced producer cannot abort)', { partition, error: describeError(abortErr) }));
+      throw err;
+    }
+  }
+
+  /** Waits for every transaction in flight, then disconnects the producers. */
+  async close(): Promise<void> {
+    await this.closeAll();
+  }
+
+  private async closeAll(): Promise<void> {
+    const old = [...this.producers.values()];
+    this.producers = new Map();
+    await Promise.all(
+      old.map(async (p) => {
+        await p.tail;
+        await p.producer.disconnect().catch((err: unknown) => this.log.warn('producer disconnect failed', { error: describeError(err) }));
+      }),
+    );
+  }
+}
+
+/** Splits topic messages into requests of at most `limit` value bytes each (a single larger message goes alone). */
+export function splitBySize(topicMessages: TopicMessages[], limit: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let group: Message[] = [];
+    for (const m of messages) {
+      const size = (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0);
+      if (bytes + size > limit && bytes > 0) {
+        if (group.length) current.push({ topic, messages: group });
+        requests.push(current);
+        current = [];
+        group = [];
+        bytes = 0;
+      }
+      group.push(m);
+      bytes += size;
+    }
+    if (group.length) current.push({ topic, messages: group });
+  }
+  if (current.length) requests.push(current);
+  return requests;
+}
