@@ -33,6 +33,9 @@ export function topicNames(prefix = ''): TopicNames {
 /** The dead-letter topic of a source topic. */
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
 
+/** max.message.bytes of the dead-letter topics: twice the broker's default for the topics they copy from. */
+export const DLQ_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+
 /** Default partitions per topic: enough for 6 scorer instances on the local stack. */
 export const DEFAULT_PARTITIONS = 6;
 
@@ -73,7 +76,9 @@ export async function ensureTopics(admin: Admin, names: TopicNames, opts: Ensure
     { name: 'min.cleanable.dirty.ratio', value: '0.1' },
   ]);
   for (const t of [names.scores, names.predictions, names.cases, names.caseRetry]) add(t, opts.partitions);
-  for (const t of [names.readings, names.scores, names.predictions, names.caseRetry]) add(dlqTopic(t), 1);
+  // A dead letter is its source record plus the reason headers: a record at its topic's size
+  // limit (1 MiB by default) must still fit, or its transaction could never commit.
+  for (const t of [names.readings, names.scores, names.predictions, names.caseRetry]) add(dlqTopic(t), 1, [{ name: 'max.message.bytes', value: String(DLQ_MAX_MESSAGE_BYTES) }]);
   if (wanted.length > 0) {
     await retry(() => admin.createTopics({ waitForLeaders: false, topics: wanted.map((w) => ({ ...w, replicationFactor: rf })) }), RETRY_KAFKA);
   }

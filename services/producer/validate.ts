@@ -14,13 +14,13 @@
 import avro from 'avsc';
 import type { MaintenanceEvent, Reading } from '../core/types.ts';
 import { PipelineError } from '../runtime/errors.ts';
-import { validMaintenance, validReading } from '../scorer/records.ts';
+import { RECORD_LIMITS, validMaintenance, validReading } from '../scorer/records.ts';
 
 /**
  * Earliest plausible sample time, epoch ms (2000-01-01T00:00:00Z). An epoch-seconds time
  * (about 1.7e9 today) reads as January 1970 in milliseconds, far below this.
  */
-export const MIN_PLAUSIBLE_TS_MS = Date.UTC(2000, 0, 1);
+export const MIN_PLAUSIBLE_TS_MS = RECORD_LIMITS.minTsMs;
 
 /** A record the producer refuses to send, with every problem found. Never retriable. */
 export class InvalidRecordError extends PipelineError {

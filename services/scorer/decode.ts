@@ -1,7 +1,8 @@
 /**
  * Decoding a chunk of the readings topic into the scorer step's inputs: each record is a
  * reading, a maintenance event, or poison (bad bytes, unknown schema, a record Avro accepts
- * but the pipeline cannot: empty ids, bad timestamps), with where it came from. A registry
+ * but the pipeline cannot: empty ids, bad timestamps, past a limit of RECORD_LIMITS), with
+ * where it came from. A registry
  * that does not answer is not the record's fault: that error is thrown, and kafkajs
  * retries the batch.
  */
@@ -15,16 +16,17 @@ export async function decodeInputs(codec: AvroCodec, topic: string, partition: n
   const out: StepInput[] = [];
   for (const msg of messages) {
     const offset = Number(msg.offset);
+    const recordTs = Number(msg.timestamp);
     const src = { topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };
     try {
       // Synchronous once the schema is cached: the hot path never awaits.
       const decoded = codec.decodeIfCached(msg.value) ?? (await codec.decodeNamed(msg.value));
       if (decoded.schema === MAINTENANCE_SCHEMA) {
-        const valid = validMaintenance(decoded.value);
+        const valid = validMaintenance(decoded.value, recordTs);
         if (typeof valid === 'string') throw new PoisonRecordError(`invalid maintenance event: ${valid}`, 'invalid_record');
         out.push({ kind: 'repair', event: valid, source: String((decoded.value as { source?: unknown }).source ?? ''), offset, src });
       } else {
-        const valid = validReading(decoded.value);
+        const valid = validReading(decoded.value, recordTs);
         if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
         out.push({ kind: 'reading', reading: valid, offset, src });
       }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dueForCheckpoint } from './checkpoints.ts';
 import { splitBySize } from './partition-transactions.ts';
-import { maintenanceProblem, validMaintenance, validReading } from './records.ts';
+import { maintenanceProblem, RECORD_LIMITS, validMaintenance, validReading } from './records.ts';
 import { DEFAULT_CONFIG, newState } from '../core/index.ts';
+
+/** A plausible sample time (2026-01-05). */
+const T = Date.UTC(2026, 0, 5);
 
 const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
 
@@ -30,8 +33,24 @@ describe('validReading', () => {
     expect(validReading({ assetId: '', assetType: 'x', ts: 1, values: {} })).toBe('assetId is empty');
     expect(validReading({ assetId: 'a', assetType: 'x', ts: -5, values: {} })).toBe('ts -5 is not a positive epoch-ms time');
     // The changelog's checkpoint marker key starts with NUL: no asset id may look like it.
-    expect(validReading({ assetId: '\u0000checkpoint', assetType: 'x', ts: 5, values: {} })).toBe('assetId "\\u0000checkpoint" contains control characters');
-    expect(validReading({ assetId: 'a', assetType: 'x', ts: 5, values: {} })).toEqual({ assetId: 'a', assetType: 'x', ts: 5, values: {} });
+    expect(validReading({ assetId: '\u0000checkpoint', assetType: 'x', ts: T, values: {} })).toBe('assetId "\\u0000checkpoint" contains control characters');
+    expect(validReading({ assetId: 'a', assetType: 'x', ts: T, values: {} })).toEqual({ assetId: 'a', assetType: 'x', ts: T, values: {} });
+  });
+
+  it('refuses what exceeds a limit, naming the limit (absurd records from the poison tests)', () => {
+    const r = (over: Record<string, unknown>) => ({ assetId: 'a', assetType: 'x', ts: T, values: { s: 1 }, ...over });
+    expect(validReading(r({ assetId: 'x'.repeat(100_000) }))).toBe(`assetId of 100000 characters exceeds the limit of ${RECORD_LIMITS.assetIdChars}`);
+    expect(validReading(r({ assetType: 't'.repeat(65) }))).toBe(`assetType of 65 characters exceeds the limit of ${RECORD_LIMITS.nameChars}`);
+    const many = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`s${i}`, i]));
+    expect(validReading(r({ values: many }))).toBe(`reading carries 20000 values; the limit is ${RECORD_LIMITS.values}`);
+    expect(validReading(r({ values: { ['n'.repeat(100)]: 1 } }))).toBe(`sensor name "${'n'.repeat(40)}"… is empty or longer than ${RECORD_LIMITS.sensorNameChars} characters`);
+    expect(validReading(r({ values: { '': 1 } }))).toBe(`sensor name "" is empty or longer than ${RECORD_LIMITS.sensorNameChars} characters`);
+    expect(validReading(r({ ts: 1_764_576_000 }))).toBe('ts 1764576000 is before 2000-01-01: ts is epoch milliseconds UTC (epoch seconds times 1000), and the device clock must be set');
+    // The future is judged against the Kafka record's timestamp, so a replay decides the same.
+    expect(validReading(r({ ts: T + 25 * 3_600_000 }), T)).toBe(`ts ${new Date(T + 25 * 3_600_000).toISOString()} is 25.0 h ahead of its Kafka record's timestamp (limit 24 h)`);
+    expect(validReading(r({ ts: 32_503_680_000_000 }), T)).toMatch(/^ts 3000-01-01T00:00:00\.000Z is \d+\.\d h ahead of its Kafka record's timestamp/);
+    expect(validReading(r({ ts: T + 3_600_000 }), T)).toEqual(r({ ts: T + 3_600_000 }));
+    expect(validMaintenance({ assetId: 'v', ts: T, failureMode: 'm'.repeat(65) })).toBe(`failureMode of 65 characters exceeds the limit of ${RECORD_LIMITS.nameChars}`);
   });
 });
 
@@ -62,9 +81,9 @@ describe('dueForCheckpoint', () => {
 
 describe('maintenance events', () => {
   it('maps the Avro record to the core shape and names what is wrong', () => {
-    expect(validMaintenance({ assetId: 'v', ts: 5, failureMode: null, sensors: null, source: 'x' })).toEqual({ assetId: 'v', ts: 5 });
-    expect(validMaintenance({ assetId: 'v', ts: 5, failureMode: 'm', sensors: ['s'], source: 'x' })).toEqual({ assetId: 'v', ts: 5, failureMode: 'm', sensors: ['s'] });
-    expect(validMaintenance({ assetId: ' ', ts: 5 })).toBe('assetId is empty');
+    expect(validMaintenance({ assetId: 'v', ts: T, failureMode: null, sensors: null, source: 'x' })).toEqual({ assetId: 'v', ts: T });
+    expect(validMaintenance({ assetId: 'v', ts: T, failureMode: 'm', sensors: ['s'], source: 'x' })).toEqual({ assetId: 'v', ts: T, failureMode: 'm', sensors: ['s'] });
+    expect(validMaintenance({ assetId: ' ', ts: T })).toBe('assetId is empty');
     expect(validMaintenance({ assetId: 'v', ts: 0 })).toBe('ts 0 is not a positive epoch-ms time');
   });
   it('refuses a failure mode or sensor the asset type does not have', () => {

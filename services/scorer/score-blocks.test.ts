@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG, newState, score, type Reading } from '../core/index.ts'
 import { loadSchemaText } from '../kafka/codec.ts';
 import { blockScores } from '../kafka/records.ts';
 import { scoreRecord } from './records.ts';
-import { MAX_READINGS_PER_BLOCK, ScoreBlocks } from './score-blocks.ts';
+import { MAX_BLOCK_BYTES, MAX_READINGS_PER_BLOCK, ScoreBlocks } from './score-blocks.ts';
 
 const cfg = DEFAULT_CONFIG;
 const blockType = avro.Type.forSchema(JSON.parse(loadSchemaText('scoreBlock')) as avro.Schema);
@@ -75,6 +75,24 @@ describe('ScoreBlocks', () => {
     expect(out.map((b) => b.maintenance.length)).toEqual([0, 0, 1]);
     expect(out[2]!.maintenance[0]).toEqual({ ts: readings.at(-1)!.ts + 1, failureMode: state.modes[0]!, sensors: null, source: 'field-service' });
     for (const b of out) expect(blockType.isValid(b)).toBe(true);
+  });
+
+  it('keeps every block record under MAX_BLOCK_BYTES when each reading names other sensors', () => {
+    const blocks = new ScoreBlocks(cfg.version);
+    let state = newState('F-3', 'refrigerator', cfg);
+    const readings = fridgeReadings('F-3', 60).map((r, i) => ({
+      ...r,
+      values: { ...r.values, ...Object.fromEntries(Array.from({ length: 250 }, (_, k) => [`junk_${i}_${k}`, k])) },
+    }));
+    for (const r of readings) {
+      const step = score(state, r, cfg);
+      state = step.state;
+      blocks.addReading(r, step, state.sensors);
+    }
+    const out = blocks.records();
+    expect(out.length).toBeGreaterThan(1);
+    for (const b of out) expect(blockType.toBuffer(b).length).toBeLessThanOrEqual(MAX_BLOCK_BYTES);
+    expect(out.flatMap((b) => b.readings.map((r) => r.ts))).toEqual(readings.map((r) => r.ts));
   });
 
   it('keeps assets apart, in first-seen order', () => {

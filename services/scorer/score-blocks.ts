@@ -14,11 +14,19 @@ import type { MaintenanceEvent, Reading, Step } from '../core/types.ts';
 import type { AppliedMaintenanceRecord, ScoreBlockRecord, ScoredReadingRecord } from '../kafka/records.ts';
 
 /**
- * Readings per block at most, so that a record stays far below the broker's
- * max.message.bytes (1 MiB by default): a block reading is ≈ 150 B with 8 sensors and
- * ≈ 550 B with the 32 a generic asset may have.
+ * Readings per block at most: a block reading is ≈ 150 B with 8 sensors and ≈ 550 B with the
+ * 32 a generic asset may have.
  */
 export const MAX_READINGS_PER_BLOCK = 500;
+
+/**
+ * Bytes of one block record at most (estimated: 8 B per value and per score, the names, the
+ * findings), far below the broker's max.message.bytes (1 MiB by default) whatever the
+ * readings carry: a reading may name up to RECORD_LIMITS.values sensors, each reading of an
+ * asset other ones. A block that would grow past this (or past MAX_READINGS_PER_BLOCK) is
+ * closed and the asset's next reading starts another.
+ */
+export const MAX_BLOCK_BYTES = 256 * 1024;
 
 /** One asset's block being filled. */
 class AssetBlock {
@@ -26,6 +34,8 @@ class AssetBlock {
   private readonly index = new Map<string, number>();
   readonly readings: ScoredReadingRecord[] = [];
   readonly maintenance: AppliedMaintenanceRecord[] = [];
+  /** Estimated encoded size so far, bytes. */
+  private bytes: number;
 
   constructor(
     readonly assetId: string,
@@ -34,6 +44,32 @@ class AssetBlock {
   ) {
     this.columns = [...sensors];
     this.columns.forEach((c, i) => this.index.set(c, i));
+    this.bytes = 64 + assetId.length + assetType.length + this.columns.reduce((n, c) => n + c.length + 2, 0);
+  }
+
+  /** Estimated bytes the reading would add (its new column names, and every row's growth). */
+  private cost(reading: Reading, step: Step<unknown>): number {
+    let newNames = 0;
+    let newBytes = 0;
+    const seen = new Set<string>();
+    const note = (name: string) => {
+      if (this.index.has(name) || seen.has(name)) return;
+      seen.add(name);
+      newNames++;
+      newBytes += name.length + 2;
+    };
+    for (const name in reading.values) note(name);
+    for (const s of step.sensors) note(s.sensor);
+    let findings = 0;
+    for (const f of step.findings) findings += f.kind.length + (f.sensor?.length ?? 0) + f.detail.length + 6;
+    // Padding: every earlier row grows by the new columns too.
+    return newBytes + newNames * 16 * this.readings.length + (this.columns.length + newNames) * 16 + findings + 32;
+  }
+
+  /** True when the reading fits: an empty block always takes it. */
+  fits(reading: Reading, step: Step<unknown>): boolean {
+    if (this.readings.length === 0) return true;
+    return this.readings.length < MAX_READINGS_PER_BLOCK && this.bytes + this.cost(reading, step) <= MAX_BLOCK_BYTES;
   }
 
   private column(name: string): number {
@@ -47,6 +83,7 @@ class AssetBlock {
   }
 
   addReading(reading: Reading, step: Step<unknown>): void {
+    this.bytes += this.cost(reading, step);
     // Columns first (a reading may name a value the block has not seen), then fixed-size rows.
     for (const name in reading.values) this.column(name);
     for (const s of step.sensors) this.column(s.sensor);
@@ -71,61 +108,59 @@ class AssetBlock {
     });
   }
 
-  /** The block's records: its readings in slices of MAX_READINGS_PER_BLOCK, rows padded to every column. */
-  records(configVersion: string): ScoreBlockRecord[] {
+  /** The block's record, rows padded to every column. */
+  record(configVersion: string): ScoreBlockRecord {
     const n = this.columns.length;
     for (const r of this.readings) {
       // Rows written before a later reading added a column are padded with NaN.
       while (r.values.length < n) r.values.push(Number.NaN);
       while (r.scores.length < n) r.scores.push(Number.NaN);
     }
-    const base = { assetId: this.assetId, assetType: this.assetType, configVersion, columns: this.columns };
-    if (this.readings.length <= MAX_READINGS_PER_BLOCK) return [{ ...base, readings: this.readings, maintenance: this.maintenance }];
-    const out: ScoreBlockRecord[] = [];
-    for (let i = 0; i < this.readings.length; i += MAX_READINGS_PER_BLOCK) {
-      // Maintenance rides with the last slice: it was applied after those readings, or
-      // between them, and the sink only needs it once.
-      const last = i + MAX_READINGS_PER_BLOCK >= this.readings.length;
-      out.push({ ...base, readings: this.readings.slice(i, i + MAX_READINGS_PER_BLOCK), maintenance: last ? this.maintenance : [] });
-    }
-    return out;
+    return { assetId: this.assetId, assetType: this.assetType, configVersion, columns: this.columns, readings: this.readings, maintenance: this.maintenance };
   }
 }
 
 /** The score blocks of one transaction's worth of readings, per asset in first-seen order. */
 export class ScoreBlocks {
-  private readonly blocks = new Map<string, AssetBlock>();
+  /** assetId → its blocks in order (the last one is being filled). */
+  private readonly blocks = new Map<string, AssetBlock[]>();
 
   /** @param configVersion the configuration version the readings are scored with. */
   constructor(private readonly configVersion: string) {}
 
-  private block(assetId: string, assetType: string, sensors: readonly string[]): AssetBlock {
-    let b = this.blocks.get(assetId);
-    if (!b) this.blocks.set(assetId, (b = new AssetBlock(assetId, assetType, sensors)));
-    return b;
+  private last(assetId: string, assetType: string, sensors: readonly string[]): AssetBlock {
+    let list = this.blocks.get(assetId);
+    if (!list) this.blocks.set(assetId, (list = [new AssetBlock(assetId, assetType, sensors)]));
+    return list[list.length - 1]!;
   }
 
   /**
    * Adds a scored reading. `sensors` are the asset's sensors (the state's, in configuration
-   * order): they are the block's first columns.
+   * order): they are a block's first columns.
    */
   addReading(reading: Reading, step: Step<unknown>, sensors: readonly string[]): void {
-    this.block(reading.assetId, reading.assetType, sensors).addReading(reading, step);
+    let b = this.last(reading.assetId, reading.assetType, sensors);
+    if (!b.fits(reading, step)) {
+      b = new AssetBlock(reading.assetId, reading.assetType, sensors);
+      this.blocks.get(reading.assetId)!.push(b);
+    }
+    b.addReading(reading, step);
   }
 
-  /** Adds a maintenance event applied to the asset's state, with who reported it. */
+  /** Adds a maintenance event applied to the asset's state, with who reported it (after the asset's readings so far). */
   addMaintenance(assetType: string, sensors: readonly string[], ev: MaintenanceEvent, source: string): void {
-    this.block(ev.assetId, assetType, sensors).maintenance.push({ ts: ev.ts, failureMode: ev.failureMode ?? null, sensors: ev.sensors ?? null, source });
+    this.last(ev.assetId, assetType, sensors).maintenance.push({ ts: ev.ts, failureMode: ev.failureMode ?? null, sensors: ev.sensors ?? null, source });
   }
 
+  /** Assets with at least one block. */
   get size(): number {
     return this.blocks.size;
   }
 
-  /** Every block record, asset by asset. */
+  /** Every block record, asset by asset, each asset's in order. */
   records(): ScoreBlockRecord[] {
     const out: ScoreBlockRecord[] = [];
-    for (const b of this.blocks.values()) out.push(...b.records(this.configVersion));
+    for (const list of this.blocks.values()) for (const b of list) out.push(b.record(this.configVersion));
     return out;
   }
 }
