@@ -183,10 +183,14 @@ async function waitReady(name: PartName, part: Part, ctx: PartContext, pid: numb
   }
 }
 
-/** Stops what the stack started, newest dependency last; leaves foreign processes alone. */
-export async function down(opts: { progress?: (line: string) => void } = {}): Promise<void> {
+/**
+ * Stops what the stack started, newest dependency last; leaves foreign processes alone.
+ * `only` narrows it to some parts (the reliability suite stops one server at a time).
+ */
+export async function down(opts: { progress?: (line: string) => void; only?: readonly PartName[] } = {}): Promise<void> {
   const progress = opts.progress ?? defaultProgress;
   for (const name of [...PART_NAMES].reverse()) {
+    if (opts.only && !opts.only.includes(name)) continue;
     const rec = readPid(name);
     const file = pidFile(stackRoot(), name);
     if (!rec) continue;

@@ -18,6 +18,7 @@ export const SERVICE_ENV_VARS: readonly EnvVar[] = Object.freeze([
   { name: 'PDM_REGISTRY_URL', description: 'Confluent-compatible schema registry API (default http://127.0.0.1:8081/apis/ccompat/v7)' },
   { name: 'PDM_TOPIC_PREFIX', description: 'prefix of every topic and consumer group name (default empty)' },
   { name: 'PDM_PARTITIONS', description: 'partitions of the topics a service creates (default 6)' },
+  { name: 'PDM_KAFKA_SESSION_TIMEOUT_MS', description: 'consumer group session timeout of every service, ms: how soon a crashed member\'s partitions move (default 30000, 6000 to 1800000)' },
   { name: 'PDM_INFLUX_URL', description: 'InfluxDB URL (default http://127.0.0.1:8086)' },
   { name: 'PDM_INFLUX_ORG', description: 'InfluxDB organisation (default pdm; ignored by 1.8)' },
   { name: 'PDM_INFLUX_BUCKET', description: 'InfluxDB bucket, or database/retention-policy on 1.8 (default pdm/autogen)' },

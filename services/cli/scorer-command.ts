@@ -40,6 +40,7 @@ export const scorerCommand = serviceCommand(
       groupId: `${ctx.env.topicPrefix}pdm-scorer`,
       instanceId: ctx.instanceId,
       metrics: ctx.metrics,
+      sessionTimeoutMs: ctx.env.sessionTimeoutMs,
       ...scorerTuning(process.env),
     }),
 );

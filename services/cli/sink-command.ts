@@ -13,5 +13,6 @@ export const sinkCommand = serviceCommand(
       influx: ctx.env.influx,
       groupId: `${ctx.env.topicPrefix}pdm-influx-sink`,
       metrics: ctx.metrics,
+      sessionTimeoutMs: ctx.env.sessionTimeoutMs,
     }),
 );

@@ -42,6 +42,8 @@ export interface InfluxSinkOptions {
    * Default 2: one batch is parsed and indexed by InfluxDB while the next is written.
    */
   writeConcurrency?: number;
+  /** Consumer group session timeout, ms (default 30,000; heartbeats at a tenth of it, 3 s at most). */
+  sessionTimeoutMs?: number;
   /** Budget of one HTTP write, ms. Default 10,000. */
   writeTimeoutMs?: number;
   /** Where the metrics go. Default: a new registry. */
@@ -62,6 +64,7 @@ export const DEFAULT_INFLUX_SINK = Object.freeze({
   maxDelayMs: 30_000,
   writeConcurrency: 2,
   writeTimeoutMs: 10_000,
+  sessionTimeoutMs: 30_000,
 });
 
 /** Ceiling on batchSize: InfluxDB recommends batches of 5,000-10,000 lines; 100,000 is already many MB per request. */
@@ -94,8 +97,9 @@ export function compileSinkOptions(opts: InfluxSinkOptions): SinkConfig {
   int('writeTimeoutMs', c.writeTimeoutMs, 100, 600_000);
   int('writeConcurrency', c.writeConcurrency, 1, 16);
   if (c.minDelayMs > c.maxDelayMs) problems.push(`minDelayMs=${c.minDelayMs} is above maxDelayMs=${c.maxDelayMs}`);
-  // The consumer must heartbeat while a write is in flight; kafkajs's session timeout is 30 s.
-  if (c.writeTimeoutMs >= 30_000) problems.push(`writeTimeoutMs=${c.writeTimeoutMs}: must be below the 30,000 ms consumer session timeout`);
+  int('sessionTimeoutMs', c.sessionTimeoutMs, 6_000, 1_800_000);
+  // The consumer must heartbeat while a write is in flight.
+  if (c.writeTimeoutMs >= c.sessionTimeoutMs) problems.push(`writeTimeoutMs=${c.writeTimeoutMs}: must be below sessionTimeoutMs=${c.sessionTimeoutMs}`);
   if (problems.length) throw new ServiceConfigError(problems);
   const { metrics: _m, logger: _l, ...rest } = c;
   return Object.freeze({ ...rest, influx: Object.freeze({ ...c.influx }), topics: Object.freeze({ ...c.topics }) });

@@ -23,6 +23,7 @@ import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
+import { heartbeatIntervalMs } from '../kafka/env.ts';
 import { SCORE_BATCH_SCHEMA, SCORE_BLOCK_SCHEMA } from '../kafka/records.ts';
 import { describeError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
@@ -121,6 +122,8 @@ class Sink implements InfluxSink {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      sessionTimeout: cfg.sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs(cfg.sessionTimeoutMs),
     });
     this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
     // Not the readings topic: the scorer's score blocks carry each reading's raw values and the

@@ -86,7 +86,7 @@ describe('compileSinkOptions', () => {
       'influx.token: empty',
       'batchSize=0: must be an integer from 1 to 100000',
       'minDelayMs=5000 is above maxDelayMs=1000',
-      'writeTimeoutMs=30000: must be below the 30,000 ms consumer session timeout',
+      'writeTimeoutMs=30000: must be below sessionTimeoutMs=30000',
     ]);
   });
 });

@@ -34,6 +34,12 @@ export interface PipelineEnv {
   salesforce: SalesforceConnection;
   /** Base URL of the ops dashboards, linked from each case. */
   dashboardUrl: string;
+  /**
+   * Consumer group session timeout of every service, ms (default 30,000): how long a member
+   * that stopped heartbeating (a crash, a pause) keeps its partitions before the group moves
+   * them. Shorter fails over faster; too short expels members during long GC pauses.
+   */
+  sessionTimeoutMs: number;
 }
 
 export const LOCAL_STACK_ENV: PipelineEnv = Object.freeze({
@@ -51,7 +57,13 @@ export const LOCAL_STACK_ENV: PipelineEnv = Object.freeze({
     apiVersion: '62.0',
   },
   dashboardUrl: 'http://127.0.0.1:8086',
+  sessionTimeoutMs: 30_000,
 }) as PipelineEnv;
+
+/** The heartbeat interval that goes with a session timeout: a tenth of it, at most kafkajs's default 3 s. */
+export function heartbeatIntervalMs(sessionTimeoutMs: number): number {
+  return Math.min(3_000, Math.floor(sessionTimeoutMs / 10));
+}
 
 /** Reads PDM_* variables over the local-stack defaults; every problem is reported at once. */
 export function pipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineEnv {
@@ -100,7 +112,12 @@ export function pipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineEnv {
       apiVersion: str('PDM_SF_API_VERSION', d.salesforce.apiVersion),
     },
     dashboardUrl: url('PDM_DASHBOARD_URL', d.dashboardUrl),
+    sessionTimeoutMs: Number(str('PDM_KAFKA_SESSION_TIMEOUT_MS', String(d.sessionTimeoutMs))),
   };
+  // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s to 30 min by default).
+  if (!Number.isInteger(out.sessionTimeoutMs) || out.sessionTimeoutMs < 6_000 || out.sessionTimeoutMs > 1_800_000) {
+    problems.push(`PDM_KAFKA_SESSION_TIMEOUT_MS=${env.PDM_KAFKA_SESSION_TIMEOUT_MS}: must be an integer from 6000 to 1800000 (ms)`);
+  }
   if (!/^\d{2}\.0$/.test(out.salesforce.apiVersion)) problems.push(`PDM_SF_API_VERSION=${out.salesforce.apiVersion}: expected like 62.0`);
   if (problems.length) throw new ServiceConfigError(problems);
   return out;

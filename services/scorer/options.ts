@@ -40,6 +40,8 @@ export interface ScorerOptions {
   checkpointIntervalMs?: number;
   /** ... or once its partition has had this many readings since that change, whichever comes first (default 50,000). */
   checkpointMaxReadings?: number;
+  /** Consumer group session timeout, ms (default 30,000; heartbeats at a tenth of it, 3 s at most). */
+  sessionTimeoutMs?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120,000. */
   restoreTimeoutMs?: number;
   metrics?: MetricsRegistry;
@@ -56,6 +58,7 @@ export const DEFAULT_SCORER = Object.freeze({
   checkpointIntervalMs: 10_000,
   checkpointMaxReadings: 50_000,
   restoreTimeoutMs: 120_000,
+  sessionTimeoutMs: 30_000,
 });
 
 export type ScorerConfig = Readonly<Required<Omit<ScorerOptions, 'metrics' | 'logger' | 'now'>>>;
@@ -77,6 +80,7 @@ export function compileScorerOptions(opts: ScorerOptions): ScorerConfig {
   if (!Number.isFinite(c.checkpointIntervalMs) || c.checkpointIntervalMs < 0) problems.push(`checkpointIntervalMs: ${c.checkpointIntervalMs} is not a duration ≥ 0 ms`);
   int('checkpointMaxReadings', c.checkpointMaxReadings, 1, Number.MAX_SAFE_INTEGER);
   int('restoreTimeoutMs', c.restoreTimeoutMs, 1_000, 3_600_000);
+  int('sessionTimeoutMs', c.sessionTimeoutMs, 6_000, 1_800_000);
   if (problems.length > 0) throw new ServiceConfigError(problems);
   const { metrics: _m, logger: _l, now: _n, ...rest } = c;
   return Object.freeze({ ...rest, brokers: Object.freeze([...rest.brokers]) as string[], topics: Object.freeze({ ...rest.topics }) });

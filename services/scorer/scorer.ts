@@ -25,6 +25,7 @@ import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { deadLetter } from '../kafka/dlq.ts';
+import { heartbeatIntervalMs } from '../kafka/env.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { describeError, PipelineError } from '../runtime/errors.ts';
 import { createLogger } from '../runtime/log.ts';
@@ -97,7 +98,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
 
   const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => m.transactions.inc(), aborted: () => m.aborts.inc() });
 
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: cfg.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs(cfg.sessionTimeoutMs), ...SCORER_FETCH });
   /** The partitions assigned in the current generation, each with its states. */
   let parts = new Map<number, PartitionState>();
   let assigned: number[] = [];
