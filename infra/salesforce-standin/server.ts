@@ -118,15 +118,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         const [status, body] = await controlApi(ctx, path.slice('/__standin/'.length), { store, faults, rules, requestLog, logSize: REQUEST_LOG_SIZE });
         return send(status, body);
       }
+      // A slow answer is held after the request was accepted (its session checked), then the
+      // call runs: like a real org, the change is made even if the client stopped waiting.
+      let holdMs = 0;
+      const hold = async () => {
+        if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+      };
       if (path.startsWith('/services/')) {
         const f = faults.take(method, path, ctx.body, ['slow', 'http500', 'http503', 'http429', 'request_limit']);
         if (f) {
           faultKind = f.kind;
-          if (f.kind === 'slow') await new Promise((r) => setTimeout(r, f.delayMs));
+          if (f.kind === 'slow') holdMs = f.delayMs;
           else throw faultResponse(f);
         }
       }
       if (path === '/services/oauth2/token' && method === 'POST') {
+        await hold();
         const [status, body] = await tokenEndpoint(ctx, store, urls.instance, authOptions);
         return send(status, body, { 'Cache-Control': 'no-cache,must-revalidate,max-age=0,no-store,private' });
       }
@@ -162,6 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         usage = store.countApiCall();
         if (usage > apiLimit) throw restError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+        await hold();
         const userId = session.userId ?? store.users.integration;
         const caller: Caller = { userId, access: userId === store.users.integration ? integrationAccess : FULL_ACCESS };
         const rest = (m[2] ?? '').split('/').filter((s, i, a) => s !== '' || i < a.length - 1);
