@@ -2,9 +2,8 @@
  * The stand-in's REST data API under /services/data/vXX.X/: describe, sObject create /
  * retrieve / update / upsert / delete, SOQL query with pagination, sObject Collections and
  * limits, with Salesforce's status codes and bodies. Every call acts as one user: what the
- * user cannot read looks absent and what the user cannot write is refused (strict mode), the
- * org's validation rules run on each write, and a Case write applies the default assignment
- * unless the request says `Sforce-Auto-Assign: FALSE`.
+ * user cannot read looks absent (strict mode). Writes go through record-writes.ts (access,
+ * validation, org rules, assignment, the upsert race).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -13,11 +12,12 @@ import { visibleObjects } from './access.ts';
 import type { Faults } from './faults.ts';
 import { notFound, recordErrors, restError, type Caller, type Ctx } from './http.ts';
 import { normalizeId } from './ids.ts';
-import { autoAssign, platformErrors, type OrgRules } from './org-rules.ts';
+import { autoAssign, type OrgRules } from './org-rules.ts';
+import { INSUFFICIENT_ACCESS, RecordWrites, type SaveResult } from './record-writes.ts';
 import type { FieldDef, SObjectDef } from './schema.ts';
 import { SOBJECTS, findField, findSObject } from './schema.ts';
 import { SoqlError, parseSoql, runQuery, type StoredRecord } from './soql.ts';
-import type { OrgStore, RecordError } from './store.ts';
+import type { OrgStore } from './store.ts';
 
 /** Records per query page unless `Sforce-Query-Options: batchSize=N` asks for fewer (Salesforce's default). */
 const DEFAULT_QUERY_BATCH = 2000;
@@ -40,16 +40,11 @@ export interface DataApiDeps {
   instanceUrl(): string;
 }
 
-type SaveResult = { id?: string; success: boolean; errors: RecordError[]; created?: boolean; status: number };
-
-const INSUFFICIENT_ACCESS: RecordError = {
-  errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY',
-  message: 'You do not have the level of access necessary to perform the operation you requested. Please contact the owner of the record or your administrator if access is necessary.',
-};
 
 /** Builds the handler of data requests; `rest` is the path after /services/data/vXX.X/. */
 export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: string[], caller: Caller): Promise<[number, unknown, Record<string, string>?]>; close(): void } {
-  const { store, faults, rules } = deps;
+  const { store } = deps;
+  const writes = new RecordWrites(deps);
   const cursors = new Map<string, { rows: unknown[]; totalSize: number; version: string; touched: number }>();
   const sweeper = setInterval(() => {
     const now = Date.now();
@@ -92,91 +87,6 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
   const readableField = (obj: SObjectDef, name: string, access: Access): FieldDef | undefined => {
     const f = findField(obj, name);
     return f && access.canReadField(obj, f) ? f : undefined;
-  };
-
-  // ---------- writes shared by single-record and collection calls ----------
-
-  /** The org's checks after the fields are valid: platform rules, then validation rules. */
-  const ruleErrors = (obj: SObjectDef, next: StoredRecord, prior: StoredRecord | undefined): RecordError[] => {
-    const platform = platformErrors(obj, next, prior, deps.strict);
-    return platform.length ? platform : rules.validate(obj, next, prior);
-  };
-
-  const defaultsOf = (obj: SObjectDef): StoredRecord => Object.fromEntries(obj.fields.map((f) => [f.name, f.defaultValue ?? null]));
-
-  const doCreate = (obj: SObjectDef, body: Record<string, unknown>, caller: Caller, assign: boolean): SaveResult => {
-    if (!caller.access.canCreate(obj)) return { success: false, errors: [INSUFFICIENT_ACCESS], status: 400 };
-    const c = store.check(obj, body, undefined, caller.access, rules.requiredFields(obj));
-    if (!c.ok) return { success: false, errors: c.errors, status: 400 };
-    const errors = ruleErrors(obj, { ...defaultsOf(obj), ...c.values }, undefined);
-    if (errors.length) return { success: false, errors, status: 400 };
-    // The default assignment gives a new case to the org's queue; without it the creator owns it.
-    const owner = obj.name === 'Case' && assign ? store.users.dispatchQueue : caller.userId;
-    const rec = store.insert(obj, c.values, owner);
-    return { id: String(rec.Id), success: true, errors: [], status: 201 };
-  };
-
-  const doUpdate = (obj: SObjectDef, id: string, body: Record<string, unknown>, caller: Caller, assign: boolean): SaveResult => {
-    const rec = store.get(obj.name, id);
-    if (!rec) {
-      const malformed = !normalizeId(id);
-      return {
-        success: false,
-        status: 404,
-        errors: [malformed
-          ? { errorCode: 'MALFORMED_ID', message: `${obj.label} ID: id value of incorrect type: ${id}`, fields: ['Id'] }
-          : { errorCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }],
-      };
-    }
-    if (!caller.access.canEdit(obj)) return { id: String(rec.Id), success: false, errors: [{ ...INSUFFICIENT_ACCESS, message: `insufficient access rights on object id: ${String(rec.Id)}` }], status: 400 };
-    const c = store.check(obj, body, rec, caller.access, rules.requiredFields(obj));
-    if (!c.ok) return { id: String(rec.Id), success: false, errors: c.errors, status: 400 };
-    const errors = ruleErrors(obj, { ...rec, ...c.values }, rec);
-    if (errors.length) return { id: String(rec.Id), success: false, errors, status: 400 };
-    // Without the header, REST runs the default assignment on every update too: a dispatcher's
-    // choice of owner is undone by any integration that does not send FALSE.
-    const values = obj.name === 'Case' && assign && c.values.OwnerId === undefined ? { ...c.values, OwnerId: store.users.dispatchQueue } : c.values;
-    store.update(obj, rec, values);
-    return { id: String(rec.Id), success: true, errors: [], status: 204 };
-  };
-
-  const doUpsert = (
-    ctx: Ctx, obj: SObjectDef, fieldName: string, value: string, bodyIn: Record<string, unknown>, updateOnly: boolean, caller: Caller, assign: boolean,
-  ): SaveResult => {
-    const field = readableField(obj, fieldName, caller.access);
-    if (!field) {
-      return { success: false, status: 404, errors: [{ errorCode: 'NOT_FOUND', message: `Provided external ID field does not exist or is not accessible: ${fieldName}` }] };
-    }
-    if (!field.externalId && field.name !== 'Id') {
-      return { success: false, status: 400, errors: [{ errorCode: 'INVALID_FIELD', message: `Field ${field.name} is not an external id field on ${obj.name}`, fields: [field.name] }] };
-    }
-    const body = { ...bodyIn };
-    for (const k of Object.keys(body)) {
-      if (k.toLowerCase() !== field.name.toLowerCase()) continue;
-      if (String(body[k]).toLowerCase() !== value.toLowerCase()) {
-        return {
-          success: false, status: 400,
-          errors: [{ errorCode: 'INVALID_FIELD_FOR_INSERT_UPDATE', message: `Unable to create/update fields: ${field.name}. The external ID in the body differs from the one in the URL.`, fields: [field.name] }],
-        };
-      }
-      delete body[k];
-    }
-    const matches = field.name === 'Id' ? [store.get(obj.name, value)].filter((r): r is StoredRecord => !!r) : store.findBy(obj.name, field, value);
-    if (matches.length > 1) return { success: false, status: 300, errors: [{ errorCode: 'MULTIPLE_CHOICES', message: matches.map((m) => String(m.Id)).join(',') }] };
-    const existing = matches[0];
-    if (existing) {
-      const r = doUpdate(obj, String(existing.Id), body, caller, assign);
-      return { ...r, created: false, status: r.success ? 200 : r.status };
-    }
-    if (updateOnly || field.name === 'Id') return { success: false, status: 404, errors: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] };
-    if (faults.take(ctx.req.method ?? 'PATCH', ctx.url.pathname, ctx.body, ['duplicate_value'])) {
-      // A concurrent upsert of the same new id got in first: its record exists, this one collides.
-      const twin = doCreate(obj, { ...body, [field.name]: value }, caller, assign);
-      if (!twin.success) return twin;
-      return { success: false, status: 400, errors: [{ errorCode: 'DUPLICATE_VALUE', message: `duplicate value found: ${field.name} duplicates value on record with id: ${twin.id!}`, fields: [] }] };
-    }
-    const r = doCreate(obj, { ...body, [field.name]: value }, caller, assign);
-    return { ...r, created: r.success ? true : undefined };
   };
 
   // ---------- reads ----------
@@ -316,7 +226,7 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
       if (tail.length === 1) {
         if (method === 'GET') return [200, { objectDescribe: { name: obj.name, label: obj.label, keyPrefix: obj.keyPrefix }, recentItems: [] }];
         if (method === 'POST') {
-          const r = doCreate(obj, objectBody(ctx), caller, assign);
+          const r = writes.create(obj, objectBody(ctx), caller, assign);
           if (!r.success) throw recordErrors(r.status, r.errors);
           await store.save();
           return [201, { id: r.id, success: true, errors: [] }, { Location: recordUrl(version, obj.name, r.id!) }];
@@ -345,7 +255,7 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
           return [200, project(version, obj, rec, access, names)];
         }
         if (method === 'PATCH') {
-          const r = doUpdate(obj, id, objectBody(ctx), caller, assign);
+          const r = writes.update(obj, id, objectBody(ctx), caller, assign);
           if (r.status === 404) throw notFound();
           if (!r.success) throw recordErrors(r.status, r.errors);
           await store.save();
@@ -363,7 +273,7 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
         const fieldName = decodeURIComponent(tail[1]!);
         const value = decodeURIComponent(tail[2]!);
         if (method === 'PATCH') {
-          const r = doUpsert(ctx, obj, fieldName, value, objectBody(ctx), url.searchParams.get('updateOnly') === 'true', caller, assign);
+          const r = writes.upsert(ctx, obj, fieldName, value, objectBody(ctx), url.searchParams.get('updateOnly') === 'true', caller, assign);
           if (r.status === 300) {
             const ids = r.errors[0]!.message.split(',');
             return [300, ids.map((i) => recordUrl(version, obj.name, i))];
@@ -400,7 +310,7 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
           if (Object.keys(rec).some((k) => k.toLowerCase() === 'id')) {
             return { success: false, status: 400, errors: [{ errorCode: 'INVALID_FIELD', message: 'cannot specify Id in an insert call', fields: ['Id'] }] };
           }
-          return doCreate(obj, withoutMeta(rec), caller, assign);
+          return writes.create(obj, withoutMeta(rec), caller, assign);
         }), false)];
       }
       if (tail.length === 1 && method === 'PATCH') {
@@ -412,7 +322,7 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
           const idKey = Object.keys(rec).find((k) => k.toLowerCase() === 'id');
           const id = idKey ? String(rec[idKey]) : '';
           if (!id) return { success: false, status: 400, errors: [{ errorCode: 'MISSING_ARGUMENT', message: 'Id not specified in an update call', fields: [] }] };
-          const r = doUpdate(obj, id, withoutMeta(rec, 'id'), caller, assign);
+          const r = writes.update(obj, id, withoutMeta(rec, 'id'), caller, assign);
           return { ...r, id: r.id ?? id };
         }), false)];
       }
@@ -456,7 +366,7 @@ export function createDataApi(deps: DataApiDeps): { handle(ctx: Ctx, rest: strin
           if (value === undefined || value === null) {
             return { success: false, status: 400, errors: [{ errorCode: 'MISSING_ARGUMENT', message: `${fieldName} not specified`, fields: [] }] };
           }
-          const r = doUpsert(ctx, obj, fieldName, String(value), withoutMeta(rec), false, caller, assign);
+          const r = writes.upsert(ctx, obj, fieldName, String(value), withoutMeta(rec), false, caller, assign);
           if (r.status === 300) return { success: false, status: 300, errors: [{ errorCode: 'DUPLICATE_EXTERNAL_ID', message: `${fieldName}: more than one record found for external id field: [${r.errors[0]!.message}]`, fields: [] }] };
           return r;
         }), true)];
