@@ -118,18 +118,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         const [status, body] = await controlApi(ctx, path.slice('/__standin/'.length), { store, faults, rules, requestLog, logSize: REQUEST_LOG_SIZE });
         return send(status, body);
       }
-      // A slow answer is held after the request was accepted (its session checked), then the
-      // call runs: like a real org, the change is made even if the client stopped waiting.
-      let holdMs = 0;
+      // A slow answer is held once the request was accepted (its session checked; a request
+      // refused before that never reached the slow part), then the call runs: like a real
+      // org, the change is made even if the client stopped waiting.
       const hold = async () => {
-        if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+        const f = faults.take(method, path, ctx.body, ['slow']);
+        if (!f) return;
+        faultKind = f.kind;
+        await new Promise((r) => setTimeout(r, f.delayMs));
       };
       if (path.startsWith('/services/')) {
-        const f = faults.take(method, path, ctx.body, ['slow', 'http500', 'http503', 'http429', 'request_limit']);
+        const f = faults.take(method, path, ctx.body, ['http500', 'http503', 'http429', 'request_limit']);
         if (f) {
           faultKind = f.kind;
-          if (f.kind === 'slow') holdMs = f.delayMs;
-          else throw faultResponse(f);
+          throw faultResponse(f);
         }
       }
       if (path === '/services/oauth2/token' && method === 'POST') {
