@@ -130,14 +130,14 @@ function salesforceEnv(env: NodeJS.ProcessEnv, problems: string[]): SalesforceCo
     const v = env[name]?.trim();
     return v ? v : undefined;
   };
-  const secret = (name: string): string | undefined => {
-    const file = given(`${name}_FILE`);
-    if (file && given(name)) problems.push(`${name} and ${name}_FILE are both set: set one`);
+  const secret = (name: string, fileVar: string): string | undefined => {
+    const file = given(fileVar);
+    if (file && given(name)) problems.push(`${name} and ${fileVar} are both set: set one`);
     if (!file) return given(name);
     try {
       return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      problems.push(`${name}_FILE=${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.push(`${fileVar}=${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       return undefined;
     }
   };
@@ -158,10 +158,10 @@ function salesforceEnv(env: NodeJS.ProcessEnv, problems: string[]): SalesforceCo
     loginUrl,
     authFlow: flow === 'client_credentials' ? 'client_credentials' : 'password',
     username: given('PDM_SF_USERNAME') ?? fallback(d.username) ?? '',
-    password: secret('PDM_SF_PASSWORD') ?? fallback(d.password) ?? '',
-    securityToken: secret('PDM_SF_SECURITY_TOKEN') ?? '',
+    password: secret('PDM_SF_PASSWORD', 'PDM_SF_PASSWORD_FILE') ?? fallback(d.password) ?? '',
+    securityToken: secret('PDM_SF_SECURITY_TOKEN', 'PDM_SF_SECURITY_TOKEN_FILE') ?? '',
     clientId: given('PDM_SF_CLIENT_ID') ?? fallback(d.clientId) ?? '',
-    clientSecret: secret('PDM_SF_CLIENT_SECRET') ?? fallback(d.clientSecret) ?? '',
+    clientSecret: secret('PDM_SF_CLIENT_SECRET', 'PDM_SF_CLIENT_SECRET_FILE') ?? fallback(d.clientSecret) ?? '',
     apiVersion: given('PDM_SF_API_VERSION') ?? d.apiVersion,
   };
   const need = (name: string, v: string, why: string) => {
