@@ -8,7 +8,7 @@ import type { Admin, Kafka, Message } from 'kafkajs';
 import type { PipelineEnv } from '../../services/kafka/env.ts';
 import type { TopicNames } from '../../services/kafka/topics.ts';
 import { PARTITIONS } from './args.ts';
-import { startService, stopProcess, type ServiceProcess } from './processes.ts';
+import { startService, stopProcess, type ServiceProcess } from '../../infra/test/processes.ts';
 import { rateFrom, withTimeout, type RateResult } from './throughput.ts';
 
 export async function scorerProcessesThroughput(

@@ -19,7 +19,7 @@ import type { TopicNames } from '../../services/kafka/topics.ts';
 import { PARTITIONS } from './args.ts';
 import { benchDatabase, encodeAll, prepareTopics, type BenchDatabase } from './fixtures.ts';
 import { startInfluxWatch, type InfluxWatch } from './influx-watch.ts';
-import { groupsStable, startService, stopProcess, type ServiceProcess } from './processes.ts';
+import { groupsStable, startService, stopProcess, type ServiceProcess } from '../../infra/test/processes.ts';
 import { withTimeout } from './throughput.ts';
 
 interface RunningPipeline {

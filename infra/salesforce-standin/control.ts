@@ -1,16 +1,23 @@
 /**
- * Typed client of the stand-in's control API (/__standin/...) for tests: inject faults, read
- * the request log, reset, check health, mint a refresh token. Not a Salesforce API: product
- * code never uses this; it only exists on the stand-in.
+ * Typed client of the stand-in's control API (/__standin/...) for tests: inject faults and
+ * org rules, read the request log, reset, check health, mint a refresh token. Not a
+ * Salesforce API: product code never uses this; it only exists on the stand-in.
  */
-import type { FaultSpec, RequestLogEntry } from './server.ts';
+import type { RequestLogEntry } from './control-api.ts';
+import type { FaultSpec } from './faults.ts';
+import type { OrgRuleSpec } from './org-rules.ts';
+import type { OrgUsers } from './store.ts';
 
-export type { FaultKind, FaultSpec, RequestLogEntry } from './server.ts';
+export type { RequestLogEntry } from './control-api.ts';
+export type { FaultKind, FaultSpec } from './faults.ts';
+export type { OrgRuleSpec } from './org-rules.ts';
+export type { OrgUsers } from './store.ts';
 
-/** Health answer: the org id and record counts per object. */
+/** Health answer: the org id, its users' ids and record counts per object. */
 export interface StandinHealth {
   status: 'ok';
   orgId: string;
+  users: OrgUsers;
   records: Record<string, number>;
 }
 
@@ -33,6 +40,11 @@ export class StandinControl {
     return this.call('POST', 'faults', spec);
   }
 
+  /** Adds a rule an org administrator would: a required field or a validation rule (until reset). */
+  addOrgRule(spec: OrgRuleSpec): Promise<OrgRuleSpec> {
+    return this.call('POST', 'org-rules', spec);
+  }
+
   /** Faults still waiting to fire, with their remaining counts. */
   pendingFaults(): Promise<(FaultSpec & { count: number })[]> {
     return this.call('GET', 'faults');
@@ -43,7 +55,7 @@ export class StandinControl {
     return this.call('GET', `requests${limit ? `?limit=${limit}` : ''}`);
   }
 
-  /** Clears faults and the request log; with `records: true` also deletes every record. */
+  /** Clears faults, injected org rules and the request log; with `records: true` also deletes every record. */
   reset(opts: { records?: boolean } = {}): Promise<{ reset: true; records: boolean }> {
     return this.call('POST', 'reset', opts);
   }

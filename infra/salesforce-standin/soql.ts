@@ -139,8 +139,19 @@ function malformed(soql: string, pos: number, reason: string): SoqlError {
 
 const KEYWORDS = new Set(['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'IN', 'LIKE', 'ORDER', 'BY', 'ASC', 'DESC', 'NULLS', 'FIRST', 'LAST', 'LIMIT', 'OFFSET', 'NULL', 'TRUE', 'FALSE', 'COUNT']);
 
-/** Parses `soql`; throws SoqlError with Salesforce's code and message on any problem. */
-export function parseSoql(soql: string): ParsedQuery {
+/** What the querying user can see: an object or field it cannot read is reported as if it did not exist. */
+export interface SoqlVisibility {
+  object(obj: SObjectDef): boolean;
+  field(obj: SObjectDef, field: FieldDef): boolean;
+}
+
+const SEE_ALL: SoqlVisibility = { object: () => true, field: () => true };
+
+/**
+ * Parses `soql` for a user who sees what `visible` allows (default everything); throws
+ * SoqlError with Salesforce's code and message on any problem.
+ */
+export function parseSoql(soql: string, visible: SoqlVisibility = SEE_ALL): ParsedQuery {
   const tokens = tokenize(soql);
   let at = 0;
   const peek = (): Token => tokens[at] ?? tokens[tokens.length - 1]!;
@@ -173,7 +184,8 @@ export function parseSoql(soql: string): ParsedQuery {
   expectWord('FROM');
   const fromTok = next();
   if (fromTok.kind !== 'word') throw unexpected(fromTok);
-  const object = findSObject(fromTok.text);
+  const found = findSObject(fromTok.text);
+  const object = found && visible.object(found) ? found : undefined;
   if (!object) {
     throw new SoqlError('INVALID_TYPE', located(soql, fromTok.pos,
       `sObject type '${fromTok.text}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`));
@@ -183,7 +195,8 @@ export function parseSoql(soql: string): ParsedQuery {
       const rel = t.text.split('.')[0] ?? t.text;
       throw new SoqlError('INVALID_FIELD', located(soql, t.pos, `Didn't understand relationship '${rel}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`));
     }
-    const f = findField(object, t.text);
+    const known = findField(object, t.text);
+    const f = known && visible.field(object, known) ? known : undefined;
     if (!f) {
       throw new SoqlError('INVALID_FIELD', located(soql, t.pos,
         `No such column '${t.text}' on entity '${object.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`));

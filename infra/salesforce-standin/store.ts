@@ -1,8 +1,9 @@
 /**
  * The stand-in org's data: records per object, validated on write the way Salesforce
- * validates (unknown and read-only fields, types, lengths, lookups, required and unique
- * fields, Case's derived IsClosed/ClosedDate/CaseNumber), issued sessions, and the daily API
- * usage counter. Everything is kept in one JSON file in the data dir, written atomically
+ * validates (unknown, unreadable and read-only fields, create-only fields on update, types,
+ * lengths in characters or bytes, lookups, required and unique fields, Case's derived
+ * IsClosed/ClosedDate/CaseNumber and the other auto-numbers), its users and queue, issued
+ * sessions (each for one user), and the daily API usage counter. Everything is kept in one JSON file in the data dir, written atomically
  * (temporary file, fsync, rename) before a write is acknowledged, so records survive a crash
  * or restart of the server exactly as they survive on a real org.
  */
@@ -11,8 +12,9 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeId, normalizeId } from './ids.ts';
+import { FULL_ACCESS, type Access } from './access.ts';
 import type { FieldDef, SObjectDef } from './schema.ts';
-import { CLOSED_CASE_STATUSES, REQUIRED_ON_INSERT, SOBJECTS, findField, sobjectByKeyPrefix } from './schema.ts';
+import { CLOSED_CASE_STATUSES, FINAL_WORK_ORDER_STATUSES, REQUIRED_ON_INSERT, SOBJECTS, findField, sobjectByKeyPrefix } from './schema.ts';
 import type { StoredRecord } from './soql.ts';
 
 /** One error as Salesforce reports it for a record (REST: errorCode; collections: statusCode). */
@@ -25,16 +27,38 @@ export interface RecordError {
 /** The result of validating a write: the fields to store, or the errors. */
 export type WriteCheck = { ok: true; values: StoredRecord } | { ok: false; errors: RecordError[] };
 
-/** A session issued by the token endpoint. */
+/** A session issued by the token endpoint, for one user. */
 export interface Session {
   accessToken: string;
   issuedAt: number;
+  /** The user the session acts as (older data files lack it: the integration user). */
+  userId?: string;
 }
+
+/** The org's people: the integration user the product logs in as, an administrator (tests, seeding), a dispatcher, and the default case queue. */
+export interface OrgUsers {
+  integration: string;
+  admin: string;
+  dispatcher: string;
+  /** The queue the default case assignment gives cases to. */
+  dispatchQueue: string;
+}
+
+/** Usernames of the seeded users (the integration user's is the product's login). */
+export const USERNAMES = Object.freeze({
+  integration: 'pdm-integration@example.com',
+  admin: 'admin@example.com',
+  dispatcher: 'dispatcher@example.com',
+});
 
 interface StateFile {
   format: 1;
   orgId: string;
+  /** The integration user (kept under its old name so older data files load). */
   userId: string;
+  adminUserId?: string;
+  dispatcherUserId?: string;
+  dispatchQueueId?: string;
   /** Next record sequence number (ids) and next case number. */
   seq: number;
   caseNumber: number;
@@ -70,6 +94,34 @@ export class OrgStore {
       const m = this.records.get(type);
       if (m) for (const r of list) m.set(String(r.Id), r);
     }
+    this.seedUsers();
+  }
+
+  /** Creates the users and the queue when the data file has none (fresh org, or an older file). */
+  private seedUsers(): void {
+    const st = this.state;
+    const now = sfDateTime(Date.now());
+    const put = (type: string, id: string, fields: StoredRecord) => {
+      const m = this.records.get(type)!;
+      if (!m.has(id)) m.set(id, { Id: id, ...fields, CreatedDate: now, LastModifiedDate: now, SystemModstamp: now });
+    };
+    st.adminUserId ??= makeId('005', this.state.seq++);
+    st.dispatcherUserId ??= makeId('005', this.state.seq++);
+    st.dispatchQueueId ??= makeId('00G', this.state.seq++);
+    put('User', st.userId, { Username: USERNAMES.integration, Name: 'PdM Integration' });
+    put('User', st.adminUserId, { Username: USERNAMES.admin, Name: 'Org Administrator' });
+    put('User', st.dispatcherUserId, { Username: USERNAMES.dispatcher, Name: 'Field Service Dispatcher' });
+    put('Group', st.dispatchQueueId, { Name: 'Field Service Dispatch', Type: 'Queue' });
+  }
+
+  get users(): OrgUsers {
+    return { integration: this.state.userId, admin: this.state.adminUserId!, dispatcher: this.state.dispatcherUserId!, dispatchQueue: this.state.dispatchQueueId! };
+  }
+
+  /** The user id of a seeded username, or undefined. */
+  userIdByUsername(username: string): string | undefined {
+    const u = [...this.all('User')].find((r) => String(r.Username).toLowerCase() === username.toLowerCase());
+    return u ? String(u.Id) : undefined;
   }
 
   private static fresh(): StateFile {
@@ -136,9 +188,9 @@ export class OrgStore {
 
   // ---- sessions ----
 
-  newSession(): Session {
+  newSession(userId: string): Session {
     const token = `${this.state.orgId.slice(0, 15)}!${randomBytes(48).toString('base64url')}`;
-    const s: Session = { accessToken: token, issuedAt: Date.now() };
+    const s: Session = { accessToken: token, issuedAt: Date.now(), userId };
     this.state.sessions.push(s);
     if (this.state.sessions.length > MAX_SESSIONS) this.state.sessions.splice(0, this.state.sessions.length - MAX_SESSIONS);
     return s;
@@ -148,10 +200,16 @@ export class OrgStore {
     return this.state.sessions.some((s) => s.accessToken === token);
   }
 
+  /** The session of a token, or undefined when it is unknown or revoked. */
+  session(token: string): Session | undefined {
+    return this.state.sessions.find((s) => s.accessToken === token);
+  }
+
   revokeSession(token: string): void {
     this.state.sessions = this.state.sessions.filter((s) => s.accessToken !== token);
   }
 
+  /** A refresh token of the integration user. */
   newRefreshToken(): string {
     const t = `5Aep8${randomBytes(40).toString('base64url')}`;
     this.state.refreshTokens.push(t);
@@ -201,29 +259,34 @@ export class OrgStore {
     for (const [t, list] of snap) this.records.set(t, new Map(list.map((r) => [String(r.Id), r])));
   }
 
+  /** Deletes every record; the org's users and queue are recreated with their ids. */
   clearRecords(): void {
     for (const m of this.records.values()) m.clear();
+    this.seedUsers();
   }
 
   /**
    * Validates `body` as the fields of an insert (`existing` undefined) or an update of
-   * `existing`. Checks run in Salesforce's order: unknown fields first (the whole request is
-   * refused), then read-only fields, then each value's type and size, then lookups,
-   * required and unique fields.
+   * `existing`, for a user with `access`. Checks run in Salesforce's order: unknown fields
+   * first, and fields the user cannot read count as unknown (the whole request is refused),
+   * then fields the user cannot write (read-only, create-only on an update, or not editable
+   * for the user), then each value's type and size, then lookups, required and unique fields.
+   * `alsoRequired` are fields the org made required beyond the platform's.
    */
-  check(obj: SObjectDef, body: Record<string, unknown>, existing?: StoredRecord): WriteCheck {
+  check(obj: SObjectDef, body: Record<string, unknown>, existing?: StoredRecord, access: Access = FULL_ACCESS, alsoRequired: readonly string[] = []): WriteCheck {
     const values: StoredRecord = {};
     const errors: RecordError[] = [];
     for (const key of Object.keys(body)) {
       if (key === 'attributes') continue;
       const f = findField(obj, key);
-      if (!f) return { ok: false, errors: [{ errorCode: 'INVALID_FIELD', message: `No such column '${key}' on sobject of type ${obj.name}` }] };
+      if (!f || !access.canReadField(obj, f)) return { ok: false, errors: [{ errorCode: 'INVALID_FIELD', message: `No such column '${key}' on sobject of type ${obj.name}` }] };
     }
-    const readOnly = Object.keys(body)
+    const refused = Object.keys(body)
       .map((k) => findField(obj, k))
-      .filter((f): f is FieldDef => !!f && !!f.readOnly && !(f.type === 'id' && existing));
-    if (readOnly.length > 0) {
-      const names = readOnly.map((f) => f.name);
+      .filter((f): f is FieldDef => !!f && !(f.type === 'id' && existing))
+      .filter((f) => f.readOnly || (existing && f.createOnly) || !access.canEditField(obj, f));
+    if (refused.length > 0) {
+      const names = refused.map((f) => f.name);
       return {
         ok: false,
         errors: [{
@@ -257,7 +320,8 @@ export class OrgStore {
     }
     if (errors.length > 0) return { ok: false, errors };
     const merged = { ...(existing ?? {}), ...values };
-    const missing = (REQUIRED_ON_INSERT[obj.name] ?? []).filter((n) => merged[n] === undefined || merged[n] === null || merged[n] === '');
+    const required = [...(REQUIRED_ON_INSERT[obj.name] ?? []), ...alsoRequired];
+    const missing = required.filter((n) => merged[n] === undefined || merged[n] === null || merged[n] === '');
     if (missing.length > 0) {
       return { ok: false, errors: [{ errorCode: 'REQUIRED_FIELD_MISSING', message: `Required fields are missing: [${missing.join(', ')}]`, fields: missing }] };
     }
@@ -275,17 +339,27 @@ export class OrgStore {
     return { ok: true, values };
   }
 
-  /** Inserts checked values as a new record of `obj`; returns it. Call save() afterwards. */
-  insert(obj: SObjectDef, values: StoredRecord): StoredRecord {
+  /**
+   * Inserts checked values as a new record of `obj`; returns it. `ownerId` is the owner when
+   * the object has one and the values name none (the running user, or an assignment's queue).
+   * Call save() afterwards.
+   */
+  insert(obj: SObjectDef, values: StoredRecord, ownerId?: string): StoredRecord {
     const now = sfDateTime(Date.now());
-    const id = makeId(obj.keyPrefix, this.state.seq++);
+    const seq = this.state.seq++;
+    const id = makeId(obj.keyPrefix, seq);
     const rec: StoredRecord = {};
     for (const f of obj.fields) rec[f.name] = f.defaultValue ?? null;
     Object.assign(rec, values, { Id: id, CreatedDate: now, LastModifiedDate: now, SystemModstamp: now });
+    if (findField(obj, 'OwnerId') && (rec.OwnerId === null || rec.OwnerId === undefined)) rec.OwnerId = ownerId ?? this.state.userId;
     if (obj.name === 'Case') {
       rec.CaseNumber = String(this.state.caseNumber++).padStart(8, '0');
       deriveCaseState(rec, undefined, now);
     }
+    // Auto-numbers: unique per org, never reused (the sequence is).
+    if (obj.name === 'WorkOrder') rec.WorkOrderNumber = String(seq).padStart(8, '0');
+    if (obj.name === 'ServiceAppointment') rec.AppointmentNumber = `SA-${String(seq).padStart(4, '0')}`;
+    if (obj.name === 'WorkOrder') rec.IsClosed = FINAL_WORK_ORDER_STATUSES.includes(String(rec.Status));
     this.records.get(obj.name)!.set(id, rec);
     return rec;
   }
@@ -296,6 +370,7 @@ export class OrgStore {
     const now = sfDateTime(Date.now());
     Object.assign(existing, values, { LastModifiedDate: now, SystemModstamp: now });
     if (obj.name === 'Case') deriveCaseState(existing, before, now);
+    if (obj.name === 'WorkOrder') existing.IsClosed = FINAL_WORK_ORDER_STATUSES.includes(String(existing.Status));
   }
 
   delete(type: string, id: string): boolean {
@@ -347,7 +422,8 @@ function coerce(f: FieldDef, raw: unknown): Coerced {
     default: {
       if (typeof raw === 'object') return parserError('String');
       const s = String(raw);
-      if (f.length !== undefined && s.length > f.length) {
+      const size = f.lengthInBytes ? Buffer.byteLength(s, 'utf8') : s.length;
+      if (f.length !== undefined && size > f.length) {
         return { error: { errorCode: 'STRING_TOO_LONG', message: `${f.label}: data value too large: ${s.slice(0, 80)} (max length=${f.length})`, fields: [f.name] } };
       }
       return { value: s };

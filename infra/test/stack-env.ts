@@ -10,6 +10,13 @@ export interface RegistryInfo { up: boolean; url: string }
 export interface InfluxInfo { up: boolean; url: string; org: string; bucket: string; token: string }
 export interface SalesforceInfo {
   up: boolean; loginUrl: string; username: string; password: string; clientId: string; clientSecret: string;
+  /** The org's My Domain host: API calls and client-credentials logins. */
+  instanceUrl: string;
+  /** Appended to the password when the stand-in runs strict. */
+  securityToken: string;
+  /** An administrator (full access) for seeding and reading data in tests. */
+  adminUsername: string; adminPassword: string;
+  strict: boolean;
 }
 
 export interface StackInfo {

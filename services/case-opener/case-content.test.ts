@@ -16,6 +16,7 @@ import {
   evidenceTable,
   priorityFor,
   sensorUnit,
+  truncateBytes,
 } from './case-content.ts';
 
 const H = 3_600_000;
@@ -141,5 +142,21 @@ describe('cleared comment', () => {
     expect(c.startsWith('Episode cleared at 2026-11-23T15:00:00Z: asset recovered.')).toBe(true);
     expect(c.endsWith('\n[pdm-cleared:EV-0042:battery_thermal_runaway:1795000000000]')).toBe(true);
     expect(c).toContain(clearedMarker('EV-0042:battery_thermal_runaway:1795000000000'));
+  });
+});
+
+describe('CaseComment byte limit', () => {
+  test('truncateBytes cuts at whole characters within the byte budget', () => {
+    expect(truncateBytes('abc', 3)).toBe('abc');
+    expect(truncateBytes('éééé', 7)).toBe('éé…'); // 2+2 bytes, then the 3-byte ellipsis
+    expect(Buffer.byteLength(truncateBytes('€'.repeat(2000), 4000), 'utf8')).toBeLessThanOrEqual(4000);
+  });
+  test('the cleared comment stays within 4,000 bytes whatever the text, marker kept', () => {
+    const config = { ...DEFAULT_CONFIG, assetTypes: new Map(DEFAULT_CONFIG.assetTypes) };
+    const type = config.assetTypes.get('passenger_ev')!;
+    config.assetTypes.set('passenger_ev', { ...type, failureModes: type.failureModes.map((m) => ({ ...m, description: 'Überhitzung '.repeat(400) })) });
+    const body = clearedComment(event({ kind: 'cleared' }), config);
+    expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(4000);
+    expect(body.endsWith(`\n${clearedMarker('EV-0042:battery_thermal_runaway:1795000000000')}`)).toBe(true);
   });
 });

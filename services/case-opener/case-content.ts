@@ -31,7 +31,8 @@ export const CASE_ORIGIN = 'Predictive Maintenance';
 /** Text limits of the Case and CaseComment fields written (Salesforce field lengths). */
 const SUBJECT_MAX = 255;
 const DESCRIPTION_MAX = 32_000;
-const COMMENT_MAX = 4_000;
+/** CaseComment.CommentBody holds 4,000 bytes, not characters: multibyte text reaches it sooner. */
+const COMMENT_MAX_BYTES = 4_000;
 /** PdM_Probability__c is Number(1, 4): Salesforce rounds to 4 decimals; we round first so a replay compares equal. */
 const PROBABILITY_SCALE = 4;
 
@@ -231,7 +232,22 @@ export function clearedComment(ev: PredictionEvent, config?: CompiledConfig): st
     `(probability ${(ev.probability * 100).toFixed(1)}% within ${num(ev.horizonHours, 1)} h). ` +
     `Check whether the planned visit is still needed.`;
   const marker = clearedMarker(ev.episodeId);
-  return `${truncate(body, COMMENT_MAX - marker.length - 1)}\n${marker}`;
+  return `${truncateBytes(body, COMMENT_MAX_BYTES - Buffer.byteLength(marker, 'utf8') - 1)}\n${marker}`;
+}
+
+/** `s` cut to at most `maxBytes` of UTF-8 (whole characters, ending in "…" when cut). */
+export function truncateBytes(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
+  const room = maxBytes - Buffer.byteLength('…', 'utf8');
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > room) break;
+    out += ch;
+    used += n;
+  }
+  return `${out}…`;
 }
 
 function truncate(s: string, max: number): string {

@@ -1,9 +1,16 @@
 /**
  * The case-opener service: consumes failure predictions (and its own retry topic) and
- * writes one Salesforce Case per episode, by upsert on the PdM_Episode_Id__c external id, so
- * retries and replays never open a second case. Escalations and updates rewrite the same
- * case; a cleared episode adds one comment (idempotent: marked, looked up before adding).
- * Each write is published to the case-events topic.
+ * writes one Salesforce Case per episode, keyed by the PdM_Episode_Id__c external id, so
+ * retries and replays never open a second case. The case carries the recommended service
+ * window; escalations update it; a cleared episode closes the window and adds one comment
+ * (idempotent: marked, looked up before adding). With Field Service on, each episode also
+ * gets a WorkOrder and a ServiceAppointment (episode-writer.ts). Each case write is
+ * published to the case-events topic.
+ *
+ * Ordering survives restarts: what an event may do is decided from what Salesforce holds
+ * (each record's PdM_Event_Ts__c, the case's window status), not from this process's memory,
+ * so a restarted or second instance never lets an older prediction overwrite a newer one,
+ * never reopens a cleared episode and never comments twice.
  *
  * Delivery: nothing is dropped. A Salesforce failure that can pass (rate limits, 5xx,
  * timeouts, network, an expired session) is retried in process with backoff; if it still
@@ -29,8 +36,10 @@ import { createLogger, type Logger } from '../runtime/log.ts';
 import { MetricsRegistry, type Metric } from '../runtime/metrics.ts';
 import { retry } from '../runtime/retry.ts';
 import type { RunningService } from '../runtime/service.ts';
-import { caseFields, clearedComment, clearedMarker, priorityFor } from './case-content.ts';
+import { priorityFor } from './case-content.ts';
+import { EpisodeWriter, type CaseAction, type WriteResult } from './episode-writer.ts';
 import { SalesforceCases, SalesforceError, type SalesforceOptions } from './salesforce.ts';
+import { DEFAULT_SERVICE_WINDOW, serviceWindowProblems } from './service-window.ts';
 
 export const SERVICE_NAME = 'case-opener';
 
@@ -77,6 +86,12 @@ export interface CaseOpenerOptions {
   /** Retry-topic delay after a record's n-th failed delivery: base·2^(n-1), capped. Defaults 30,000 and 600,000 ms. */
   retryTopicBaseDelayMs?: number;
   retryTopicMaxDelayMs?: number;
+  /** Hours the service window's due time keeps before the earliest likely failure. Default 4. */
+  serviceMarginHours?: number;
+  /** Shortest service window, hours, when the failure is too near for the margin. Default 1. */
+  minimumServiceWindowHours?: number;
+  /** Also write a WorkOrder and a ServiceAppointment per episode (the org has Field Service). Default false. */
+  fieldService?: boolean;
   /** Salesforce adapter tuning (timeout, caches). */
   salesforceOptions?: Partial<SalesforceOptions>;
   metrics?: MetricsRegistry;
@@ -85,31 +100,31 @@ export interface CaseOpenerOptions {
   now?: () => number;
 }
 
-interface Compiled {
-  groupId: string;
-  clientId: string;
-  concurrency: number;
-  attemptsPerDelivery: number;
-  maxTotalAttempts: number;
-  retryMinDelayMs: number;
-  retryMaxDelayMs: number;
-  retryTopicBaseDelayMs: number;
-  retryTopicMaxDelayMs: number;
-}
+/** The tuning options with their defaults. */
+export const DEFAULT_CASE_OPENER = Object.freeze({
+  groupId: 'pdm-case-opener',
+  clientId: 'pdm-case-opener',
+  concurrency: 8,
+  attemptsPerDelivery: 5,
+  maxTotalAttempts: 10,
+  retryMinDelayMs: 500,
+  retryMaxDelayMs: 30_000,
+  retryTopicBaseDelayMs: 30_000,
+  retryTopicMaxDelayMs: 600_000,
+  serviceMarginHours: DEFAULT_SERVICE_WINDOW.marginHours,
+  minimumServiceWindowHours: DEFAULT_SERVICE_WINDOW.minimumWindowHours,
+  fieldService: false,
+});
+
+type Compiled = { -readonly [K in keyof typeof DEFAULT_CASE_OPENER]: (typeof DEFAULT_CASE_OPENER)[K] };
 
 /** Validates the tuning options at start; every problem is named at once. */
-function compile(opts: CaseOpenerOptions): Compiled {
-  const c: Compiled = {
-    groupId: opts.groupId ?? 'pdm-case-opener',
-    clientId: opts.clientId ?? 'pdm-case-opener',
-    concurrency: opts.concurrency ?? 8,
-    attemptsPerDelivery: opts.attemptsPerDelivery ?? 5,
-    maxTotalAttempts: opts.maxTotalAttempts ?? 10,
-    retryMinDelayMs: opts.retryMinDelayMs ?? 500,
-    retryMaxDelayMs: opts.retryMaxDelayMs ?? 30_000,
-    retryTopicBaseDelayMs: opts.retryTopicBaseDelayMs ?? 30_000,
-    retryTopicMaxDelayMs: opts.retryTopicMaxDelayMs ?? 600_000,
-  };
+function compile(opts: CaseOpenerOptions): Readonly<Compiled> {
+  const c: Compiled = { ...DEFAULT_CASE_OPENER };
+  for (const k of Object.keys(c) as (keyof Compiled)[]) {
+    const v = opts[k];
+    if (v !== undefined) (c as Record<string, unknown>)[k] = v;
+  }
   const problems: string[] = [];
   const int = (name: keyof Compiled, min: number) => {
     const v = c[name] as number;
@@ -122,11 +137,12 @@ function compile(opts: CaseOpenerOptions): Compiled {
   int('retryMaxDelayMs', 0);
   int('retryTopicBaseDelayMs', 0);
   int('retryTopicMaxDelayMs', 0);
+  problems.push(...serviceWindowProblems({ marginHours: c.serviceMarginHours, minimumWindowHours: c.minimumServiceWindowHours }));
   if (c.attemptsPerDelivery > c.maxTotalAttempts) problems.push(`case-opener: attemptsPerDelivery=${c.attemptsPerDelivery} exceeds maxTotalAttempts=${c.maxTotalAttempts}`);
   if (c.retryMinDelayMs > c.retryMaxDelayMs) problems.push(`case-opener: retryMinDelayMs exceeds retryMaxDelayMs`);
   if (opts.topics.predictions === opts.topics.caseRetry) problems.push(`case-opener: the retry topic must differ from the predictions topic`);
   if (problems.length) throw new ServiceConfigError(problems);
-  return c;
+  return Object.freeze(c);
 }
 
 /** Starts the case opener: logs in to Salesforce, registers the case-event schema, joins the group. */
@@ -142,9 +158,6 @@ class StoppingError extends Error {}
 /** What processing one record came to. */
 type Outcome = 'written' | 'retry_topic' | 'dead_letter' | 'superseded';
 
-/** Episodes remembered for the superseded check (bounded; oldest forgotten first). */
-const LATEST_WRITTEN_MAX = 50_000;
-
 class CaseOpener implements RunningService {
   readonly name = SERVICE_NAME;
   readonly metrics: MetricsRegistry;
@@ -153,6 +166,7 @@ class CaseOpener implements RunningService {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly sf: SalesforceCases;
+  private readonly writer: EpisodeWriter;
   private readonly codec: AvroCodec;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
@@ -167,9 +181,6 @@ class CaseOpener implements RunningService {
   // Concurrency cap over Salesforce work: count in use and waiters.
   private active = 0;
   private readonly waiters: (() => void)[] = [];
-  // Episode → ts of the newest prediction written: an older event (a retry overtaken by a
-  // newer prediction) must not overwrite newer content. In memory only; see the README note.
-  private readonly latestWritten = new Map<string, number>();
   // Retry-topic partitions paused until their next record is due.
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
 
@@ -180,17 +191,24 @@ class CaseOpener implements RunningService {
     retrySends: Metric;
     deadLetters: Metric;
     superseded: Metric;
+    fieldService: Metric;
     apiUsed: Metric;
     apiLimit: Metric;
     logins: Metric;
   };
 
-  constructor(private readonly opts: CaseOpenerOptions, private readonly c: Compiled) {
+  constructor(private readonly opts: CaseOpenerOptions, private readonly c: Readonly<Compiled>) {
     this.metrics = opts.metrics ?? new MetricsRegistry();
     this.log = opts.logger ?? createLogger(SERVICE_NAME);
     this.now = opts.now ?? Date.now;
     this.config = opts.config ?? DEFAULT_CONFIG;
     this.sf = new SalesforceCases(opts.salesforce, opts.salesforceOptions, this.log.child('salesforce'));
+    this.writer = new EpisodeWriter(this.sf, {
+      content: { dashboardUrl: opts.dashboardUrl, config: this.config },
+      window: { marginHours: c.serviceMarginHours, minimumWindowHours: c.minimumServiceWindowHours },
+      fieldService: c.fieldService,
+      now: () => this.now(),
+    });
     this.codec = new AvroCodec(opts.registryUrl);
     const kafka = createKafka({ brokers: opts.brokers, clientId: c.clientId });
     this.consumer = kafka.consumer({ groupId: c.groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
@@ -202,7 +220,8 @@ class CaseOpener implements RunningService {
       sfRetries: reg.counter('pdm_case_opener_salesforce_retries_total', 'In-process retries of a Salesforce call, by error code'),
       retrySends: reg.counter('pdm_case_opener_retry_topic_sends_total', 'Records sent to the retry topic'),
       deadLetters: reg.counter('pdm_case_opener_dead_letters_total', 'Records sent to the dead-letter topic, by reason'),
-      superseded: reg.counter('pdm_case_opener_superseded_total', 'Older predictions skipped because a newer one of the episode was already written'),
+      superseded: reg.counter('pdm_case_opener_superseded_total', 'Predictions skipped because Salesforce holds a newer one of the episode, or its window closed'),
+      fieldService: reg.counter('pdm_case_opener_field_service_total', 'WorkOrder and ServiceAppointment writes and skips, by object and action'),
       apiUsed: reg.gauge('pdm_case_opener_salesforce_api_used', 'Salesforce API requests used in the 24 h window (Sforce-Limit-Info)'),
       apiLimit: reg.gauge('pdm_case_opener_salesforce_api_limit', 'Salesforce API request limit of the 24 h window (Sforce-Limit-Info)'),
       logins: reg.gauge('pdm_case_opener_salesforce_logins', 'OAuth2 logins done (first login, refreshes and re-logins)'),
@@ -225,6 +244,7 @@ class CaseOpener implements RunningService {
       throw new PipelineError(`case-opener: cannot log in to Salesforce at ${this.opts.salesforce.loginUrl}`, true, { cause: err });
     });
     this.updateApiGauges();
+    if (this.c.fieldService) await this.checkFieldService();
     await this.codec.registerValueSchema(this.opts.topics.cases, loadSchemaText('caseEvent'));
     await this.producer.connect();
     await this.consumer.connect();
@@ -248,7 +268,19 @@ class CaseOpener implements RunningService {
       cases: this.opts.topics.cases,
       salesforce: this.opts.salesforce.loginUrl,
       flow: this.sf.flow,
+      fieldService: this.c.fieldService,
     });
+  }
+
+  /** With Field Service on, the org must have WorkOrder and ServiceAppointment, visible to the integration user. */
+  private async checkFieldService(): Promise<void> {
+    const missing: string[] = [];
+    for (const type of ['WorkOrder', 'ServiceAppointment']) if (!(await this.sf.hasObject(type))) missing.push(type);
+    if (missing.length) {
+      throw new ServiceConfigError([
+        `case-opener: fieldService is on but the org has no ${missing.join(' or ')} the integration user can see: enable Field Service, deploy infra/salesforce/field-service and assign the PdM_Field_Service permission set, or turn fieldService off`,
+      ]);
+    }
   }
 
   stop(): Promise<void> {
@@ -376,50 +408,27 @@ class CaseOpener implements RunningService {
         return 'retry_topic';
       }
       const why = retriable ? `still failing after ${attempts} attempts` : 'permanent failure';
-      await this.sendDeadLetter(this.originOf(src), new PoisonRecordError(`case write for episode ${ev.episodeId} (${ev.kind}): ${why}`, 'case_write_failed', { cause: err }));
+      // The SalesforceError's message already quotes Salesforce's; its jsforce cause would only repeat it in the header.
+      await this.sendDeadLetter(this.originOf(src), new PoisonRecordError(`case write for episode ${ev.episodeId} (${ev.kind}): ${why}`, 'case_write_failed', { cause: new Error(err.message) }));
       return 'dead_letter';
     }
   }
 
   /** One attempt at the Salesforce side of a prediction, then its case events. */
   private async write(ev: PredictionEvent): Promise<Outcome> {
-    const newest = this.latestWritten.get(ev.episodeId);
-    if (ev.kind !== 'cleared' && newest !== undefined && newest > ev.ts) {
+    const r: WriteResult = await this.writer.write(ev);
+    if (r.outcome === 'superseded') {
       this.m.superseded.inc();
       return 'superseded';
     }
-    const assetSfId = await this.sf.findAssetIdBySerial(ev.assetId, this.now());
-    const content = { dashboardUrl: this.opts.dashboardUrl, config: this.config };
-    const events: { action: 'created' | 'updated' | 'commented'; caseId: string }[] = [];
-    let caseId: string;
-    if (ev.kind === 'cleared') {
-      // Keep the case as the last escalation left it (a scheduler's view); only if no case
-      // exists (the raise was never written) create one from the cleared event, so the
-      // episode is still on record with its recovery.
-      caseId = (await this.sf.findCaseIdByEpisode(ev.episodeId)) ?? '';
-      if (!caseId) {
-        const r = await this.sf.upsertCase(ev.episodeId, caseFields(ev, content, assetSfId));
-        caseId = r.id;
-        events.push({ action: r.created ? 'created' : 'updated', caseId });
-      }
-      const marker = clearedMarker(ev.episodeId);
-      const comments = await this.sf.listComments(caseId);
-      if (!comments.some((c) => c.body.includes(marker))) {
-        await this.sf.addComment(caseId, clearedComment(ev, this.config));
-        events.push({ action: 'commented', caseId });
-      }
-    } else {
-      const r = await this.sf.upsertCase(ev.episodeId, caseFields(ev, content, assetSfId));
-      caseId = r.id;
-      events.push({ action: r.created ? 'created' : 'updated', caseId });
-    }
-    this.rememberWritten(ev.episodeId, ev.ts);
-    for (const e of events) this.m.cases.inc({ action: e.action });
-    if (events.length) await this.publishCaseEvents(ev, events);
+    for (const e of r.caseActions) this.m.cases.inc({ action: e.action });
+    if (r.workOrder) this.m.fieldService.inc({ object: 'WorkOrder', action: r.workOrder });
+    if (r.appointment) this.m.fieldService.inc({ object: 'ServiceAppointment', action: r.appointment });
+    if (r.caseActions.length) await this.publishCaseEvents(ev, r.caseActions);
     return 'written';
   }
 
-  private async publishCaseEvents(ev: PredictionEvent, events: { action: 'created' | 'updated' | 'commented'; caseId: string }[]): Promise<void> {
+  private async publishCaseEvents(ev: PredictionEvent, events: CaseAction[]): Promise<void> {
     const writtenAt = this.now();
     await this.producer.send({
       topic: this.opts.topics.cases,
@@ -450,7 +459,7 @@ class CaseOpener implements RunningService {
       ...(src.headers ?? {}),
       [RETRY_HEADERS.attempts]: String(attempts),
       [RETRY_HEADERS.nextAttemptAt]: String(this.now() + delay),
-      [RETRY_HEADERS.lastError]: describeError(err).slice(0, 2_000),
+      [RETRY_HEADERS.lastError]: (err instanceof SalesforceError ? err.message : describeError(err)).slice(0, 2_000),
       [RETRY_HEADERS.sourceTopic]: origin.topic,
       [RETRY_HEADERS.sourcePartition]: String(origin.partition),
       [RETRY_HEADERS.sourceOffset]: origin.offset,
@@ -480,15 +489,6 @@ class CaseOpener implements RunningService {
       offset: headerString(src.headers, RETRY_HEADERS.sourceOffset) ?? src.offset,
       headers,
     };
-  }
-
-  private rememberWritten(episodeId: string, ts: number): void {
-    this.latestWritten.delete(episodeId); // re-insert: Map order is the eviction order
-    this.latestWritten.set(episodeId, Math.max(ts, this.latestWritten.get(episodeId) ?? ts));
-    if (this.latestWritten.size > LATEST_WRITTEN_MAX) {
-      const oldest = this.latestWritten.keys().next().value;
-      if (oldest !== undefined) this.latestWritten.delete(oldest);
-    }
   }
 
   /** Runs `fn` after every earlier task of the same asset settled. */

@@ -5,7 +5,7 @@
  * The inputs have the shapes jsforce 3.10 and undici actually throw.
  */
 import { describe, expect, test } from 'vitest';
-import { classifySalesforceError, parseRetryAfter, SalesforceCases, SalesforceError, soqlString } from './salesforce.ts';
+import { classifySalesforceError, isStaleWrite, parseRetryAfter, SalesforceCases, SalesforceError, soqlString } from './salesforce.ts';
 import { ServiceConfigError } from '../runtime/errors.ts';
 
 /** jsforce's HttpApiError: name and errorCode from the body (or ERROR_HTTP_<status>), no status. */
@@ -64,6 +64,18 @@ describe('classifySalesforceError', () => {
   test('OAuth errors (wrong credentials) are permanent', () => {
     const e = classifySalesforceError('login', Object.assign(new Error('authentication failure'), { name: 'invalid_grant' }), resp(400));
     expect([e.code, e.retriable, e.message]).toEqual(['invalid_grant', false, 'salesforce login: invalid_grant (HTTP 400): authentication failure']);
+  });
+
+  test("keeps the fields Salesforce's error names; the event-order rule's refusal is a stale write", () => {
+    const stale = Object.assign(apiError('FIELD_CUSTOM_VALIDATION_EXCEPTION', 'PdM: newer'), {
+      data: { errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'PdM: newer', fields: ['PdM_Event_Ts__c'] },
+    });
+    const e = classifySalesforceError('update Case', stale, resp(400));
+    expect([e.code, e.retriable, e.fields]).toEqual(['FIELD_CUSTOM_VALIDATION_EXCEPTION', false, ['PdM_Event_Ts__c']]);
+    expect(isStaleWrite(e)).toBe(true);
+    const other = classifySalesforceError('update Case', Object.assign(apiError('FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Pick a reason'), { data: { fields: ['Reason'] } }), resp(400));
+    expect(isStaleWrite(other)).toBe(false);
+    expect(isStaleWrite(new Error('PdM_Event_Ts__c'))).toBe(false);
   });
 
   test('a programming error is permanent, never retried', () => {

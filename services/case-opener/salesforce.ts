@@ -1,8 +1,9 @@
 /**
  * The Salesforce adapter of the case opener: a thin layer over a jsforce 3.x Connection
- * that logs in with OAuth2, upserts Cases on the episode external id, finds Assets by
+ * that logs in with OAuth2 (password or client-credentials flow), queries, creates, updates
+ * and upserts records with the Assignment Rule header the caller chooses, finds Assets by
  * serial number, and reads/adds CaseComments; every failure leaves as a SalesforceError
- * that says whether retrying can help (and, for 429, after how long).
+ * (salesforce-errors.ts) that says whether retrying can help.
  *
  * What jsforce does not give us and this file adds:
  * - The HTTP status and headers of a failed call (jsforce's HttpApiError carries only the
@@ -19,10 +20,30 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Connection } from 'jsforce';
 import type { HttpRequest, HttpRequestOptions, HttpResponse } from 'jsforce';
-import type { SalesforceConnection } from '../kafka/env.ts';
-import { PipelineError, ServiceConfigError, describeError, type RetryAfter } from '../runtime/errors.ts';
+import type { SalesforceAuthFlow, SalesforceConnection } from '../kafka/env.ts';
+import { ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
-import type { CaseFields } from './case-content.ts';
+import { classifySalesforceError, SalesforceError, type ResponseInfo } from './salesforce-errors.ts';
+
+export { classifySalesforceError, isStaleWrite, parseRetryAfter, SalesforceError, type ResponseInfo } from './salesforce-errors.ts';
+
+/**
+ * The Assignment Rule header. Without it REST runs the org's case assignment on every create
+ * and update of a Case (and of records whose automation updates a Case), which would hand a
+ * case back to the default queue on each escalation, undoing a dispatcher's choice.
+ */
+export const AUTO_ASSIGN_HEADER = 'Sforce-Auto-Assign';
+
+/** Record values as sent: field API name to JSON value (null clears a field). */
+export type RecordFields = Readonly<Record<string, string | number | boolean | null>>;
+
+/** Hints for login refusals whose Salesforce message does not say what to change. */
+const LOGIN_HINTS: readonly [RegExp, string][] = [
+  [/request not supported on this domain/, "client credentials must go to the org's My Domain URL (https://<domain>.my.salesforce.com) in PDM_SF_LOGIN_URL"],
+  [/no client credentials user enabled/, "the connected app needs a run-as user for the client credentials flow (App Manager > the app > Manage > Client Credentials Flow)"],
+  [/authentication failure/, 'check PDM_SF_USERNAME and PDM_SF_PASSWORD, and set PDM_SF_SECURITY_TOKEN unless the org trusts this IP range'],
+  [/invalid_client/, 'check PDM_SF_CLIENT_ID and PDM_SF_CLIENT_SECRET (the connected app\'s consumer key and secret)'],
+];
 
 /** Options of the adapter beyond the connection settings of pipelineEnv(). */
 export interface SalesforceOptions {
@@ -43,121 +64,6 @@ export const DEFAULT_SALESFORCE: SalesforceOptions = Object.freeze({
   maxRefreshesPerCall: 2,
 });
 
-/** Error codes Salesforce answers that a later try can succeed on. */
-const RETRIABLE_CODES = new Set([
-  'REQUEST_LIMIT_EXCEEDED', // 403: org-wide API limit; frees up as the 24 h window moves
-  'DUPLICATE_VALUE', // two upserts on one new external id raced; the retry finds the winner
-  'UNABLE_TO_LOCK_ROW', // record locked by another transaction
-  'SERVER_UNAVAILABLE',
-  'INVALID_SESSION_ID', // only seen when the refresh guard gave up: re-login on the next try
-]);
-
-/** Network-level failure codes (undici puts them on the cause of `TypeError: fetch failed`). */
-const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH',
-  'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
-]);
-
-/**
- * A failed Salesforce call. `code` is Salesforce's errorCode (REQUEST_LIMIT_EXCEEDED,
- * INVALID_FIELD, ...), ERROR_HTTP_<status> for a non-JSON error page, or TIMEOUT, NETWORK,
- * SESSION_REFRESH_FAILED for failures before an answer. `retryAfterMs` carries a 429's
- * Retry-After.
- */
-export class SalesforceError extends PipelineError implements RetryAfter {
-  constructor(
-    message: string,
-    retriable: boolean,
-    readonly code: string,
-    readonly status: number | undefined,
-    readonly retryAfterMs?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, retriable, options);
-  }
-}
-
-/** The last HTTP response seen by one adapter call (filled by the wrapped transports). */
-export interface ResponseInfo {
-  status: number;
-  headers: Readonly<Record<string, string>>;
-}
-
-/** Parses Retry-After (seconds or an HTTP date) into ms from `now`; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const secs = Number(value);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/**
- * Classifies anything a jsforce call threw. `response` is the last HTTP answer of the call
- * (undefined when none came). Retriable: REQUEST_LIMIT_EXCEEDED, 429 (with Retry-After),
- * 5xx, DUPLICATE_VALUE, UNABLE_TO_LOCK_ROW, timeouts, network errors, failed session
- * refreshes. Permanent: every other answered error (INVALID_FIELD, MALFORMED_QUERY,
- * STRING_TOO_LONG, other 4xx) and errors that are not Salesforce's (programming errors).
- */
-export function classifySalesforceError(op: string, err: unknown, response: ResponseInfo | undefined, now = Date.now()): SalesforceError {
-  if (err instanceof SalesforceError) return err;
-  const e = err as { name?: unknown; message?: unknown; errorCode?: unknown; cause?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  const status = response && response.status >= 400 ? response.status : undefined;
-  const at = (code: string) => `salesforce ${op}: ${code}${status ? ` (HTTP ${status})` : ''}: ${message.slice(0, 500)}`;
-
-  // Answered errors: jsforce's HttpApiError (errorCode from the body, or ERROR_HTTP_<status>).
-  if (typeof e?.errorCode === 'string') {
-    // jsforce folds a body with several errors into MULTIPLE_API_ERRORS with the list in `data`:
-    // classify by the codes inside (retriable only if every one of them is).
-    const many = (err as { data?: unknown }).data;
-    if (e.errorCode === 'MULTIPLE_API_ERRORS' && Array.isArray(many) && many.length > 0) {
-      const items = many.map((d: { errorCode?: unknown; message?: unknown }) => ({ code: String(d?.errorCode ?? 'UNKNOWN'), message: String(d?.message ?? '') }));
-      const text = items.map((i) => `${i.code}: ${i.message}`).join('; ');
-      const retriable = (status !== undefined && (status === 429 || status >= 500)) || items.every((i) => RETRIABLE_CODES.has(i.code));
-      return new SalesforceError(`salesforce ${op}: ${items[0]!.code}${status ? ` (HTTP ${status})` : ''}: ${text.slice(0, 1_000)}`, retriable, items[0]!.code, status, undefined, { cause: err });
-    }
-    const code = e.errorCode;
-    const httpStatus = status ?? Number(/^ERROR_HTTP_(\d{3})$/.exec(code)?.[1] ?? NaN);
-    const retryAfterMs = httpStatus === 429 ? parseRetryAfter(response?.headers['retry-after'], now) : undefined;
-    const retriable = RETRIABLE_CODES.has(code) || httpStatus === 429 || httpStatus >= 500;
-    return new SalesforceError(at(code), retriable, code, Number.isNaN(httpStatus) ? undefined : httpStatus, retryAfterMs, { cause: err });
-  }
-  // jsforce wraps a failed refresh (our refresh function or the OAuth2 call) in a plain Error.
-  if (message.startsWith('Unable to refresh session')) {
-    return new SalesforceError(at('SESSION_REFRESH_FAILED'), true, 'SESSION_REFRESH_FAILED', status, undefined, { cause: err });
-  }
-  // Timeouts: our per-request timeout aborts the fetch (AbortError, whose message jsforce
-  // rewrites to "...timeout of 30 minutes" whatever the timeout was), or jsforce's own.
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || message === 'Request Timeout') {
-    return new SalesforceError(`salesforce ${op}: TIMEOUT: no answer within the request timeout`, true, 'TIMEOUT', undefined, undefined, { cause: err });
-  }
-  const netCode = networkCode(err);
-  if (netCode) {
-    return new SalesforceError(`salesforce ${op}: NETWORK ${netCode}: ${message}`, true, 'NETWORK', undefined, undefined, { cause: err });
-  }
-  // OAuth2 token endpoint errors are named after the OAuth error (invalid_grant, ...).
-  if (typeof e?.name === 'string' && /^(invalid_|unsupported_|unauthorized_)/.test(e.name)) {
-    return new SalesforceError(at(e.name), false, e.name, status, undefined, { cause: err });
-  }
-  if (typeof e?.name === 'string' && /^ERROR_HTTP_\d{3}$/.test(e.name)) {
-    const s = Number(e.name.slice(11));
-    return new SalesforceError(at(e.name), s === 429 || s >= 500, e.name, s, undefined, { cause: err });
-  }
-  return new SalesforceError(`salesforce ${op}: unexpected error: ${describeError(err)}`, false, 'UNEXPECTED', status, undefined, { cause: err });
-}
-
-function networkCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let depth = 0; cur && depth < 4; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  // undici reports "fetch failed" with the socket error as its cause; anything else from it is also transport-level.
-  return err instanceof TypeError && (err as Error).message === 'fetch failed' ? 'FETCH_FAILED' : undefined;
-}
-
 /** Per-call slot: the last response and the refreshes done for this call. */
 interface CallContext {
   response?: ResponseInfo;
@@ -166,9 +72,9 @@ interface CallContext {
 
 /** Result of an upsert. */
 export interface UpsertOutcome {
-  /** Case Id (18 characters). */
+  /** Record Id (18 characters). */
   id: string;
-  /** True when the upsert created the case, false when it updated an existing one. */
+  /** True when the upsert created the record, false when it updated an existing one. */
   created: boolean;
 }
 
@@ -177,6 +83,24 @@ export interface CaseCommentRow {
   id: string;
   body: string;
 }
+
+/** What jsforce's create, update and upsert answer (its typings cover neither `created` nor failures well). */
+interface SaveOutcome {
+  id?: string;
+  success: boolean;
+  created?: boolean;
+  errors: (string | { errorCode?: string; message?: string })[];
+}
+
+/** The outcome when it succeeded; throws what Salesforce said otherwise (classified by call()). */
+function checkSaved(res: SaveOutcome, fallbackCode: string): SaveOutcome {
+  if (res.success) return res;
+  throw Object.assign(new Error(res.errors.map((x) => (typeof x === 'string' ? x : x.message)).join('; ')), {
+    errorCode: (res.errors[0] as { errorCode?: string } | undefined)?.errorCode ?? fallbackCode,
+  });
+}
+
+const assignHeader = (autoAssign: boolean): Record<string, string> => ({ [AUTO_ASSIGN_HEADER]: autoAssign ? 'TRUE' : 'FALSE' });
 
 /** Escapes a value for a SOQL string literal (backslash and quote). */
 export function soqlString(v: string): string {
@@ -230,9 +154,9 @@ export class SalesforceCases {
     this.wrapTransport(this.conn.oauth2._transport);
   }
 
-  /** The flow used: OAuth2 username-password when both are set, client credentials otherwise. */
-  get flow(): 'password' | 'client_credentials' {
-    return this.connection.username && this.connection.password ? 'password' : 'client_credentials';
+  /** The flow used: as configured, else username-password when both are set, client credentials otherwise. */
+  get flow(): SalesforceAuthFlow {
+    return this.connection.authFlow ?? (this.connection.username && this.connection.password ? 'password' : 'client_credentials');
   }
 
   /** API usage reported by the last answer's Sforce-Limit-Info header, if any. */
@@ -241,50 +165,90 @@ export class SalesforceCases {
   }
 
   /**
-   * Logs in (at start). Wrong credentials or an unknown client are a configuration problem
-   * and throw ServiceConfigError; an unreachable server throws a retriable SalesforceError.
+   * Logs in (at start). Wrong credentials, an unknown client or a login URL that cannot serve
+   * the flow are a configuration problem and throw ServiceConfigError with what to change;
+   * an unreachable server throws a retriable SalesforceError.
    */
   async login(): Promise<void> {
     try {
       await this.call('login', () => this.authenticate());
     } catch (err) {
       if (err instanceof SalesforceError && !err.retriable) {
-        throw new ServiceConfigError([`salesforce login at ${this.connection.loginUrl} (${this.flow} flow) refused: ${err.message}`]);
+        const hint = LOGIN_HINTS.find(([re]) => re.test(`${err.code} ${err.message}`))?.[1];
+        throw new ServiceConfigError([`salesforce login at ${this.connection.loginUrl} (${this.flow} flow) refused: ${err.message}${hint ? `; ${hint}` : ''}`]);
       }
       throw err;
     }
   }
 
+  /** Every record a SOQL query returns (all pages). */
+  async query<T extends Record<string, unknown>>(op: string, soql: string): Promise<T[]> {
+    return this.call(op, async () => {
+      const rows: T[] = [];
+      let res = await this.conn.query<T>(soql);
+      for (;;) {
+        rows.push(...res.records);
+        if (res.done || !res.nextRecordsUrl) break;
+        res = await this.conn.queryMore<T>(res.nextRecordsUrl);
+      }
+      return rows;
+    });
+  }
+
   /**
-   * Upserts the case of an episode on PdM_Episode_Id__c: creates it the first time, updates
-   * it afterwards. Exactly one case per episode id, however often this runs.
+   * Upserts a record of `type` on the external-id field `extField`: creates it the first time,
+   * updates it afterwards. `autoAssign` is sent as the Assignment Rule header.
    */
-  async upsertCase(episodeId: string, fields: CaseFields): Promise<UpsertOutcome> {
-    return this.call('upsert Case', async () => {
+  async upsert(type: string, extField: string, extValue: string, fields: RecordFields, autoAssign: boolean): Promise<UpsertOutcome> {
+    return this.call(`upsert ${type}`, async () => {
       // jsforce puts the external id into the URL path without encoding it; encoding it
       // here makes the server decode back to the exact id (a no-op for plain ids).
-      const res = await this.conn
-        .sobject('Case')
-        .upsert({ ...fields, PdM_Episode_Id__c: encodeURIComponent(episodeId) }, 'PdM_Episode_Id__c');
-      if (!res.success) {
-        throw Object.assign(new Error(res.errors.map((x) => (typeof x === 'string' ? x : x.message)).join('; ')), {
-          errorCode: (res.errors[0] as { errorCode?: string } | undefined)?.errorCode ?? 'UPSERT_FAILED',
-        });
-      }
+      const res = (await this.conn
+        .sobject(type)
+        .upsert({ ...fields, [extField]: encodeURIComponent(extValue) }, extField, { headers: assignHeader(autoAssign) })) as SaveOutcome;
+      const saved = checkSaved(res, 'UPSERT_FAILED');
       // Before API 46 an update answers 204 without an id: find it by the external id.
-      const id = res.id ?? (await this.findCaseIdByEpisodeInCall(episodeId));
-      if (!id) throw Object.assign(new Error(`upsert of episode ${episodeId} succeeded but the case cannot be found`), { errorCode: 'NOT_FOUND' });
-      return { id, created: res.created === true };
+      const id = saved.id ?? (await this.idByExternalId(type, extField, extValue));
+      if (!id) throw Object.assign(new Error(`upsert of ${type} ${extField}=${extValue} succeeded but the record cannot be found`), { errorCode: 'NOT_FOUND' });
+      return { id, created: saved.created === true };
     });
+  }
+
+  /** Creates a record of `type`; returns its Id. */
+  async create(type: string, fields: RecordFields, autoAssign: boolean): Promise<string> {
+    return this.call(`create ${type}`, async () => {
+      const res = (await this.conn.sobject(type).create({ ...fields }, { headers: assignHeader(autoAssign) })) as SaveOutcome;
+      const id = checkSaved(res, 'CREATE_FAILED').id;
+      if (!id) throw Object.assign(new Error(`create of ${type} answered without an id`), { errorCode: 'CREATE_FAILED' });
+      return id;
+    });
+  }
+
+  /** Updates the record `id` of `type` with `fields` only. */
+  async update(type: string, id: string, fields: RecordFields, autoAssign: boolean): Promise<void> {
+    await this.call(`update ${type}`, async () => {
+      checkSaved((await this.conn.sobject(type).update({ ...fields, Id: id }, { headers: assignHeader(autoAssign) })) as SaveOutcome, 'UPDATE_FAILED');
+    });
+  }
+
+  /** True when the org has `type` and the user can see it (describe answers); false on NOT_FOUND. */
+  async hasObject(type: string): Promise<boolean> {
+    try {
+      await this.call(`describe ${type}`, () => this.conn.sobject(type).describe());
+      return true;
+    } catch (err) {
+      if (err instanceof SalesforceError && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
   }
 
   /** The Case Id of an episode, or undefined when no case exists for it. */
   async findCaseIdByEpisode(episodeId: string): Promise<string | undefined> {
-    return this.call('query Case by episode', () => this.findCaseIdByEpisodeInCall(episodeId));
+    return this.call('query Case by episode', () => this.idByExternalId('Case', 'PdM_Episode_Id__c', episodeId));
   }
 
-  private async findCaseIdByEpisodeInCall(episodeId: string): Promise<string | undefined> {
-    const res = await this.conn.query<{ Id: string }>(`SELECT Id FROM Case WHERE PdM_Episode_Id__c = ${soqlString(episodeId)} LIMIT 1`);
+  private async idByExternalId(type: string, extField: string, value: string): Promise<string | undefined> {
+    const res = await this.conn.query<{ Id: string }>(`SELECT Id FROM ${type} WHERE ${extField} = ${soqlString(value)} LIMIT 1`);
     return res.records[0]?.Id;
   }
 
@@ -295,41 +259,27 @@ export class SalesforceCases {
   async findAssetIdBySerial(serial: string, now = Date.now()): Promise<string | undefined> {
     const cached = this.assets.get(serial);
     if (cached && cached.until > now) return cached.id;
-    const id = await this.call('query Asset by serial', async () => {
-      const res = await this.conn.query<{ Id: string }>(`SELECT Id FROM Asset WHERE SerialNumber = ${soqlString(serial)} ORDER BY CreatedDate ASC LIMIT 1`);
-      return res.records[0]?.Id;
-    });
+    const rows = await this.query<{ Id: string }>('query Asset by serial', `SELECT Id FROM Asset WHERE SerialNumber = ${soqlString(serial)} ORDER BY CreatedDate ASC LIMIT 1`);
+    const id = rows[0]?.Id;
     this.assets.set(serial, { id, until: now + (id ? this.opts.assetHitTtlMs : this.opts.assetMissTtlMs) });
     return id;
   }
 
   /** Every comment of a case (all pages). */
   async listComments(caseId: string): Promise<CaseCommentRow[]> {
-    return this.call('query CaseComment', async () => {
-      const rows: CaseCommentRow[] = [];
-      let res = await this.conn.query<{ Id: string; CommentBody: string | null }>(
-        `SELECT Id, CommentBody FROM CaseComment WHERE ParentId = ${soqlString(caseId)} ORDER BY CreatedDate ASC`,
-      );
-      for (;;) {
-        for (const r of res.records) rows.push({ id: r.Id, body: r.CommentBody ?? '' });
-        if (res.done || !res.nextRecordsUrl) break;
-        res = await this.conn.queryMore<{ Id: string; CommentBody: string | null }>(res.nextRecordsUrl);
-      }
-      return rows;
-    });
+    const rows = await this.query<{ Id: string; CommentBody: string | null }>(
+      'query CaseComment',
+      `SELECT Id, CommentBody FROM CaseComment WHERE ParentId = ${soqlString(caseId)} ORDER BY CreatedDate ASC`,
+    );
+    return rows.map((r) => ({ id: r.Id, body: r.CommentBody ?? '' }));
   }
 
-  /** Adds a private comment (IsPublished false: not shown to the customer) and returns its Id. */
+  /**
+   * Adds a private comment (IsPublished false: not shown to the customer) and returns its Id.
+   * Sent with assignment off: an org's automation may update the case on a new comment.
+   */
   async addComment(caseId: string, body: string): Promise<string> {
-    return this.call('create CaseComment', async () => {
-      const res = await this.conn.sobject('CaseComment').create({ ParentId: caseId, CommentBody: body, IsPublished: false });
-      if (!res.success || !res.id) {
-        throw Object.assign(new Error(res.errors.map((x) => (typeof x === 'string' ? x : x.message)).join('; ')), {
-          errorCode: (res.errors[0] as { errorCode?: string } | undefined)?.errorCode ?? 'CREATE_FAILED',
-        });
-      }
-      return res.id;
-    });
+    return this.create('CaseComment', { ParentId: caseId, CommentBody: body, IsPublished: false }, false);
   }
 
   /** Logs out is not needed for OAuth2 tokens; this drops cached state. */
@@ -359,7 +309,7 @@ export class SalesforceCases {
         const c = this.connection;
         const res =
           this.flow === 'password'
-            ? await this.conn.oauth2.authenticate(c.username, c.password)
+            ? await this.conn.oauth2.authenticate(c.username, `${c.password}${c.securityToken ?? ''}`)
             : await this.conn.oauth2.requestToken({ grant_type: 'client_credentials' });
         if (!res.access_token || !res.instance_url) throw new Error('token response without access_token or instance_url');
         this.conn._establish({ instanceUrl: res.instance_url, accessToken: res.access_token });

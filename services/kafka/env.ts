@@ -4,6 +4,7 @@
  * Pointing at production is only a matter of setting the variables; no code knows which
  * it talks to.
  */
+import { readFileSync } from 'node:fs';
 import { ServiceConfigError } from '../runtime/errors.ts';
 import { DEFAULT_PARTITIONS } from './topics.ts';
 
@@ -14,10 +15,23 @@ export interface InfluxConnection {
   token: string;
 }
 
+/** How the case opener logs in to Salesforce (both through a connected app's client id and secret). */
+export type SalesforceAuthFlow = 'password' | 'client_credentials';
+
 export interface SalesforceConnection {
+  /**
+   * Where the OAuth2 token request goes: for the password flow login.salesforce.com,
+   * test.salesforce.com or the org's My Domain URL; for client credentials the org's My
+   * Domain URL only (https://<domain>.my.salesforce.com).
+   */
   loginUrl: string;
+  /** Default: `password` when username and password are set, else `client_credentials`. */
+  authFlow?: SalesforceAuthFlow;
+  /** Password flow only (client credentials run as the connected app's run-as user). */
   username: string;
   password: string;
+  /** Appended to the password on the password flow, as orgs demand outside trusted IP ranges. Default empty. */
+  securityToken?: string;
   clientId: string;
   clientSecret: string;
   /** REST API version, e.g. "62.0". */
@@ -50,8 +64,10 @@ export const LOCAL_STACK_ENV: PipelineEnv = Object.freeze({
   influx: { url: 'http://127.0.0.1:8086', org: 'pdm', bucket: 'pdm/autogen', token: 'pdm:pdm-local-dev' },
   salesforce: {
     loginUrl: 'http://127.0.0.1:8443',
+    authFlow: 'password',
     username: 'pdm-integration@example.com',
     password: 'pdm-local-password',
+    securityToken: '',
     clientId: 'pdm-local-client-id',
     clientSecret: 'pdm-local-client-secret',
     apiVersion: '62.0',
@@ -103,14 +119,7 @@ export function pipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineEnv {
       bucket: str('PDM_INFLUX_BUCKET', d.influx.bucket),
       token: str('PDM_INFLUX_TOKEN', d.influx.token),
     },
-    salesforce: {
-      loginUrl: url('PDM_SF_LOGIN_URL', d.salesforce.loginUrl),
-      username: str('PDM_SF_USERNAME', d.salesforce.username),
-      password: str('PDM_SF_PASSWORD', d.salesforce.password),
-      clientId: str('PDM_SF_CLIENT_ID', d.salesforce.clientId),
-      clientSecret: str('PDM_SF_CLIENT_SECRET', d.salesforce.clientSecret),
-      apiVersion: str('PDM_SF_API_VERSION', d.salesforce.apiVersion),
-    },
+    salesforce: salesforceEnv(env, problems),
     dashboardUrl: url('PDM_DASHBOARD_URL', d.dashboardUrl),
     sessionTimeoutMs: Number(str('PDM_KAFKA_SESSION_TIMEOUT_MS', String(d.sessionTimeoutMs))),
   };
@@ -118,7 +127,71 @@ export function pipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineEnv {
   if (!Number.isInteger(out.sessionTimeoutMs) || out.sessionTimeoutMs < 6_000 || out.sessionTimeoutMs > 1_800_000) {
     problems.push(`PDM_KAFKA_SESSION_TIMEOUT_MS=${env.PDM_KAFKA_SESSION_TIMEOUT_MS}: must be an integer from 6000 to 1800000 (ms)`);
   }
-  if (!/^\d{2}\.0$/.test(out.salesforce.apiVersion)) problems.push(`PDM_SF_API_VERSION=${out.salesforce.apiVersion}: expected like 62.0`);
   if (problems.length) throw new ServiceConfigError(problems);
+  return out;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+/** Salesforce's shared login hosts, which refuse the client-credentials grant. */
+const SHARED_LOGIN_HOSTS = new Set(['login.salesforce.com', 'test.salesforce.com']);
+
+/**
+ * The Salesforce settings. Secrets (password, security token, client secret) come from the
+ * variable or from a file named by `<VARIABLE>_FILE` (a mounted secret), never both. The
+ * local stand-in's credentials are defaults only while PDM_SF_LOGIN_URL points at loopback,
+ * so a real org is never sent them and a missing credential is named instead.
+ */
+function salesforceEnv(env: NodeJS.ProcessEnv, problems: string[]): SalesforceConnection {
+  const d = LOCAL_STACK_ENV.salesforce;
+  const given = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const secret = (name: string, fileVar: string): string | undefined => {
+    const file = given(fileVar);
+    if (file && given(name)) problems.push(`${name} and ${fileVar} are both set: set one`);
+    if (!file) return given(name);
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${fileVar}=${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const loginUrl = (given('PDM_SF_LOGIN_URL') ?? d.loginUrl).replace(/\/+$/, '');
+  let host = '';
+  try {
+    const u = new URL(loginUrl);
+    host = u.hostname.toLowerCase();
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`PDM_SF_LOGIN_URL=${loginUrl}: must be an http(s) URL`);
+  } catch {
+    problems.push(`PDM_SF_LOGIN_URL=${loginUrl}: not a URL`);
+  }
+  const local = LOOPBACK_HOSTS.has(host);
+  const fallback = <T>(v: T): T | undefined => (local ? v : undefined);
+  const flow = given('PDM_SF_AUTH_FLOW') ?? 'password';
+  if (flow !== 'password' && flow !== 'client_credentials') problems.push(`PDM_SF_AUTH_FLOW=${flow}: must be password or client_credentials`);
+  const out: SalesforceConnection = {
+    loginUrl,
+    authFlow: flow === 'client_credentials' ? 'client_credentials' : 'password',
+    username: given('PDM_SF_USERNAME') ?? fallback(d.username) ?? '',
+    password: secret('PDM_SF_PASSWORD', 'PDM_SF_PASSWORD_FILE') ?? fallback(d.password) ?? '',
+    securityToken: secret('PDM_SF_SECURITY_TOKEN', 'PDM_SF_SECURITY_TOKEN_FILE') ?? '',
+    clientId: given('PDM_SF_CLIENT_ID') ?? fallback(d.clientId) ?? '',
+    clientSecret: secret('PDM_SF_CLIENT_SECRET', 'PDM_SF_CLIENT_SECRET_FILE') ?? fallback(d.clientSecret) ?? '',
+    apiVersion: given('PDM_SF_API_VERSION') ?? d.apiVersion,
+  };
+  const need = (name: string, v: string, why: string) => {
+    if (!v) problems.push(`${name} is required ${why}${local ? '' : ' (the local stand-in defaults apply only to a loopback PDM_SF_LOGIN_URL)'}`);
+  };
+  need('PDM_SF_CLIENT_ID', out.clientId, 'for every flow');
+  need('PDM_SF_CLIENT_SECRET', out.clientSecret, 'for every flow');
+  if (out.authFlow === 'password') {
+    need('PDM_SF_USERNAME', out.username, 'for the password flow');
+    need('PDM_SF_PASSWORD', out.password, 'for the password flow');
+  } else if (SHARED_LOGIN_HOSTS.has(host)) {
+    problems.push(`PDM_SF_LOGIN_URL=${loginUrl}: client credentials must go to the org's My Domain URL (https://<domain>.my.salesforce.com), not ${host}`);
+  }
+  if (!/^\d{2}\.0$/.test(out.apiVersion)) problems.push(`PDM_SF_API_VERSION=${out.apiVersion}: expected like 62.0`);
   return out;
 }

@@ -1,12 +1,16 @@
 /**
  * The Salesforce part of the local stack: the stand-in server in infra/salesforce-standin/
  * (Salesforce is a SaaS we cannot reach from here). Nothing to download: it is this repo's
- * own TypeScript, run by Node with the tsx loader resolved from the checkout, listening on
- * 127.0.0.1:<ports.salesforce> (plain HTTP) with its records in the part's data dir.
+ * own TypeScript, run by Node with the tsx loader resolved from the checkout, with its records
+ * in the part's data dir. Like an org with My Domain it has two hosts (plain HTTP on
+ * loopback): the login host on 127.0.0.1:<ports.salesforce> (PDM_SF_PORT) and the org's My
+ * Domain host, where API calls and client-credentials logins go, on PDM_SF_INSTANCE_PORT
+ * (default PDM_SF_PORT + 1). PDM_SF_STANDIN_STRICT=1 runs it in strict mode (permissions from
+ * the shipped permission set, security token on password logins, every platform rule).
  *
- * info() gives what a product needs to log in through jsforce's OAuth2 password flow
- * (loginUrl, username, password, clientId, clientSecret); the same keys point at a real org
- * when real credentials are configured instead.
+ * info() gives what a product needs to log in (loginUrl, instanceUrl, username, password,
+ * securityToken, clientId, clientSecret) and an administrator's login for seeding data; the
+ * same keys point at a real org when real credentials are configured instead.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -34,9 +38,20 @@ function baseUrl(ctx: PartContext): string {
   return `http://127.0.0.1:${ctx.ports.salesforce}`;
 }
 
+/** The My Domain host's port: PDM_SF_INSTANCE_PORT, else the login port + 1. */
+export function instancePort(ctx: PartContext, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.PDM_SF_INSTANCE_PORT?.trim();
+  if (raw === undefined || raw === '') return ctx.ports.salesforce + 1;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StackError(PART, `PDM_SF_INSTANCE_PORT=${JSON.stringify(raw)} is not a TCP port (1-65535)`);
+  return port;
+}
+
+const strict = (env: NodeJS.ProcessEnv = process.env): boolean => /^(1|true|yes)$/i.test(env.PDM_SF_STANDIN_STRICT?.trim() ?? '');
+
 export const part: Part = {
   name: PART,
-  ports: (ctx) => [ctx.ports.salesforce],
+  ports: (ctx) => [ctx.ports.salesforce, instancePort(ctx)],
   // Nothing to fetch or build; only check that what launch() needs is in the checkout.
   async install(ctx) {
     tsxLoader(ctx.paths.logFile);
@@ -48,20 +63,28 @@ export const part: Part = {
   launch(ctx): LaunchSpec {
     return {
       command: process.execPath,
-      args: ['--import', tsxLoader(ctx.paths.logFile), MAIN, '--port', String(ctx.ports.salesforce), '--data-dir', ctx.paths.dataDir],
+      args: [
+        '--import', tsxLoader(ctx.paths.logFile), MAIN,
+        '--port', String(ctx.ports.salesforce), '--instance-port', String(instancePort(ctx)), '--data-dir', ctx.paths.dataDir,
+        ...(strict() ? ['--strict'] : []),
+      ],
     };
   },
+  // Ready when both hosts answer (they start one after the other).
   async probe(ctx) {
-    try {
-      const res = await fetch(`${baseUrl(ctx)}/__standin/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const ok = async (base: string) => {
+      const res = await fetch(`${base}/__standin/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       await res.body?.cancel();
       return res.status === 200;
+    };
+    try {
+      return (await ok(baseUrl(ctx))) && (await ok(`http://127.0.0.1:${instancePort(ctx)}`));
     } catch {
       return false;
     }
   },
   info(ctx) {
-    return { loginUrl: baseUrl(ctx), ...STANDIN_CREDENTIALS };
+    return { loginUrl: baseUrl(ctx), instanceUrl: `http://127.0.0.1:${instancePort(ctx)}`, strict: strict(), ...STANDIN_CREDENTIALS };
   },
   readyTimeoutSec: 30,
 };
