@@ -38,7 +38,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'down':
-      await down();
+      await down(only ? { only } : {});
       return 0;
     case 'status': {
       const s = await status();
