@@ -29,7 +29,7 @@ import type { CompiledConfig, PredictionEvent } from '../core/types.ts';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { deadLetter, headerString, type SourceRecord } from '../kafka/dlq.ts';
-import type { SalesforceConnection } from '../kafka/env.ts';
+import { heartbeatIntervalMs, type SalesforceConnection } from '../kafka/env.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { describeError, PipelineError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
@@ -92,6 +92,8 @@ export interface CaseOpenerOptions {
   minimumServiceWindowHours?: number;
   /** Also write a WorkOrder and a ServiceAppointment per episode (the org has Field Service). Default false. */
   fieldService?: boolean;
+  /** Consumer group session timeout, ms (default 30,000; heartbeats at a tenth of it, 3 s at most). */
+  sessionTimeoutMs?: number;
   /** Salesforce adapter tuning (timeout, caches). */
   salesforceOptions?: Partial<SalesforceOptions>;
   metrics?: MetricsRegistry;
@@ -114,6 +116,7 @@ export const DEFAULT_CASE_OPENER = Object.freeze({
   serviceMarginHours: DEFAULT_SERVICE_WINDOW.marginHours,
   minimumServiceWindowHours: DEFAULT_SERVICE_WINDOW.minimumWindowHours,
   fieldService: false,
+  sessionTimeoutMs: 30_000,
 });
 
 type Compiled = { -readonly [K in keyof typeof DEFAULT_CASE_OPENER]: (typeof DEFAULT_CASE_OPENER)[K] };
@@ -137,6 +140,7 @@ function compile(opts: CaseOpenerOptions): Readonly<Compiled> {
   int('retryMaxDelayMs', 0);
   int('retryTopicBaseDelayMs', 0);
   int('retryTopicMaxDelayMs', 0);
+  int('sessionTimeoutMs', 6_000);
   problems.push(...serviceWindowProblems({ marginHours: c.serviceMarginHours, minimumWindowHours: c.minimumServiceWindowHours }));
   if (c.attemptsPerDelivery > c.maxTotalAttempts) problems.push(`case-opener: attemptsPerDelivery=${c.attemptsPerDelivery} exceeds maxTotalAttempts=${c.maxTotalAttempts}`);
   if (c.retryMinDelayMs > c.retryMaxDelayMs) problems.push(`case-opener: retryMinDelayMs exceeds retryMaxDelayMs`);
@@ -211,7 +215,7 @@ class CaseOpener implements RunningService {
     });
     this.codec = new AvroCodec(opts.registryUrl);
     const kafka = createKafka({ brokers: opts.brokers, clientId: c.clientId });
-    this.consumer = kafka.consumer({ groupId: c.groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    this.consumer = kafka.consumer({ groupId: c.groupId, readUncommitted: false, sessionTimeout: c.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs(c.sessionTimeoutMs) });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const reg = this.metrics;
     this.m = {

@@ -48,6 +48,7 @@ export const caseOpenerCommand = serviceCommand(
       config: ctx.cfg,
       groupId: `${ctx.env.topicPrefix}pdm-case-opener`,
       metrics: ctx.metrics,
+      sessionTimeoutMs: ctx.env.sessionTimeoutMs,
       ...caseOpenerTuning(process.env),
     }),
 );

@@ -86,7 +86,6 @@ describe('compileSinkOptions', () => {
       'influx.token: empty',
       'batchSize=0: must be an integer from 1 to 100000',
       'minDelayMs=5000 is above maxDelayMs=1000',
-      'writeTimeoutMs=30000: must be below sessionTimeoutMs=30000',
     ]);
   });
 });

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { PipelineError, PoisonRecordError } from '../runtime/errors.ts';
+// Refuses array and map block counts the bytes cannot hold, before avsc loops over them.
+import './avro-guard.ts';
 
 const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 const MAGIC_BYTE = 0;
