@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DRILL_DOWN_PATH } from '../../services/case-opener/case-content.ts';
 import { renderedFiles, DASHBOARD_DIR } from './build.ts';
 import { ASSET_DASHBOARD_UID, DASHBOARDS, fluxQueriesOf } from './dashboards.ts';
 import { FLUX, PROM } from './queries.ts';
@@ -74,5 +75,9 @@ describe('dashboards as code', () => {
     const grafana = JSON.parse(readFileSync(join(DASHBOARD_DIR, 'grafana', 'pdm-fleet.json'), 'utf8')) as { panels: { fieldConfig: { overrides: { properties: { value: { url: string }[] }[] }[] } }[] };
     const links = grafana.panels.flatMap((p) => p.fieldConfig.overrides.flatMap((o) => o.properties.flatMap((x) => x.value.map((l) => l.url))));
     expect(links).toEqual([ASSET_LINK]);
+  });
+
+  it("is where the case's dashboard link points", () => {
+    expect(DRILL_DOWN_PATH).toBe(`d/${ASSET_DASHBOARD_UID}/`);
   });
 });

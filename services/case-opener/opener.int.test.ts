@@ -205,7 +205,7 @@ describe('case opener', () => {
     expect(created!.Subject).toBe(`Predicted Battery cell temperature rising toward the thermal cut-off on passenger_ev ${assetId} within ~30h`);
     expect(created!.Description).toContain('battery_cell_temp_c | 48.5 degC | 0.8   | +0.38 degC/h | 60 degC | 30.3');
     expect(created!.Description).toContain('(interval 2026-11-24T10:00:00Z to 2026-11-25T02:00:00Z)');
-    expect(created!.Description).toContain(`Dashboard: http://127.0.0.1:8086/dash?assetId=${assetId}`);
+    expect(created!.Description).toContain(`Dashboard: http://127.0.0.1:8086/dash/d/pdm-asset/?var-asset_id=${assetId}&from=${T0 - 50 * H}&to=${T0 + 24 * H}`);
 
     const escalated = prediction(assetId, { kind: 'escalated', ts: T0 + H, severity: 'critical', probability: 0.93, predictedFailureTs: T0 + 10 * H });
     await f.send(escalated);

@@ -50,7 +50,7 @@ export const LOCAL_STACK_ENV: PipelineEnv = Object.freeze({
     clientSecret: 'pdm-local-client-secret',
     apiVersion: '62.0',
   },
-  dashboardUrl: 'http://127.0.0.1:8086',
+  dashboardUrl: 'http://127.0.0.1:8080',
 }) as PipelineEnv;
 
 /** Reads PDM_* variables over the local-stack defaults; every problem is reported at once. */
