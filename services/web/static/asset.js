@@ -25,7 +25,7 @@
         const el = document.createElement('div');
         el.className = 'chart sensor';
         grid.appendChild(el);
-        draw(`sensor-${name}`, el, s.readings, [name], { height: 180, title: name });
+        draw(`sensor-${name}`, el, s.readings, [name], { height: 180, title: name, labels: false });
       }
       done(`${Math.round(s.windowMs / 60000)}-minute windows`);
     })

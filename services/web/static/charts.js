@@ -3,15 +3,16 @@
 (function () {
   const COLORS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457', '#455a64'];
 
-  /** Vertical lines with a label at each event time (ms). */
-  function markers(events) {
+  /** Vertical lines at each event time (ms), labelled where the label does not overlap the previous one. */
+  function markers(events, labels) {
     return {
       hooks: {
         draw: [(u) => {
           const ctx = u.ctx;
           ctx.save();
           ctx.font = `${11 * devicePixelRatio}px system-ui`;
-          for (const e of events) {
+          let free = -Infinity;
+          for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
             const x = u.valToPos(e.ts / 1000, 'x', true);
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
             ctx.strokeStyle = ctx.fillStyle = e.label.startsWith('repair') ? '#2e7d32' : '#c62828';
@@ -20,7 +21,10 @@
             ctx.moveTo(x, u.bbox.top);
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
             ctx.stroke();
-            ctx.fillText(e.label, x + 3, u.bbox.top + 12 * devicePixelRatio);
+            if (labels && x >= free) {
+              ctx.fillText(e.label, x + 3, u.bbox.top + 12 * devicePixelRatio);
+              free = x + ctx.measureText(e.label).width + 12 * devicePixelRatio;
+            }
           }
           ctx.restore();
         }],
@@ -38,7 +42,7 @@
       title: o.title,
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))],
       scales: { x: { time: true }, ...(o.range ? { y: { range: o.range } } : {}) },
-      plugins: o.events ? [markers(o.events)] : [],
+      plugins: o.events ? [markers(o.events, o.labels !== false)] : [],
     }, [ts.map((t) => t / 1000), ...series.map((s) => s.values)], el);
   }
 
