@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchDatabase, type BenchDatabase } from '../../benchmarks/e2e/fixtures.ts';
+import { benchDatabase, type BenchDatabase } from '../../benchmarks/lib/influx-db.ts';
 import { DEFAULT_CONFIG } from '../../services/core/index.ts';
 import type { PredictionEvent } from '../../services/core/types.ts';
 import { runDemo, type DemoResult } from '../../services/demo/demo.ts';
@@ -142,7 +142,7 @@ const EXPECTATIONS: Record<string, (rows: Row[]) => void> = {
   },
   fleet_at_risk_table: (rows) => {
     const open = openAt(atRiskTs);
-    expect(sorted(rows.map((r) => `${String(r.asset_id)}|${String(r.failure_mode)}|${String(r.episode_id)}|${String(r.severity)}`))).toEqual(sorted(open.map((e) => `${e.assetId}|${e.failureMode}|${e.episodeId}|${e.severity}`)));
+    expect(sorted(rows.map((r) => `${String(r.asset_id)}|${String(r.failure_mode)}|${String(r.kind)}|${String(r.severity)}|${Date.parse(String(r.last_event))}`))).toEqual(sorted(open.map((e) => `${e.assetId}|${e.failureMode}|${e.kind}|${e.severity}|${e.ts}`)));
     const keys = rows.map((r) => [SEVERITY_RANK[String(r.severity)]!, num(r.probability)] as const);
     for (let i = 1; i < keys.length; i++) expect(keys[i - 1]![0] > keys[i]![0] || (keys[i - 1]![0] === keys[i]![0] && keys[i - 1]![1] >= keys[i]![1])).toBe(true);
     for (const r of rows) expect(num(r.probability)).toBeGreaterThan(0);

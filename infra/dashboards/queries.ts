@@ -13,6 +13,7 @@
  * What the sink writes is documented in README.md ("What the sink writes") and pinned by
  * services/influx-sink/points.ts.
  */
+import { openPredictionsOf } from '../../services/web/queries.ts';
 
 /** One Flux query of a dashboard panel, annotation or variable. */
 export interface FluxQuery {
@@ -40,19 +41,12 @@ const range = '|> range(start: v.timeRangeStart, stop: v.timeRangeStop)';
 
 /**
  * The latest prediction event of each asset and failure mode up to the end of the range,
- * with its fields as columns, keeping only episodes that are still open (not cleared).
- * Starts at 0, not at the range's start: an episode raised before the range and still open
- * is still a risk. Predictions are sparse (a few events per episode), so this stays cheap.
+ * kept while its episode is still open (not cleared); `_value` is its probability. Starts at
+ * 0, not at the range's start: an episode raised before the range and still open is still a
+ * risk. The fleet view's shape (services/web/queries.ts says why it scales).
  */
-const openPredictions = `from(bucket: v.bucket)
-  |> range(start: 0, stop: v.timeRangeStop)
-  |> filter(fn: (r) => r._measurement == "prediction")
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group(columns: ["asset_id", "failure_mode"])
-  |> sort(columns: ["_time"])
-  |> last(column: "probability")
-  |> filter(fn: (r) => r.kind != "cleared")
-  |> group()`;
+const openPredictions = openPredictionsOf(`from(bucket: v.bucket)
+  |> range(start: 0, stop: v.timeRangeStop)`);
 
 const q = (id: string, description: string, flux: string): FluxQuery => ({ id, description, flux });
 
@@ -69,9 +63,10 @@ export const FLUX = {
     'Open predictions by failure mode and severity',
     `${openPredictions}
   |> group(columns: ["failure_mode", "severity"])
-  |> count(column: "probability")
+  |> count()
   |> group()
-  |> rename(columns: {probability: "open"})
+  |> rename(columns: {_value: "open"})
+  |> keep(columns: ["failure_mode", "severity", "open"])
   |> sort(columns: ["open"], desc: true)`,
   ),
   fleetAtRiskTable: q(
@@ -79,9 +74,9 @@ export const FLUX = {
     'Open predictions, most severe and most probable first (at most 200)',
     `${openPredictions}
   |> map(fn: (r) => ({r with rank: if r.severity == "critical" then 4 else if r.severity == "high" then 3 else if r.severity == "medium" then 2 else 1}))
-  |> sort(columns: ["rank", "probability"], desc: true)
+  |> sort(columns: ["rank", "_value"], desc: true)
   |> limit(n: 200)
-  |> map(fn: (r) => ({asset_id: r.asset_id, asset_type: r.asset_type, failure_mode: r.failure_mode, severity: r.severity, kind: r.kind, probability: r.probability, hours_to_failure: r.hours_to_failure, last_event: r._time, episode_id: r.episode_id}))`,
+  |> map(fn: (r) => ({asset_id: r.asset_id, asset_type: r.asset_type, failure_mode: r.failure_mode, severity: r.severity, kind: r.kind, probability: r._value, last_event: r._time}))`,
   ),
   fleetAnomalyShare: q(
     'fleet_anomaly_share',

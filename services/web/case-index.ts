@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { AvroCodec } from '../kafka/codec.ts';
 import { ensureTopics, type TopicNames } from '../kafka/topics.ts';
+import { retry } from '../runtime/retry.ts';
 
 export interface CaseLink {
   caseId: string;
@@ -41,7 +42,8 @@ export async function startCaseIndex(opts: { kafka: Kafka; codec: AvroCodec; top
   let ends: Map<number, bigint>;
   try {
     await ensureTopics(admin, opts.topics, { partitions: opts.partitions });
-    const offsets = await admin.fetchTopicOffsets(topic);
+    // A topic just created may not have its leaders known to every request yet (NOT_LEADER).
+    const offsets = await retry(() => admin.fetchTopicOffsets(topic), { retries: 10, minDelayMs: 200, maxDelayMs: 2_000, bail: (err) => (err as { retriable?: boolean } | null)?.retriable !== true });
     ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
   } finally {
     await admin.disconnect();

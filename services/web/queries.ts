@@ -35,16 +35,22 @@ const SEVERITY_RANK = 'if r.severity == "critical" then 4 else if r.severity == 
  * about a second per 10,000 series on InfluxDB 1.8. Here only the `probability` field is read,
  * merged into one table, sorted newest first, and `unique` keeps the first (latest) row of
  * each asset and mode: one pass over one table (measured in benchmarks/README.md).
+ * `source` is the `from |> range` the events are read from (the dashboards' queries use
+ * their own variables there).
  */
-function openPredictions(bucket: string): string {
-  return `from(bucket: ${fluxString(bucket)})
-  |> range(start: 0)
+export function openPredictionsOf(source: string): string {
+  return `${source}
   |> filter(fn: (r) => r._measurement == "prediction" and r._field == "probability")
   |> group()
   |> map(fn: (r) => ({r with key: r.asset_id + "|" + r.failure_mode}))
   |> sort(columns: ["_time"], desc: true)
   |> unique(column: "key")
   |> filter(fn: (r) => r.kind != "cleared")`;
+}
+
+function openPredictions(bucket: string): string {
+  return openPredictionsOf(`from(bucket: ${fluxString(bucket)})
+  |> range(start: 0)`);
 }
 
 /**
