@@ -4,7 +4,7 @@
  * and `startWeb` on a free port; with the truth the pages must show. Used by the HTTP and
  * the browser tests. Test-only.
  */
-import { benchDatabase, type BenchDatabase } from '../../benchmarks/e2e/fixtures.ts';
+import { benchDatabase, type BenchDatabase } from '../../benchmarks/lib/influx-db.ts';
 import { uniqueName, type StackInfo } from '../../infra/test/stack-env.ts';
 import { createKafka } from '../kafka/client.ts';
 import type { InfluxConnection } from '../kafka/env.ts';
