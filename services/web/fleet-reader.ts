@@ -188,7 +188,8 @@ export class FleetReader {
     const rank = (s: string) => SEVERITIES.length - SEVERITIES.indexOf(s as (typeof SEVERITIES)[number]);
     page.sort((a, b) => rank(b.severity) - rank(a.severity) || b.probability - a.probability || a.assetId.localeCompare(b.assetId) || a.failureMode.localeCompare(b.failureMode));
     if (page.length > 0) {
-      const details = await this.rows(predictionDetailsFlux(b, [...new Set(page.map((p) => p.assetId))]));
+      const times = page.map((p) => p.lastEventTs);
+      const details = await this.rows(predictionDetailsFlux(b, [...new Set(page.map((p) => p.assetId))], Math.min(...times), Math.max(...times)));
       const byEvent = new Map(details.map((d) => [`${str(d.asset_id)}|${str(d.failure_mode)}|${time(d._time)}`, d]));
       for (const p of page) {
         const d = byEvent.get(`${p.assetId}|${p.failureMode}|${p.lastEventTs}`);

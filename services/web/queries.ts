@@ -83,14 +83,15 @@ open
 }
 
 /**
- * Every prediction event of the given assets with its fields as columns (episode id,
- * predicted failure time and interval): the details of one page of the fleet view. Reads
- * only those assets' series (an indexed tag).
+ * The prediction events of the given assets in [startMs, stopMs] with their fields as
+ * columns (episode id, predicted failure time and interval): the details of one page of the
+ * fleet view, whose rows' latest events span that range. Reads only those assets' series
+ * (an indexed tag) over that span.
  */
-export function predictionDetailsFlux(bucket: string, assetIds: readonly string[]): string {
+export function predictionDetailsFlux(bucket: string, assetIds: readonly string[], startMs: number, stopMs: number): string {
   const match = assetIds.map((id) => `r.asset_id == ${fluxString(id)}`).join(' or ');
   return `from(bucket: ${fluxString(bucket)})
-  |> range(start: 0)
+  |> range(start: ${fluxTime(startMs)}, stop: ${fluxTime(stopMs + 1)})
   |> filter(fn: (r) => r._measurement == "prediction" and (${match || 'false'}))
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
