@@ -1,5 +1,5 @@
 /** `pdm web`: the fleet view, pages read from InfluxDB and the case events (services/web). */
-import { DEFAULT_WEB } from '../web/options.ts';
+import { DEFAULT_WEB, webSettingsFromEnv } from '../web/options.ts';
 import { startWeb } from '../web/server.ts';
 import { UsageError } from './args.ts';
 import { serviceCommand } from './service-command.ts';
@@ -10,16 +10,12 @@ export const webCommand = serviceCommand(
   (ctx) => {
     const port = ctx.options.port === undefined ? DEFAULT_WEB.port : Number(ctx.options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('pdm web: --port must be a TCP port');
+    const settings = webSettingsFromEnv(ctx.env, ctx.topics);
     return startWeb({
+      ...settings,
       port,
       host: ctx.options.host ?? DEFAULT_WEB.host,
-      influx: ctx.env.influx,
-      brokers: ctx.env.brokers,
-      registryUrl: ctx.env.registryUrl,
-      topics: ctx.topics,
-      partitions: ctx.env.partitions,
-      groupPrefix: ctx.env.topicPrefix,
-      caseUrl: ctx.options['case-url'] ?? `${ctx.env.salesforce.loginUrl}/{caseId}`,
+      caseUrl: ctx.options['case-url'] ?? settings.caseUrl,
       metrics: ctx.metrics,
     });
   },

@@ -3,7 +3,7 @@
  * config that names every bad setting (the shape of services/influx-sink/sink.ts).
  */
 import { ServiceConfigError } from '../runtime/errors.ts';
-import type { InfluxConnection } from '../kafka/env.ts';
+import type { InfluxConnection, PipelineEnv } from '../kafka/env.ts';
 import { DEFAULT_PARTITIONS, type TopicNames } from '../kafka/topics.ts';
 
 export interface WebOptions {
@@ -55,4 +55,21 @@ export function compileWebOptions(s: WebSettings): Readonly<WebOptions> {
   if (o.brokers.length === 0) problems.push('brokers: none given');
   if (problems.length > 0) throw new ServiceConfigError(problems);
   return Object.freeze(o);
+}
+
+/**
+ * The settings of a fleet view over the pipeline of `env` whose topics are `topics`: its
+ * InfluxDB, Kafka and registry, case links to the Salesforce login URL, a consumer-group
+ * prefix of the topics' prefix. What `pdm web` and the demo start it with.
+ */
+export function webSettingsFromEnv(env: PipelineEnv, topics: TopicNames, groupPrefix = env.topicPrefix): WebSettings {
+  return {
+    influx: env.influx,
+    brokers: env.brokers,
+    registryUrl: env.registryUrl,
+    topics,
+    partitions: env.partitions,
+    groupPrefix,
+    caseUrl: `${env.salesforce.loginUrl}/{caseId}`,
+  };
 }

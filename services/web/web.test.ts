@@ -8,7 +8,9 @@ import { episodeRange, renderAssetPage } from './asset-page.ts';
 import { failureWindow, renderFleetPage } from './fleet-page.ts';
 import { bucketRows, MAX_WINDOWS, reducerOf, toColumns, windowFor, type FleetOverview } from './fleet-reader.ts';
 import { esc, jsonScript } from './html.ts';
-import { compileWebOptions } from './options.ts';
+import { LOCAL_STACK_ENV } from '../kafka/env.ts';
+import { topicNames } from '../kafka/topics.ts';
+import { compileWebOptions, webSettingsFromEnv } from './options.ts';
 import { assetSeriesFlux, fluxString } from './queries.ts';
 import { parseTime, rangeOf } from './server.ts';
 
@@ -71,6 +73,16 @@ describe('options', () => {
     } catch (err) {
       expect((err as ServiceConfigError).problems).toEqual(['port 70000: must be a TCP port (0-65535)', 'pageSize 0: must be an integer 1-500', 'caseUrl https://sf/: must contain {caseId}']);
     }
+  });
+});
+
+describe('settings from the pipeline environment', () => {
+  it("take its connections, link cases to its Salesforce, and compile", () => {
+    const s = webSettingsFromEnv({ ...LOCAL_STACK_ENV, topicPrefix: 'demo-1.' }, topicNames('demo-1.'));
+    expect(s.caseUrl).toBe('http://127.0.0.1:8443/{caseId}');
+    expect(s.groupPrefix).toBe('demo-1.');
+    expect(s.topics.cases).toBe('demo-1.case.events');
+    expect(compileWebOptions(s).influx).toEqual(LOCAL_STACK_ENV.influx);
   });
 });
 
