@@ -88,6 +88,7 @@ export const DASHBOARDS: readonly Dashboard[] = [
       { title: 'Salesforce cases written per second', kind: 'timeseries', at: [12, 16, 12, 8], prom: [PROM.casesWritten], unit: 'reqps' },
       { title: 'Salesforce daily API limit used', kind: 'stat', at: [0, 24, 6, 5], prom: [PROM.salesforceApi], unit: 'percentunit', min: 0, max: 1 },
       { title: 'Scored readings stored in InfluxDB', kind: 'timeseries', at: [6, 24, 18, 5], flux: FLUX.pipelineScoresStored, unit: 'short' },
+      { title: 'Fleet view requests per second', kind: 'timeseries', at: [0, 29, 24, 6], prom: [PROM.webRequests], unit: 'reqps' },
     ],
   },
   {

@@ -236,5 +236,6 @@ export const PROM = {
   deadLetters: p('prom_dead_letters', 'Dead letters per second, by service and reason', 'sum by (service, reason) (rate(pdm_dead_letters_total[$__rate_interval]))', '{{service}} {{reason}}'),
   influxRetries: p('prom_influx_retries', 'InfluxDB write retries per second', 'sum(rate(pdm_influx_write_retries_total[$__rate_interval]))', 'retries'),
   casesWritten: p('prom_cases_written', 'Salesforce cases written per second, by action', 'sum by (action) (rate(pdm_case_opener_cases_total[$__rate_interval]))', '{{action}}'),
+  webRequests: p('prom_web_requests', 'Fleet view (pdm web) requests per second, by route and status', 'sum by (route, status) (rate(pdm_web_requests_total[$__rate_interval]))', '{{route}} {{status}}'),
   salesforceApi: p('prom_salesforce_api', 'Salesforce API requests used of the daily limit', 'max(pdm_case_opener_salesforce_api_used) / max(pdm_case_opener_salesforce_api_limit)', 'share of daily limit'),
 } as const satisfies Record<string, PromQuery>;
