@@ -48,13 +48,19 @@ interface Fleet {
 async function fleet(assets: number, tag: string): Promise<Fleet> {
   const history: HistoryOptions = { ...DEFAULT_HISTORY, assets, idPrefix: '' };
   const db = await benchDatabase(env.influx, `pdm_bench_web_${tag}_${Date.now().toString(36)}`);
-  const t0 = performance.now();
-  const lines = await writeHistory(history, db.influx, { onProgress: (n, l) => process.stderr.write(`  ${tag}: ${formatCount(n)} assets, ${formatCount(l)} lines, ${((performance.now() - t0) / 1000).toFixed(0)} s\r`) });
-  const writeSec = (performance.now() - t0) / 1000;
-  process.stderr.write('\n');
-  const topics = topicNames(`bench-web-${tag}-${Date.now().toString(36)}.`);
-  const web = await startWeb({ port: 0, influx: db.influx, brokers: env.brokers, registryUrl: env.registryUrl, topics, partitions: 1, groupPrefix: topics.cases.replace(/case\.events$/, ''), caseUrl: `${env.salesforce.loginUrl}/{caseId}`, logger: createLogger('bench.web', 'warn') });
-  return { assets, history, db, topics, web, writeSec, lines };
+  try {
+    const t0 = performance.now();
+    const lines = await writeHistory(history, db.influx, { onProgress: (n, l) => process.stderr.write(`  ${tag}: ${formatCount(n)} assets, ${formatCount(l)} lines, ${((performance.now() - t0) / 1000).toFixed(0)} s\r`) });
+    const writeSec = (performance.now() - t0) / 1000;
+    process.stderr.write('\n');
+    const topics = topicNames(`bench-web-${tag}-${Date.now().toString(36)}.`);
+    const web = await startWeb({ port: 0, influx: db.influx, brokers: env.brokers, registryUrl: env.registryUrl, topics, partitions: 1, groupPrefix: topics.cases.replace(/case\.events$/, ''), caseUrl: `${env.salesforce.loginUrl}/{caseId}`, logger: createLogger('bench.web', 'warn') });
+    return { assets, history, db, topics, web, writeSec, lines };
+  } catch (err) {
+    // Not yet in the list the run cleans up: drop its database here.
+    await db.drop().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The pages timed: the fleet's first and last page, a dense asset (2-min samples) and a sparse one at risk. */
