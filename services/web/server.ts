@@ -83,8 +83,11 @@ export async function startWeb(settings: WebSettings & { metrics?: MetricsRegist
   const caseUrl = (caseId: string) => o.caseUrl.replace('{caseId}', encodeURIComponent(caseId));
   const caseOf = (episodeId: string) => cases.get(episodeId);
 
-  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': status === 200 && type !== 'text/html; charset=utf-8' && type !== 'application/json' ? 'max-age=300' : 'no-store' }).end(body);
+  // Static files are read once: a few small files, served on every page load.
+  const files = new Map([...STATIC].map(([name, f]) => [name, { type: f.type, body: readFileSync(f.path) }]));
+  /** Pages and data are never cached (they are the fleet's state now); static files for 5 minutes. */
+  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, cache = false) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': cache ? 'max-age=300' : 'no-store' }).end(body);
   };
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     const url = new URL(req.url ?? '/', 'http://web');
@@ -123,9 +126,9 @@ export async function startWeb(settings: WebSettings & { metrics?: MetricsRegist
       send(res, asset.assetType === null ? 404 : 200, 'text/html; charset=utf-8', renderAssetPage({ asset, fromMs, toMs, caseOf, caseUrl }));
       return 'asset';
     }
-    const file = path.startsWith('/static/') ? STATIC.get(path.slice('/static/'.length)) : undefined;
+    const file = path.startsWith('/static/') ? files.get(path.slice('/static/'.length)) : undefined;
     if (file) {
-      send(res, 200, file.type, readFileSync(file.path));
+      send(res, 200, file.type, file.body, true);
       return 'static';
     }
     throw new HttpError(404, `${path}: no such page`);
