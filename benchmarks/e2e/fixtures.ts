@@ -7,7 +7,6 @@
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { DEFAULT_CONFIG, type Reading } from '../../services/core/index.ts';
 import { AvroCodec, loadSchemaText } from '../../services/kafka/codec.ts';
-import type { InfluxConnection } from '../../services/kafka/env.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../../services/kafka/topics.ts';
 import { createFleet } from '../../services/simulator/fleet.ts';
 import { PARTITIONS } from './args.ts';
@@ -63,25 +62,4 @@ export async function produceAll(kafka: Kafka, topic: string, messages: readonly
   return (performance.now() - t0) / 1000;
 }
 
-/**
- * A throwaway InfluxDB database (`CREATE DATABASE` on 1.8's /query; the v2 write API then
- * takes `<name>/autogen` as its bucket). Dropped by `drop()`.
- */
-export interface BenchDatabase {
-  influx: InfluxConnection;
-  drop(): Promise<void>;
-}
-
-export async function benchDatabase(base: InfluxConnection, name: string): Promise<BenchDatabase> {
-  const q = async (statement: string) => {
-    const res = await fetch(`${base.url}/query?q=${encodeURIComponent(statement)}`, {
-      method: 'POST',
-      headers: { authorization: `Token ${base.token}` },
-      signal: AbortSignal.timeout(30_000),
-    });
-    if (!res.ok) throw new Error(`InfluxDB ${statement}: HTTP ${res.status} ${await res.text()}`);
-  };
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bench database name ${name}: letters, digits and _ only`);
-  await q(`CREATE DATABASE ${name}`);
-  return { influx: { ...base, bucket: `${name}/autogen` }, drop: () => q(`DROP DATABASE ${name}`) };
-}
+export { benchDatabase, type BenchDatabase } from '../lib/influx-db.ts';

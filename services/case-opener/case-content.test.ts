@@ -99,7 +99,7 @@ describe('description', () => {
     expect(falling.split('\n')[2]).toBe('tire_pressure_fl_kpa | 180 kPa | 0.5   | -2.5 kPa/h | 160 kPa | not approaching');
   });
   test('dashboard link, episode id and configuration version', () => {
-    expect(d).toContain('Dashboard: http://127.0.0.1:8086/dash?assetId=EV-0042');
+    expect(d).toContain(`Dashboard: http://127.0.0.1:8086/dash/d/pdm-asset/?var-asset_id=EV-0042&from=${T0 - 50 * H}&to=${T0 + 24 * H}`);
     expect(d).toContain('Episode id: EV-0042:battery_thermal_runaway:1795000000000');
     expect(d).toContain('Configuration version: 2026-11-23.1');
   });
@@ -122,7 +122,7 @@ describe('fields', () => {
       PdM_Predicted_Failure__c: '2026-11-24T04:00:00.000Z',
       PdM_Predicted_Failure_Low__c: '2026-11-24T00:00:00.000Z',
       PdM_Predicted_Failure_High__c: '2026-11-24T12:00:00.000Z',
-      PdM_Dashboard_Url__c: 'http://127.0.0.1:8086/dash?assetId=EV-0042',
+      PdM_Dashboard_Url__c: `http://127.0.0.1:8086/dash/d/pdm-asset/?var-asset_id=EV-0042&from=${T0 - 50 * H}&to=${T0 + 24 * H}`,
       AssetId: '02i000000000001AAA',
     });
     expect(f).not.toHaveProperty('Status');
@@ -131,8 +131,12 @@ describe('fields', () => {
   test('the same event gives the same fields (replays rewrite identical values)', () => {
     expect(caseFields(event(), opts)).toEqual(caseFields(event(), opts));
   });
-  test('dashboard link keeps an existing query and encodes the asset id', () => {
-    expect(dashboardLink('http://h/d?orgId=1', 'a b/c')).toBe('http://h/d?orgId=1&assetId=a+b%2Fc');
+  test("dashboard link opens the asset's drill-down for the episode's window, keeping the base URL's path and query", () => {
+    const ev = { assetId: 'a b/c', episodeStartTs: T0, ts: T0 + 5 * H };
+    const window = `from=${T0 - 48 * H}&to=${T0 + 29 * H}`;
+    expect(dashboardLink('http://grafana:3000/?orgId=1', ev)).toBe(`http://grafana:3000/d/pdm-asset/?orgId=1&var-asset_id=a+b%2Fc&${window}`);
+    expect(dashboardLink('https://ops.example.com/grafana', ev)).toBe(`https://ops.example.com/grafana/d/pdm-asset/?var-asset_id=a+b%2Fc&${window}`);
+    expect(dashboardLink('http://127.0.0.1:8080/', ev)).toBe(`http://127.0.0.1:8080/d/pdm-asset/?var-asset_id=a+b%2Fc&${window}`);
   });
 });
 

@@ -58,7 +58,7 @@ export interface CaseFields {
 
 /** Inputs of the case text besides the event. */
 export interface CaseContentOptions {
-  /** Base URL of the ops dashboards; the asset is added as the `assetId` query parameter. */
+  /** Base URL of the ops dashboards (Grafana or `pdm web`); see {@link dashboardLink}. */
   dashboardUrl: string;
   /** Configuration for units and descriptions; without it names are derived from the ids. */
   config?: CompiledConfig;
@@ -125,10 +125,25 @@ export function caseSubject(ev: PredictionEvent, config?: CompiledConfig): strin
   return truncate(s, SUBJECT_MAX);
 }
 
-/** Link to the asset's dashboard: the base URL with `assetId=<id>` added to its query. */
-export function dashboardLink(dashboardUrl: string, assetId: string): string {
-  const u = new URL(dashboardUrl);
-  u.searchParams.set('assetId', assetId);
+/** Path of the asset drill-down under the dashboard base URL: Grafana's `/d/<uid>/` (infra/dashboards), which `pdm web` also answers. */
+export const DRILL_DOWN_PATH = 'd/pdm-asset/';
+/** How much of the asset's history before the episode the link shows: the baseline the degradation left, ms. */
+export const LINK_BEFORE_EPISODE_MS = 48 * 3_600_000;
+/** How long after the event the link's window runs, so readings after the case was written show too, ms. */
+export const LINK_AFTER_EVENT_MS = 24 * 3_600_000;
+
+/**
+ * Link to the asset's drill-down for the episode's time window: `<base>/d/pdm-asset/` with
+ * the base URL's own query kept (Grafana's `orgId`), `var-asset_id`, and `from`/`to` in
+ * epoch ms from 48 h before the episode started to 24 h after the event.
+ */
+export function dashboardLink(dashboardUrl: string, ev: Pick<PredictionEvent, 'assetId' | 'episodeStartTs' | 'ts'>): string {
+  const base = new URL(dashboardUrl);
+  const u = new URL(DRILL_DOWN_PATH, `${base.origin}${base.pathname.replace(/\/*$/, '/')}`);
+  base.searchParams.forEach((value, key) => u.searchParams.append(key, value));
+  u.searchParams.set('var-asset_id', ev.assetId);
+  u.searchParams.set('from', String(ev.episodeStartTs - LINK_BEFORE_EPISODE_MS));
+  u.searchParams.set('to', String(ev.ts + LINK_AFTER_EVENT_MS));
   return u.toString();
 }
 
@@ -185,7 +200,7 @@ export function caseDescription(ev: PredictionEvent, opts: CaseContentOptions): 
     'Evidence:',
     evidenceTable(ev, opts.config),
     '',
-    `Dashboard: ${dashboardLink(opts.dashboardUrl, ev.assetId)}`,
+    `Dashboard: ${dashboardLink(opts.dashboardUrl, ev)}`,
     `Episode id: ${ev.episodeId}`,
     `Configuration version: ${ev.configVersion}`,
   ];
@@ -211,7 +226,7 @@ export function caseFields(ev: PredictionEvent, opts: CaseContentOptions, assetS
     PdM_Predicted_Failure__c: iso(ev.predictedFailureTs),
     PdM_Predicted_Failure_Low__c: iso(ev.predictedFailureLowTs),
     PdM_Predicted_Failure_High__c: iso(ev.predictedFailureHighTs),
-    PdM_Dashboard_Url__c: dashboardLink(opts.dashboardUrl, ev.assetId),
+    PdM_Dashboard_Url__c: dashboardLink(opts.dashboardUrl, ev),
     ...(assetSfId ? { AssetId: assetSfId } : {}),
   };
 }

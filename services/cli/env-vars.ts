@@ -34,7 +34,7 @@ export const SERVICE_ENV_VARS: readonly EnvVar[] = Object.freeze([
   { name: 'PDM_SF_CLIENT_SECRET', description: 'connected app consumer secret (a secret)' },
   { name: 'PDM_SF_CLIENT_SECRET_FILE', description: 'file holding PDM_SF_CLIENT_SECRET (a mounted secret)' },
   { name: 'PDM_SF_API_VERSION', description: 'Salesforce REST API version (default 62.0)' },
-  { name: 'PDM_DASHBOARD_URL', description: 'base URL of the ops dashboards, linked from each case' },
+  { name: 'PDM_DASHBOARD_URL', description: 'base URL of the ops dashboards (Grafana, or pdm web: default http://127.0.0.1:8080); each case links <base>/d/pdm-asset/ for its asset and episode window' },
   { name: 'PDM_LOG_LEVEL', description: 'debug, info (default), warn or error' },
   { name: 'PDM_LOG_FORMAT', description: 'json for one JSON object per line (log shippers); default text' },
   { name: 'PDM_KAFKA_LOG', description: 'debug to log kafkajs at debug level (default: its errors only)' },

@@ -31,6 +31,10 @@ export const COMMANDS: CommandRegistry = {
     summary: 'run the Salesforce case opener for failure predictions',
     load: async () => (await import('./case-opener-command.ts')).caseOpenerCommand,
   },
+  web: {
+    summary: 'serve the fleet view: assets at risk first, one page per asset with its charts',
+    load: async () => (await import('./web-command.ts')).webCommand,
+  },
   simulate: {
     summary: 'publish a seeded simulated fleet to the readings topic',
     load: async () => (await import('./simulate-command.ts')).simulateCommand,

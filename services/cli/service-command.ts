@@ -21,6 +21,14 @@ export interface ServiceContext {
   cfg: CompiledConfig;
   metrics: MetricsRegistry;
   instanceId: string;
+  /** Values of the command's own options (see {@link ServiceOptionSpec}), by name without dashes. */
+  options: Readonly<Record<string, string | undefined>>;
+}
+
+/** A string option of one service command beyond the common ones, e.g. `pdm web --port`. */
+export interface ServiceOptionSpec {
+  /** Its line in the usage text, after the option name: `PORT  serve the pages on PORT (default 8080)`. */
+  usage: string;
 }
 
 const SPEC = {
@@ -46,13 +54,23 @@ export async function loadDetectionConfig(file: string | undefined): Promise<Com
   }
 }
 
-export function serviceCommand(name: string, summary: string, start: (ctx: ServiceContext) => Promise<RunningService>): Command {
-  const usage = `Usage: pdm ${name} [--config FILE] [--instance-id ID] [--metrics-port PORT]
+export function serviceCommand(
+  name: string,
+  summary: string,
+  start: (ctx: ServiceContext) => Promise<RunningService>,
+  own: Readonly<Record<string, ServiceOptionSpec>> = {},
+): Command {
+  const spec = { ...SPEC, ...Object.fromEntries(Object.keys(own).map((k) => [k, { type: 'string' as const }])) };
+  const ownUsage = Object.entries(own).map(([k, o]) => {
+    const [arg, ...text] = o.usage.split(/\s{2,}/);
+    return `  ${`--${k} ${arg}`.padEnd(21)}${text.join(' ')}\n`;
+  });
+  const usage = `Usage: pdm ${name} ${Object.entries(own).map(([k, o]) => `[--${k} ${o.usage.split(/\s{2,}/)[0]}] `).join('')}[--config FILE] [--instance-id ID] [--metrics-port PORT]
 
 ${summary}
 
 Options:
-  --config FILE        detection configuration (JSON) merged over the defaults
+${ownUsage.join('')}  --config FILE        detection configuration (JSON) merged over the defaults
   --instance-id ID     stable id of this instance (scorer: its transactional id suffix); default 0
   --metrics-port PORT  serve Prometheus metrics on 127.0.0.1:PORT/metrics
 
@@ -65,7 +83,7 @@ Environment (defaults point at the local stack, npm run stack:up):
   return {
     usage,
     async run(args: string[], io: CliIo): Promise<number> {
-      const opts = parseOptions(name, args, SPEC);
+      const opts = parseOptions(name, args, spec) as Record<string, string | undefined>;
       let metricsPort: number | undefined;
       if (opts['metrics-port'] !== undefined) {
         metricsPort = Number(opts['metrics-port']);
@@ -80,6 +98,7 @@ Environment (defaults point at the local stack, npm run stack:up):
           cfg: await loadDetectionConfig(opts.config),
           metrics: new MetricsRegistry(),
           instanceId: opts['instance-id'] ?? '0',
+          options: Object.fromEntries(Object.keys(own).map((k) => [k, opts[k]])),
         };
       } catch (err) {
         io.stderr.write(`pdm ${name}: ${describeError(err)}\n`);

@@ -72,7 +72,7 @@ export const LOCAL_STACK_ENV: PipelineEnv = Object.freeze({
     clientSecret: 'pdm-local-client-secret',
     apiVersion: '62.0',
   },
-  dashboardUrl: 'http://127.0.0.1:8086',
+  dashboardUrl: 'http://127.0.0.1:8080',
   sessionTimeoutMs: 30_000,
 }) as PipelineEnv;
 
