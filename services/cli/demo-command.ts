@@ -29,6 +29,10 @@ Options:
   --failure-share F    share of assets that degrade and fail (default 0.5)
   --sample-period S    simulated seconds between readings (default 120)
   --timeout SEC        give up after SEC seconds (default 900)
+  --web-port PORT      port of the fleet view started with the run (default 8080; a taken
+                       port falls back to a free one); on a terminal it keeps serving after
+                       the summary until Ctrl-C
+  --no-web             no fleet view
   --json               also print the summary as one JSON object on the last line
 `;
 
@@ -42,6 +46,8 @@ const SPEC = {
   'failure-share': { type: 'string' },
   'sample-period': { type: 'string' },
   timeout: { type: 'string' },
+  'web-port': { type: 'string' },
+  'no-web': { type: 'boolean' },
 } as const;
 
 function num(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer = true): number {
@@ -74,6 +80,7 @@ export const demoCommand: Command = {
       failureShare: num('failure-share', o['failure-share'], 0.5, 0, 1, false),
       timeoutSec: num('timeout', o.timeout, 900, 10, 86_400),
       startTs: startTime(o.start),
+      ...(o['no-web'] ? {} : { webPort: num('web-port', o['web-port'], 8080, 0, 65_535) }),
     };
     const say = (line: string) => io.stderr.write(`${line}\n`);
     let env;
@@ -120,11 +127,20 @@ export const demoCommand: Command = {
         `  Salesforce cases (${env.salesforce.loginUrl}, SOQL):`,
         `    ${summary.caseQuery}`,
         `  Kafka topics: ${summary.topicPrefix}*`,
+        ...(summary.webUrl ? [`  Fleet view (pdm web): ${summary.webUrl}`] : []),
         ...(problems.length ? ['', 'Problems:', ...problems.map((p) => `  - ${p}`)] : []),
         '',
       ].join('\n'),
     );
     if (o.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (result.web) {
+      // On a terminal the fleet view stays up to be looked at; in a script the run just ends.
+      if (io.stderr.isTTY === true && !o.json) {
+        say(`demo: the fleet view keeps serving at ${result.web.url}; Ctrl-C to stop`);
+        await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      }
+      await result.web.stop();
+    }
     return ok ? 0 : 1;
   },
 };

@@ -28,6 +28,8 @@ import type { RunningService } from '../runtime/service.ts';
 import { startScorer } from '../scorer/scorer.ts';
 import { createFleet, type Fleet, type FleetEvent } from '../simulator/fleet.ts';
 import { publishReadings } from '../simulator/publisher.ts';
+import { webSettingsFromEnv } from '../web/options.ts';
+import { startWeb, type RunningWeb } from '../web/server.ts';
 import { judgeRun, type CaseRow, type RaisedPrediction, type RunVerdict } from './truth.ts';
 
 /** Longest the publisher may go without sending a batch before the demo gives up, ms. */
@@ -54,6 +56,12 @@ export interface DemoOptions {
   progress: (line: string) => void;
   /** Called about once a second with where each stage stands, and once at the end. */
   onStatus?: (status: DemoStatus) => void;
+  /**
+   * Port of the fleet view (`pdm web`) started with the run, so the fleet can be watched while
+   * it streams (0 picks a free port; a taken port falls back to a free one). Undefined: none.
+   * The result hands it over running; the caller stops it.
+   */
+  webPort?: number;
 }
 
 /** Where each stage of a running demo stands. */
@@ -93,6 +101,8 @@ export interface DemoSummary extends Omit<RunVerdict, 'failures'> {
   topicPrefix: string;
   fluxQuery: string;
   caseQuery: string;
+  /** The fleet view's address, when one was started. */
+  webUrl: string | null;
 }
 
 interface Monitor {
@@ -169,6 +179,8 @@ export interface DemoResult {
   /** The simulated history: [startTs, endTs), epoch ms. */
   startTs: number;
   endTs: number;
+  /** The fleet view, still running (the caller stops it), when webPort was given. */
+  web?: RunningWeb;
 }
 
 /**
@@ -220,6 +232,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   } catch (err) {
     await admin.disconnect().catch(() => undefined);
     return { summary: emptySummary(base, prefix, 0), ok: false, problems: [`setting up the run: ${describeError(err)}`], fleet, topics, startTs, endTs: runEndTs };
+  }
+
+  let web: RunningWeb | undefined;
+  if (opts.webPort !== undefined) {
+    const settings = { ...webSettingsFromEnv(env, topics, prefix), logger: quiet.child('web') };
+    web = await startWeb({ ...settings, port: opts.webPort }).catch((err: unknown) =>
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? startWeb({ ...settings, port: 0 }) : Promise.reject(err),
+    ).catch((err: unknown) => {
+      problems.push(`the fleet view did not start: ${describeError(err)}`);
+      return undefined;
+    });
+    if (web) progress(`demo: fleet view at ${web.url}`);
   }
 
   const groups = { scorer: `${prefix}pdm-scorer`, sink: `${prefix}pdm-influx-sink`, opener: `${prefix}pdm-case-opener` };
@@ -362,6 +386,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       readingsPerSec: Math.round(published / elapsedSec),
       topicPrefix: prefix,
       fluxQuery: `from(bucket: "${env.influx.bucket}") |> range(start: ${new Date(startTs).toISOString()}, stop: ${new Date(runEndTs + 86_400_000).toISOString()}) |> filter(fn: (r) => r._measurement == "prediction")`,
+      webUrl: web?.url ?? null,
       caseQuery: `SELECT CaseNumber, Subject, Priority, Status, PdM_Asset_Id__c, PdM_Predicted_Failure__c FROM Case WHERE PdM_Asset_Id__c LIKE '${tag}-%' ORDER BY CreatedDate DESC`,
     };
     for (const f of failures) {
@@ -375,12 +400,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await admin.disconnect().catch(() => undefined);
   }
   if (!summary) {
-    return { summary: emptySummary(base, prefix, published), ok: false, problems, fleet, topics, startTs, endTs: runEndTs };
+    return { summary: emptySummary(base, prefix, published), ok: false, problems, fleet, topics, startTs, endTs: runEndTs, ...(web ? { web } : {}) };
   }
   if (summary.predicted === 0 && summary.injectedFailures > 0) problems.push('no injected failure was predicted');
-  return { summary, ok: problems.length === 0, problems, fleet, topics, startTs, endTs: runEndTs };
+  return { summary, ok: problems.length === 0, problems, fleet, topics, startTs, endTs: runEndTs, ...(web ? { web } : {}) };
 }
 
 function emptySummary(base: { seed: number; simulatedStart: string }, prefix: string, readings: number): DemoSummary {
-  return { ...base, injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
+  return { ...base, webUrl: null, injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
 }
