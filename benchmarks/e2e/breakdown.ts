@@ -65,7 +65,7 @@ export async function cpuBreakdown(kafka: Kafka, codec: AvroCodec, topics: Topic
   t0 = performance.now();
   let stateBytes = 0;
   for (const s of states.values()) {
-    const rec: StateRecord = { assetId: s.assetId, assetType: s.assetType, state: Buffer.from(encodeState(s)), sourceOffset: 1 };
+    const rec: StateRecord = { assetId: s.assetId, assetType: s.assetType, state: Buffer.from(encodeState(s)), sourceOffset: 1, lastSeenMs: 0 };
     stateBytes += codec.encode(topics.state, rec).length;
   }
   const stateEncodeUs = ((performance.now() - t0) * 1000) / states.size;

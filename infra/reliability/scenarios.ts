@@ -275,5 +275,75 @@ export const salesforceFaults: Scenario = {
     }),
 };
 
+/** Two traffics over disjoint assets as one: the expectations of both. */
+function merged(a: Traffic, b: Traffic): Traffic {
+  return {
+    events: [...a.events, ...b.events],
+    assets: [...a.assets, ...b.assets],
+    readingKeys: new Set([...a.readingKeys, ...b.readingKeys]),
+    expectedScores: new Map([...a.expectedScores, ...b.expectedScores]),
+    expectedPredictions: [...a.expectedPredictions, ...b.expectedPredictions],
+    raisedEpisodes: new Set([...a.raisedEpisodes, ...b.raisedEpisodes]),
+  };
+}
+
+/** A number from a service's Prometheus endpoint (summed over labels). */
+async function metric(h: Harness, key: string, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${h.procs.get(key)!.metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name) && /^[a-z_]+(\{|\s)/.test(line)) sum += Number(line.split(/\s+/).pop());
+  return sum;
+}
+
+export const churn: Scenario = {
+  name: 'churn',
+  describe: 'one fleet reports, then stops for good while another takes over: the gone assets\' states expire (memory and, by tombstone, the changelog) and a restart restores only the live ones',
+  run: (ctx) =>
+    withHarness(ctx, 'churn', 6, async (h) => {
+      // Record-time TTL of 8 s: the first fleet is gone well within the second's 25 s.
+      h.opts.env = { PDM_SCORER_STATE_TTL_MS: '8000' };
+      const a = fleet(ctx, 'churna', 3);
+      const b = fleet({ ...ctx, seed: ctx.seed + 7 }, 'churnb', 3);
+      const traffic = merged(a.traffic, b.traffic);
+      await startAll(h);
+      const first = encodeEvents(h.codec, h.topics.readings, MAINTENANCE, a.traffic.events);
+      const second = encodeEvents(h.codec, h.topics.readings, MAINTENANCE, b.traffic.events);
+      await h.produce(first, first.length / 10);
+      await h.produce(second, second.length / 25);
+      await h.drain(120_000);
+      const live = b.traffic.assets.length;
+      const gone = a.traffic.assets.length;
+      const held = await metric(h, 'scorer.0', 'pdm_scorer_assets');
+      const expired = await metric(h, 'scorer.0', 'pdm_scorer_expired_states_total');
+      // The changelog: a tombstone for every gone asset.
+      const { readTopic } = await import('../../services/kafka/testkit.ts');
+      const state = await readTopic(h.kafka, h.topics.state, { idleMs: 3_000 });
+      const tombstoned = new Set(state.filter((r) => r.value === null).map((r) => r.key?.toString('utf8')));
+      const missing = a.traffic.assets.filter((x) => !tombstoned.has(x.assetId));
+      // A restart restores only what is live.
+      await h.stop('scorer.0');
+      const p = await h.start('scorer', '0');
+      const until = Date.now() + 60_000;
+      let restored: { assets: number; changelogRecords: number; ms: number } | undefined;
+      while (!restored && Date.now() < until) {
+        const line = p.tail.find((l) => l.includes('state restored'));
+        if (line) restored = JSON.parse(line.slice(line.indexOf('{'))) as typeof restored;
+        else await sleep(250);
+      }
+      const problems: string[] = [];
+      if (held !== live) problems.push(`the scorer holds ${held} states, ${live} assets are live (${gone} gone)`);
+      if (expired < gone) problems.push(`${expired} states expired, ${gone} assets went silent`);
+      if (missing.length) problems.push(`${missing.length} gone assets have no tombstone in the changelog (e.g. ${missing[0]!.assetId})`);
+      if (!restored || restored.assets !== live) problems.push(`the restart restored ${restored?.assets ?? 'no'} states, ${live} are live`);
+      if (problems.length) throw new Error(problems.join('; '));
+      ctx.log(`churn: ${gone} gone, ${live} live; restore of ${restored!.changelogRecords} changelog records in ${restored!.ms} ms`);
+      return {
+        traffic,
+        ns: `(${a.ns}|${b.ns})`,
+        faults: `${gone} assets went silent and expired (${expired} states, all tombstoned), ${live} live; the restart restored ${restored!.assets} states from ${restored!.changelogRecords} changelog records in ${restored!.ms} ms`,
+      };
+    }),
+};
+
 /** Every scenario, in the order the suite runs them (the stack outages last). */
-export const SCENARIOS: readonly Scenario[] = [crashes, scaleOut, zombie, poison, salesforceFaults, influxDown, registryDown, brokerRestart];
+export const SCENARIOS: readonly Scenario[] = [crashes, scaleOut, zombie, poison, churn, salesforceFaults, influxDown, registryDown, brokerRestart];

@@ -39,6 +39,7 @@ export const SERVICE_ENV_VARS: readonly EnvVar[] = Object.freeze([
   { name: 'PDM_LOG_FORMAT', description: 'json for one JSON object per line (log shippers); default text' },
   { name: 'PDM_KAFKA_LOG', description: 'debug to log kafkajs at debug level (default: its errors only)' },
   { name: 'PDM_SCORER_CHECKPOINT_MS', description: 'scorer: checkpoint a changed state this long after its first unwritten change, ms (default 10000)' },
+  { name: 'PDM_SCORER_STATE_TTL_MS', description: 'scorer: an asset silent this long (Kafka record time) loses its state, removed by a changelog tombstone, ms (default 2592000000, 30 days)' },
   { name: 'PDM_SCORER_CHECKPOINT_READINGS', description: "scorer: or after this many readings of its partition (default 50000)" },
   { name: 'PDM_CASE_SERVICE_MARGIN_HOURS', description: 'case opener: the visit is due this long before the earliest likely failure, hours (default 4)' },
   { name: 'PDM_CASE_MIN_SERVICE_WINDOW_HOURS', description: 'case opener: shortest service window when the failure is too near, hours (default 1)' },

@@ -4,7 +4,7 @@ import { startScorer } from '../scorer/scorer.ts';
 import { serviceCommand } from './service-command.ts';
 
 /** Optional numeric tuning variables of the scorer; every bad one is reported at once. */
-function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; checkpointMaxReadings?: number } {
+function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; checkpointMaxReadings?: number; stateTtlMs?: number } {
   const problems: string[] = [];
   const num = (name: string, integer: boolean, min: number): number | undefined => {
     const raw = env[name]?.trim();
@@ -18,10 +18,12 @@ function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; 
   };
   const checkpointIntervalMs = num('PDM_SCORER_CHECKPOINT_MS', false, 0);
   const checkpointMaxReadings = num('PDM_SCORER_CHECKPOINT_READINGS', true, 1);
+  const stateTtlMs = num('PDM_SCORER_STATE_TTL_MS', true, 1_000);
   if (problems.length > 0) throw new ServiceConfigError(problems);
   return {
     ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
     ...(checkpointMaxReadings !== undefined ? { checkpointMaxReadings } : {}),
+    ...(stateTtlMs !== undefined ? { stateTtlMs } : {}),
   };
 }
 

@@ -71,6 +71,7 @@ export function checkpointRecords(
   due: readonly string[],
   nextOffset: bigint,
   encode: (rec: StateRecord) => Buffer,
+  lastSeen: ReadonlyMap<string, number> = new Map(),
 ): Message[] {
   const out: Message[] = [];
   const sourceOffset = Number(nextOffset - 1n);
@@ -79,7 +80,7 @@ export function checkpointRecords(
     if (!state) continue;
     const bytes = encodeState(state);
     // A view, not a copy: the encoded state is fresh and owned here.
-    const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset };
+    const rec: StateRecord = { assetId, assetType: state.assetType, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sourceOffset, lastSeenMs: lastSeen.get(assetId) ?? 0 };
     out.push({ key: assetId, partition, value: encode(rec) });
   }
   let markerOffset = Number(nextOffset);
@@ -90,7 +91,7 @@ export function checkpointRecords(
       break;
     }
   }
-  const marker: StateRecord = { assetId: CHECKPOINT_KEY, assetType: '', state: Buffer.alloc(0), sourceOffset: markerOffset };
+  const marker: StateRecord = { assetId: CHECKPOINT_KEY, assetType: '', state: Buffer.alloc(0), sourceOffset: markerOffset, lastSeenMs: 0 };
   out.push({ key: CHECKPOINT_KEY, partition, value: encode(marker) });
   return out;
 }

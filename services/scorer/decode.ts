@@ -24,15 +24,15 @@ export async function decodeInputs(codec: AvroCodec, topic: string, partition: n
       if (decoded.schema === MAINTENANCE_SCHEMA) {
         const valid = validMaintenance(decoded.value, recordTs);
         if (typeof valid === 'string') throw new PoisonRecordError(`invalid maintenance event: ${valid}`, 'invalid_record');
-        out.push({ kind: 'repair', event: valid, source: String((decoded.value as { source?: unknown }).source ?? ''), offset, src });
+        out.push({ kind: 'repair', event: valid, source: String((decoded.value as { source?: unknown }).source ?? ''), offset, src, recordTs });
       } else {
         const valid = validReading(decoded.value, recordTs);
         if (typeof valid === 'string') throw new PoisonRecordError(`invalid reading: ${valid}`, 'invalid_record');
-        out.push({ kind: 'reading', reading: valid, offset, src });
+        out.push({ kind: 'reading', reading: valid, offset, src, recordTs });
       }
     } catch (err) {
       if (!(err instanceof PoisonRecordError)) throw err;
-      out.push({ kind: 'poison', error: err, offset, src });
+      out.push({ kind: 'poison', error: err, offset, src, recordTs });
     }
   }
   return out;

@@ -42,6 +42,13 @@ export interface ScorerOptions {
   checkpointMaxReadings?: number;
   /** Consumer group session timeout, ms (default 30,000; heartbeats at a tenth of it, 3 s at most). */
   sessionTimeoutMs?: number;
+  /**
+   * An asset that sent nothing for this long (by Kafka record time, so a replay decides the
+   * same) loses its state: removed from memory and from the changelog (a tombstone), so
+   * memory and restore time do not grow with assets that are gone. Its next record starts
+   * afresh. Default 30 days.
+   */
+  stateTtlMs?: number;
   /** Max time a restore may wait for the changelog, ms. Default 120,000. */
   restoreTimeoutMs?: number;
   metrics?: MetricsRegistry;
@@ -59,6 +66,7 @@ export const DEFAULT_SCORER = Object.freeze({
   checkpointMaxReadings: 50_000,
   restoreTimeoutMs: 120_000,
   sessionTimeoutMs: 30_000,
+  stateTtlMs: 30 * 86_400_000,
 });
 
 export type ScorerConfig = Readonly<Required<Omit<ScorerOptions, 'metrics' | 'logger' | 'now'>>>;
@@ -81,6 +89,7 @@ export function compileScorerOptions(opts: ScorerOptions): ScorerConfig {
   int('checkpointMaxReadings', c.checkpointMaxReadings, 1, Number.MAX_SAFE_INTEGER);
   int('restoreTimeoutMs', c.restoreTimeoutMs, 1_000, 3_600_000);
   int('sessionTimeoutMs', c.sessionTimeoutMs, 6_000, 1_800_000);
+  int('stateTtlMs', c.stateTtlMs, 1_000, 10 * 365 * 86_400_000);
   if (problems.length > 0) throw new ServiceConfigError(problems);
   const { metrics: _m, logger: _l, now: _n, ...rest } = c;
   return Object.freeze({ ...rest, brokers: Object.freeze([...rest.brokers]) as string[], topics: Object.freeze({ ...rest.topics }) });

@@ -9,6 +9,9 @@
  *   scored in the current epoch (a failed transaction triggers a restore).
  * - `dirty` lists, in first-change order, the assets whose state differs from the one
  *   last written to the changelog.
+ * - `lastSeen` holds, per asset with a state, the Kafka timestamp of its last record: an asset
+ *   silent for the state TTL (by record time, so a replay decides the same) is expired: its
+ *   next record starts a fresh state, and a sweep removes it (a changelog tombstone).
  * - While `replayUntil` is set, readings below it are folded into the states without any
  *   output (their outputs are committed already); readings an asset's restored state holds
  *   already (offset ≤ `restoredOffsets[asset]`) are skipped.
@@ -22,6 +25,12 @@ export interface PartitionState {
   readonly states: Map<string, AssetState>;
   /** Assets not checkpointed since they changed. */
   readonly dirty: DirtyAssets;
+  /** assetId → Kafka timestamp of its last record, epoch ms (absent: unknown, never expires until its next record). */
+  readonly lastSeen: Map<string, number>;
+  /** The latest Kafka record timestamp of the partition seen so far (the sweep's clock). */
+  clockMs: number;
+  /** Record time at which the next expiry sweep is due. */
+  nextSweepMs: number;
   /** During a replay: assetId → the offset of the last reading its restored state holds. */
   restoredOffsets: Map<string, number> | undefined;
   /** During a replay: the first offset whose outputs are not committed yet. */
@@ -30,8 +39,27 @@ export interface PartitionState {
   position: bigint | undefined;
 }
 
-export function newPartitionState(partition: number, states = new Map<string, AssetState>()): PartitionState {
-  return { partition, states, dirty: new Map(), restoredOffsets: undefined, replayUntil: undefined, position: undefined };
+export function newPartitionState(partition: number, states = new Map<string, AssetState>(), lastSeen = new Map<string, number>()): PartitionState {
+  return { partition, states, dirty: new Map(), lastSeen, clockMs: 0, nextSweepMs: 0, restoredOffsets: undefined, replayUntil: undefined, position: undefined };
+}
+
+/**
+ * Assets silent for `ttlMs` of record time at the partition's clock: removed from the
+ * partition (states, dirty set, last-seen) and returned, for the sweep's tombstones. The
+ * logical effect does not depend on when this runs: applyChunk already treats an expired
+ * asset's state as gone when its next record arrives.
+ */
+export function sweepExpired(p: PartitionState, ttlMs: number): string[] {
+  const gone: string[] = [];
+  for (const [assetId, seen] of p.lastSeen) {
+    if (p.clockMs - seen > ttlMs) gone.push(assetId);
+  }
+  for (const id of gone) {
+    p.states.delete(id);
+    p.dirty.delete(id);
+    p.lastSeen.delete(id);
+  }
+  return gone;
 }
 
 /** True while `offset` is below the partition's replay end: fold into the states, write nothing. */

@@ -35,6 +35,8 @@ export interface StateRecord {
   assetType: string;
   state: Buffer;
   sourceOffset: number;
+  /** Kafka timestamp of the asset's last record folded into the state, epoch ms; 0 unknown. */
+  lastSeenMs: number;
 }
 
 /**

@@ -55,6 +55,20 @@ export async function replayRanges(
  * Returns the number of asset states restored, each partition's checkpoint marker and each
  * restored state's sourceOffset.
  */
+/** What a restore read back. */
+export interface RestoredPartitions {
+  /** Asset states restored. */
+  count: number;
+  /** Each partition's checkpoint marker: the first readings offset its states do not cover. */
+  markers: Map<number, bigint>;
+  /** partition → assetId → the readings offset its state is current up to. */
+  sourceOffsets: Map<number, Map<string, number>>;
+  /** partition → assetId → Kafka timestamp of the asset's last record (for expiry). */
+  lastSeen: Map<number, Map<string, number>>;
+  /** Changelog records read (states, tombstones and markers): what a restore's time grows with. */
+  records: number;
+}
+
 export async function restorePartitions(
   kafka: Kafka,
   codec: AvroCodec,
@@ -63,10 +77,12 @@ export async function restorePartitions(
   into: Map<number, Map<string, AssetState>>,
   timeoutMs: number,
   log: Logger,
-): Promise<{ count: number; markers: Map<number, bigint>; sourceOffsets: Map<number, Map<string, number>> }> {
+): Promise<RestoredPartitions> {
   const markers = new Map<number, bigint>();
   const sourceOffsets = new Map<number, Map<string, number>>(partitions.map((p) => [p, new Map()]));
-  if (partitions.length === 0) return { count: 0, markers, sourceOffsets };
+  const lastSeen = new Map<number, Map<string, number>>(partitions.map((p) => [p, new Map()]));
+  let records = 0;
+  if (partitions.length === 0) return { count: 0, markers, sourceOffsets, lastSeen, records };
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
@@ -76,7 +92,7 @@ export async function restorePartitions(
   for (const o of offsets) {
     if (wanted.has(o.partition) && BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high) - 1n);
   }
-  if (remaining.size === 0) return { count: 0, markers, sourceOffsets };
+  if (remaining.size === 0) return { count: 0, markers, sourceOffsets, lastSeen, records };
 
   const consumer: Consumer = kafka.consumer({ groupId: `pdm-scorer-restore-${randomUUID()}`, readUncommitted: false });
   let count = 0;
@@ -96,12 +112,14 @@ export async function restorePartitions(
       eachBatch: async ({ batch }) => {
         const states = into.get(batch.partition);
         if (!states) return;
+        records += batch.messages.length;
         for (const msg of batch.messages) {
           const key = msg.key?.toString('utf8');
           if (!key) continue;
           if (msg.value === null) {
             if (states.delete(key)) count--;
             sourceOffsets.get(batch.partition)?.delete(key);
+            lastSeen.get(batch.partition)?.delete(key);
             continue;
           }
           const rec = (await codec.decode(msg.value)) as StateRecord;
@@ -112,6 +130,9 @@ export async function restorePartitions(
           if (!states.has(key)) count++;
           states.set(key, decodeState(new Uint8Array(rec.state)));
           sourceOffsets.get(batch.partition)?.set(key, rec.sourceOffset);
+          // 0: written before lastSeenMs existed; unknown, so no expiry until the asset's next record.
+          if (rec.lastSeenMs > 0) lastSeen.get(batch.partition)?.set(key, rec.lastSeenMs);
+          else lastSeen.get(batch.partition)?.delete(key);
         }
       },
     });
@@ -131,5 +152,5 @@ export async function restorePartitions(
   } finally {
     await consumer.disconnect().catch((err: unknown) => log.warn('restore consumer disconnect', { error: describeError(err) }));
   }
-  return { count, markers, sourceOffsets };
+  return { count, markers, sourceOffsets, lastSeen, records };
 }

@@ -35,7 +35,7 @@ import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
 import { decodeInputs } from './decode.ts';
 import { PartitionTransactions, type TopicMessages } from './partition-transactions.ts';
 import { compileScorerOptions, SERVICE, type ScorerOptions } from './options.ts';
-import { advanceReplay, newPartitionState, type PartitionState } from './partition-state.ts';
+import { advanceReplay, newPartitionState, sweepExpired, type PartitionState } from './partition-state.ts';
 import { predictionRecord, type StateRecord } from './records.ts';
 import { replayRanges, restorePartitions } from './restore.ts';
 import { ANOMALY_SCORE, applyChunk } from './step.ts';
@@ -71,6 +71,9 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     maintenance: metrics.counter('pdm_scorer_maintenance_events_total', 'Maintenance events, by outcome (applied; no_state: the asset had no state yet)'),
     replayed: metrics.counter('pdm_scorer_replayed_readings_total', 'Readings re-scored after a restore to rebuild states past the last checkpoint (no output)'),
     checkpointed: metrics.counter('pdm_scorer_checkpointed_states_total', 'Asset states written to the changelog (rolling checkpoints)'),
+    expired: metrics.counter('pdm_scorer_expired_states_total', 'Asset states removed after the asset sent nothing for the state TTL'),
+    restoreSeconds: metrics.gauge('pdm_scorer_restore_seconds', 'Duration of the last restore (changelog read and replay range), seconds'),
+    restoreRecords: metrics.gauge('pdm_scorer_restore_changelog_records', 'Changelog records the last restore read'),
     assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
   };
 
@@ -121,11 +124,11 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // transaction, so the changelog read below ends at the last committed state.
     await txns.assign(assigned);
     const states = new Map(assigned.map((p) => [p, new Map()]));
-    const { count, markers, sourceOffsets } = await restorePartitions(kafka, codec, topics.state, assigned, states, cfg.restoreTimeoutMs, log);
+    const { count, markers, sourceOffsets, lastSeen, records } = await restorePartitions(kafka, codec, topics.state, assigned, states, cfg.restoreTimeoutMs, log);
     // Readings between each partition's checkpoint and the group's committed offset were
     // scored and their outputs committed, but their states were not checkpointed: replay them.
     const replay = await replayRanges(admin, groupId, topics.readings, assigned, markers, log);
-    const next = new Map(assigned.map((p) => [p, newPartitionState(p, states.get(p))]));
+    const next = new Map(assigned.map((p) => [p, newPartitionState(p, states.get(p), lastSeen.get(p))]));
     // Every partition with committed work restarts at its replay start (= the committed offset
     // when there is nothing to replay): after a failed transaction kafkajs's own positions
     // may be past what was committed.
@@ -143,8 +146,10 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     needRestore = joins !== join;
     m.restores.inc({}, count);
     m.assets.set(count);
+    m.restoreSeconds.set((Date.now() - t0) / 1000);
+    m.restoreRecords.set(records);
     const toReplay = [...replay].reduce((sum, [, r]) => sum + Number(r.until - r.from), 0);
-    log.info('state restored', { partitions: assigned, assets: count, replayOffsets: toReplay, ms: Date.now() - t0 });
+    log.info('state restored', { partitions: assigned, assets: count, changelogRecords: records, replayOffsets: toReplay, ms: Date.now() - t0 });
   };
 
   const processBatch = async (payload: EachBatchPayload): Promise<void> => {
@@ -171,7 +176,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     if (!part) parts.set(partition, (part = newPartitionState(partition)));
     const replayEnd = part.replayUntil;
     const inputs = await decodeInputs(codec, batch.topic, partition, messages);
-    const result = applyChunk(part, inputs, cfg.cfg, now());
+    const result = applyChunk(part, inputs, cfg.cfg, now(), cfg.stateTtlMs);
     const lastOffset = messages[messages.length - 1]!.offset;
     const nextOffset = BigInt(lastOffset) + 1n;
     advanceReplay(part, nextOffset);
@@ -186,7 +191,15 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // About one state (3.6 KB) per 8 scored readings keeps a transaction's bytes balanced.
     const { counts } = result;
     const due = dueForCheckpoint(part.dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), cfg.checkpointIntervalMs, cfg.checkpointMaxReadings);
-    const changelog = due.length > 0 ? checkpointRecords(partition, part.states, part.dirty, due, nextOffset, encodeState) : [];
+    const changelog = due.length > 0 ? checkpointRecords(partition, part.states, part.dirty, due, nextOffset, encodeState, part.lastSeen) : [];
+    // Expiry sweep, at most every tenth of the TTL of record time: assets gone silent leave
+    // memory and, by tombstone, the changelog.
+    let expired: string[] = [];
+    if (part.clockMs >= part.nextSweepMs) {
+      expired = sweepExpired(part, cfg.stateTtlMs);
+      part.nextSweepMs = part.clockMs + cfg.stateTtlMs / 10;
+      for (const assetId of expired) changelog.push({ key: assetId, partition, value: null });
+    }
     const dead = result.deadLetters.map((d) => deadLetter(d.src, d.error, SERVICE, now()));
     const byTopic: TopicMessages[] = [
       { topic: topics.scores, messages: result.blocks.records().map((b) => ({ key: b.assetId, value: codec.encode(scoreBlockKey, b) })) },
@@ -205,6 +218,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // This partition's chunks run one at a time, so `dirty` did not change meanwhile.
     for (const id of due) part.dirty.delete(id);
     m.checkpointed.inc({}, due.length);
+    m.expired.inc({}, expired.length + counts.expired);
     resolveOffset(lastOffset);
     m.readings.inc({}, counts.readings);
     m.anomalies.inc({}, counts.anomalies);
@@ -253,7 +267,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     for (const part of parts.values()) {
       // Mid-replay the states are behind `position`: such a partition keeps its last checkpoint.
       if (part.dirty.size === 0 || part.position === undefined || part.replayUntil !== undefined) continue;
-      const changelog = checkpointRecords(part.partition, part.states, part.dirty, [...part.dirty.keys()], part.position, encodeState);
+      const changelog = checkpointRecords(part.partition, part.states, part.dirty, [...part.dirty.keys()], part.position, encodeState, part.lastSeen);
       await txns.commit(part.partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.state, messages: changelog }] });
       records += changelog.length;
     }

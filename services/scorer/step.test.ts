@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, decodeState, encodeState, newState, type Reading } from '../core/index.ts';
 import { PoisonRecordError } from '../runtime/errors.ts';
-import { newPartitionState } from './partition-state.ts';
+import { newPartitionState, sweepExpired } from './partition-state.ts';
 import { applyChunk, type StepInput } from './step.ts';
 
 const cfg = DEFAULT_CONFIG;
@@ -30,8 +30,8 @@ function reading(i: number, values?: Record<string, number>): Reading {
 function stream(n: number, repairAt: number): StepInput[] {
   return Array.from({ length: n }, (_, offset): StepInput =>
     offset === repairAt
-      ? { kind: 'repair', event: { assetId: ASSET, ts: reading(offset).ts - 30_000, failureMode: mode }, source: 'field-service', offset, src: src(offset) }
-      : { kind: 'reading', reading: reading(offset), offset, src: src(offset) },
+      ? { kind: 'repair', event: { assetId: ASSET, ts: reading(offset).ts - 30_000, failureMode: mode }, source: 'field-service', offset, src: src(offset), recordTs: reading(offset).ts }
+      : { kind: 'reading', reading: reading(offset), offset, src: src(offset), recordTs: reading(offset).ts },
   );
 }
 
@@ -82,11 +82,11 @@ describe('applyChunk', () => {
     applyChunk(part, stream(50, -1), cfg, 0);
     const bad = reading(60, { ...reading(60).values, [sensors[0]!]: 1e9 });
     const inputs: StepInput[] = [
-      { kind: 'poison', error: new PoisonRecordError('bytes are not a valid record of schema id 3', 'malformed_avro'), offset: 50, src: src(50) },
-      { kind: 'reading', reading: { ...reading(51), assetId: 'X-1', assetType: 'warp_drive' }, offset: 51, src: src(51) },
-      { kind: 'repair', event: { assetId: ASSET, ts: reading(52).ts, failureMode: 'warp_core_breach' }, source: 'x', offset: 52, src: src(52) },
-      { kind: 'repair', event: { assetId: 'NEVER-SEEN', ts: reading(53).ts }, source: 'x', offset: 53, src: src(53) },
-      { kind: 'reading', reading: bad, offset: 54, src: src(54) },
+      { kind: 'poison', error: new PoisonRecordError('bytes are not a valid record of schema id 3', 'malformed_avro'), offset: 50, src: src(50), recordTs: 0 },
+      { kind: 'reading', reading: { ...reading(51), assetId: 'X-1', assetType: 'warp_drive' }, offset: 51, src: src(51), recordTs: 0 },
+      { kind: 'repair', event: { assetId: ASSET, ts: reading(52).ts, failureMode: 'warp_core_breach' }, source: 'x', offset: 52, src: src(52), recordTs: 0 },
+      { kind: 'repair', event: { assetId: 'NEVER-SEEN', ts: reading(53).ts }, source: 'x', offset: 53, src: src(53), recordTs: 0 },
+      { kind: 'reading', reading: bad, offset: 54, src: src(54), recordTs: 0 },
     ];
     const out = applyChunk(part, inputs, cfg, 0);
     expect(out.deadLetters.map((d) => [d.src.offset, d.error.reason, d.error.message])).toEqual([
@@ -107,7 +107,31 @@ describe('applyChunk', () => {
   it('writes no dead letter again for poison met during a replay', () => {
     const part = newPartitionState(0);
     part.replayUntil = 10n;
-    const out = applyChunk(part, [{ kind: 'poison', error: new PoisonRecordError('bad', 'malformed_avro'), offset: 3, src: src(3) }], cfg, 0);
+    const out = applyChunk(part, [{ kind: 'poison', error: new PoisonRecordError('bad', 'malformed_avro'), offset: 3, src: src(3), recordTs: 0 }], cfg, 0);
     expect(out.deadLetters).toEqual([]);
+  });
+
+  it('expires an asset silent past the TTL by record time: its next reading starts a fresh state, and a sweep removes it', () => {
+    const ttl = 3_600_000;
+    const inputs = stream(300, -1);
+    const part = newPartitionState(0);
+    applyChunk(part, inputs.slice(0, 200), cfg, 0, ttl);
+    expect(part.lastSeen.get(ASSET)).toBe(reading(199).ts);
+    // Another asset keeps the partition's clock going; ours is silent for two hours.
+    const other = (i: number): StepInput => ({ kind: 'reading', reading: { ...reading(i), assetId: 'OTHER-1' }, offset: 1_000 + i, src: src(1_000 + i), recordTs: reading(i).ts });
+    applyChunk(part, [other(320)], cfg, 0, ttl);
+    expect(sweepExpired(part, ttl)).toEqual([ASSET]);
+    expect(part.states.has(ASSET)).toBe(false);
+    expect(part.states.has('OTHER-1')).toBe(true);
+
+    // Without the sweep the outcome is the same: the next reading finds the state expired.
+    const lazy = newPartitionState(0);
+    applyChunk(lazy, inputs.slice(0, 200), cfg, 0, ttl);
+    const late = { ...inputs[250]!, recordTs: reading(199).ts + ttl + 1 } as StepInput;
+    const out = applyChunk(lazy, [late], cfg, 0, ttl);
+    expect(out.counts.expired).toBe(1);
+    const fresh = newPartitionState(0);
+    applyChunk(fresh, [late], cfg, 0, ttl);
+    expect(bytes(lazy)).toBe(bytes(fresh));
   });
 });

@@ -29,8 +29,8 @@ export const ANOMALY_SCORE = 0.5;
 /** Findings that make a reading's bytes worth a dead letter (the rest are ordinary data-quality events). */
 const DLQ_FINDINGS = new Set(['nan', 'infinite', 'out_of_range']);
 
-/** One decoded record of the readings topic, with where it came from. */
-export type StepInput = { offset: number; src: SourceRecord } & (
+/** One decoded record of the readings topic, with where it came from and its Kafka timestamp (epoch ms). */
+export type StepInput = { offset: number; src: SourceRecord; recordTs: number } & (
   | { kind: 'reading'; reading: Reading }
   | { kind: 'repair'; event: MaintenanceEvent; source: string }
   | { kind: 'poison'; error: PoisonRecordError }
@@ -49,6 +49,8 @@ export interface ChunkCounts {
   findings: Map<string, number>;
   /** Maintenance events by outcome (applied; no_state). */
   maintenance: Map<string, number>;
+  /** States found expired (silent past the TTL) when their asset reported again. */
+  expired: number;
 }
 
 export interface ChunkResult {
@@ -70,16 +72,32 @@ const at = (src: SourceRecord) => `${src.topic}[${src.partition}]@${src.offset}`
  * `part.states` and `part.dirty`) and returns what to commit. `now` stamps the assets that
  * became dirty (checkpoint ages).
  */
-export function applyChunk(part: PartitionState, inputs: readonly StepInput[], cfg: CompiledConfig, now: number): ChunkResult {
+export function applyChunk(part: PartitionState, inputs: readonly StepInput[], cfg: CompiledConfig, now: number, stateTtlMs = Infinity): ChunkResult {
   const out: ChunkResult = {
     blocks: new ScoreBlocks(cfg.version),
     predictions: [],
     deadLetters: [],
-    counts: { readings: 0, replayed: 0, anomalies: 0, predictions: new Map(), findings: new Map(), maintenance: new Map() },
+    counts: { readings: 0, replayed: 0, anomalies: 0, predictions: new Map(), findings: new Map(), maintenance: new Map(), expired: 0 },
   };
   const { counts } = out;
+  /** The asset's state, unless it expired (silent past the TTL by record time): then it is dropped. */
+  const live = (assetId: string, recordTs: number) => {
+    const state = part.states.get(assetId);
+    const seen = part.lastSeen.get(assetId);
+    if (state !== undefined && seen !== undefined && recordTs - seen > stateTtlMs) {
+      part.states.delete(assetId);
+      part.lastSeen.delete(assetId);
+      counts.expired++;
+      return undefined;
+    }
+    return state;
+  };
+  const seen = (assetId: string, recordTs: number) => {
+    if (recordTs > (part.lastSeen.get(assetId) ?? -Infinity)) part.lastSeen.set(assetId, recordTs);
+  };
   for (const input of inputs) {
-    const { offset, src } = input;
+    const { offset, src, recordTs } = input;
+    if (recordTs > part.clockMs) part.clockMs = recordTs;
     const replaying = isReplaying(part, offset);
     if (input.kind === 'poison') {
       if (!replaying) out.deadLetters.push({ src, error: new PoisonRecordError(`${at(src)}: decode record`, input.error.reason, { cause: input.error }) });
@@ -89,7 +107,7 @@ export function applyChunk(part: PartitionState, inputs: readonly StepInput[], c
       const repair = input.event;
       // Ordered with the asset's readings (same key, same partition); replayed like them.
       if (replaying && alreadyHeld(part, repair.assetId, offset)) continue;
-      const state = part.states.get(repair.assetId);
+      const state = live(repair.assetId, recordTs);
       if (state === undefined) {
         // Nothing learned yet about this asset: nothing to reset.
         if (!replaying) bump(counts.maintenance, 'no_state');
@@ -102,6 +120,7 @@ export function applyChunk(part: PartitionState, inputs: readonly StepInput[], c
       }
       const res = maintain(state, repair, cfg);
       part.states.set(repair.assetId, res.state);
+      seen(repair.assetId, recordTs);
       markDirty(part.dirty, repair.assetId, offset, now);
       if (replaying) continue;
       bump(counts.maintenance, 'applied');
@@ -114,7 +133,7 @@ export function applyChunk(part: PartitionState, inputs: readonly StepInput[], c
     }
     const reading = input.reading;
     if (replaying && alreadyHeld(part, reading.assetId, offset)) continue;
-    let state = part.states.get(reading.assetId);
+    let state = live(reading.assetId, recordTs);
     if (state === undefined) {
       try {
         state = newState(reading.assetId, reading.assetType, cfg);
@@ -127,6 +146,7 @@ export function applyChunk(part: PartitionState, inputs: readonly StepInput[], c
     }
     const step = score(state, reading, cfg);
     part.states.set(reading.assetId, step.state);
+    seen(reading.assetId, recordTs);
     markDirty(part.dirty, reading.assetId, offset, now);
     if (replaying) {
       counts.replayed++;
