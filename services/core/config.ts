@@ -9,6 +9,7 @@
  * by name, each field over the default's); a new asset type must be complete.
  */
 import { DEFAULT_RAW_CONFIG } from './default-config.ts';
+import { deriveParams } from './derived.ts';
 import type {
   CompiledAssetType,
   CompiledConfig,
@@ -367,7 +368,7 @@ export function compileConfig(raw: unknown): CompiledConfig {
     }
   assetTypes.set(GENERIC_TYPE, buildType(GENERIC_TYPE, 'Any asset: sensors discovered from the readings, scored from the data alone', [], [], true));
   if (issues.length > 0) throw new ConfigError(issues);
-  return Object.freeze({ version, assetTypes, detector });
+  return Object.freeze({ version, assetTypes, detector, derived: deriveParams(detector) });
 }
 
 /** The compiled default configuration (frozen). */

@@ -9,7 +9,8 @@ import { compileConfig } from './config.ts';
 import { naiveCoreWindowStats, naiveRollingStats } from './reference.ts';
 import { windowAdd, windowSampleStd, windowSpan, windowStats, WINDOW_SLOTS } from './rolling.ts';
 import { sensorWindowStats } from './inspect.ts';
-import { newState, score } from './score.ts';
+import { newState } from './layout.ts';
+import { score } from './score.ts';
 
 /**
  * |a − b| within 1e-9 of the larger magnitude (or of the data's scale); 1e-300 absolute

@@ -9,7 +9,7 @@
  * delivery_van to 4,352 B (484 B a sensor), both with a 17-character asset id.
  */
 import { StateFormatError, StateVersionError } from './errors.ts';
-import { STATE_VERSION } from './score.ts';
+import { STATE_VERSION } from './layout.ts';
 import type { AssetState } from './types.ts';
 
 const MAGIC = [0x50, 0x44, 0x4d, 0x53]; // "PDMS"

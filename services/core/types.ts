@@ -3,6 +3,7 @@
  * the evaluation and the benchmarks see of it. The core is pure: no I/O, no clock, no
  * unseeded randomness; time always arrives inside a reading (epoch milliseconds, UTC).
  */
+import type { DerivedParams } from './derived.ts';
 
 /** One telemetry reading of one asset: several sensors sampled at one instant. */
 export interface Reading {
@@ -301,6 +302,8 @@ export interface CompiledConfig {
   version: string;
   assetTypes: ReadonlyMap<string, CompiledAssetType>;
   detector: Readonly<DetectorParams>;
+  /** Factors and memos the hot path derives from `detector` once (derived.ts); not configuration. */
+  derived: DerivedParams;
 }
 
 /**
