@@ -1,7 +1,7 @@
 /**
- * What the hot path derives from a configuration once: per-reading smoothing factors of the
- * anomaly statistics, and memos of the decays the failure trackers ask for. They live in
- * the compiled configuration (`cfg.derived`), so the core keeps no module-level state: two
+ * What the hot path derives from a configuration once: per-value smoothing factors of the
+ * anomaly evidence, the logs of its calibration probabilities, and memos of the decays the
+ * failure trackers ask for. They live in the compiled configuration (`cfg.derived`), so the core keeps no module-level state: two
  * configurations in one process never share a memo, and a configuration's results do not
  * depend on what was scored with another before.
  *
@@ -9,8 +9,12 @@
  * outputs never depend on what it remembers. They make the configuration object mutable
  * inside (the configuration itself stays frozen); a configuration is used by one thread.
  */
-import { decay } from './rolling.ts';
 import type { DetectorParams } from './types.ts';
+
+/** 2^(−x), the decay of an exponential average after x half-lives (exp is cheaper than pow). */
+export function decay(halfLives: number): number {
+  return Math.exp(-halfLives * Math.LN2);
+}
 
 /**
  * decay() remembering its last argument. Readings mostly arrive at a fixed period, so the
@@ -45,24 +49,41 @@ export interface TrackerDecays {
 
 /** Factors and memos derived from the detector parameters (see the file header). */
 export interface DerivedParams {
-  /** Smoothing factor per reading of the short average of raw scores. */
-  shortAlpha: number;
-  /** Smoothing factor per reading of the raw scores' long-run mean and variance. */
-  longAlpha: number;
-  /** Smoothing factor per reading of the robust location and scale. */
-  robustAlpha: number;
-  /** Decay per reading (not a smoothing factor) of the raw scores' high-water mark. */
-  extremeDecay: number;
+  /** Smoothing factors per value (1 − 2^(−1/half-life)) of the anomaly statistics. */
+  spreadAlpha: number;
+  slowSpreadAlpha: number;
+  surpriseAlpha: number;
+  shiftFastAlpha: number;
+  shiftSlowAlpha: number;
+  rarityAlpha: number;
+  /** Decay per value of the value histogram's counts (2^(−1/windowSize)). */
+  histogramDecay: number;
+  /** Natural logs of the probabilities that score 0.5. */
+  lnJumpHalf: number;
+  lnRarityHalf: number;
+  lnSurpriseHalf: number;
+  lnShiftHalf: number;
+  lnRangeHalf: number;
   decays: TrackerDecays;
 }
+
+const alpha = (halfLife: number): number => 1 - decay(1 / halfLife);
 
 /** Derives the hot path's factors from validated detector parameters. */
 export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
   return Object.freeze({
-    shortAlpha: 1 - decay(1 / d.shortHalfLifeReadings),
-    longAlpha: 1 - decay(1 / d.longHalfLifeReadings),
-    robustAlpha: 1 - decay(1 / d.robustHalfLifeReadings),
-    extremeDecay: decay(1 / d.extremeHalfLifeReadings),
+    spreadAlpha: alpha(d.spreadHalfLifeReadings),
+    slowSpreadAlpha: alpha(d.slowSpreadHalfLifeReadings),
+    surpriseAlpha: alpha(d.surpriseHalfLifeReadings),
+    shiftFastAlpha: alpha(d.shiftFastHalfLifeReadings),
+    shiftSlowAlpha: alpha(d.shiftSlowHalfLifeReadings),
+    rarityAlpha: alpha(d.rarityHalfLifeReadings),
+    histogramDecay: decay(1 / d.windowSize),
+    lnJumpHalf: Math.log(d.jumpTailProbability),
+    lnRarityHalf: Math.log(d.rarityTailProbability),
+    lnSurpriseHalf: Math.log(d.surpriseTailProbability),
+    lnShiftHalf: Math.log(d.shiftTailProbability),
+    lnRangeHalf: Math.log(d.rangeBreakProbability),
     decays: Object.freeze({
       level: new DecayMemo(),
       scatter: new DecayMemo(),

@@ -8,7 +8,7 @@
 import {
   EPISODE_ABOVE_SINCE_TS,
   EPISODE_BELOW_SINCE_TS,
-  EPISODE_FRESH_ABOVE,
+  EPISODE_FRESH_COUNT,
   EPISODE_OPEN,
   EPISODE_REPORTED_P,
   EPISODE_SEVERITY,
@@ -164,25 +164,41 @@ export function stepEpisode(
     if (p >= thr) {
       if (!(f[eo + EPISODE_ABOVE_SINCE_TS]! === f[eo + EPISODE_ABOVE_SINCE_TS]!)) {
         f[eo + EPISODE_ABOVE_SINCE_TS] = ts;
-        f[eo + EPISODE_FRESH_ABOVE] = 0;
+        f[eo + EPISODE_FRESH_COUNT] = 0;
       }
-      if (fresh) f[eo + EPISODE_FRESH_ABOVE] = f[eo + EPISODE_FRESH_ABOVE]! + 1;
-      if (ts - f[eo + EPISODE_ABOVE_SINCE_TS]! >= det.minDurationMinutes * 60_000 && f[eo + EPISODE_FRESH_ABOVE]! >= det.minRaiseReadings) {
+      if (fresh) f[eo + EPISODE_FRESH_COUNT] = f[eo + EPISODE_FRESH_COUNT]! + 1;
+      if (ts - f[eo + EPISODE_ABOVE_SINCE_TS]! >= det.minDurationMinutes * 60_000 && f[eo + EPISODE_FRESH_COUNT]! >= det.minRaiseReadings) {
+        // A relapse within the horizon of an episode that cleared without a repair resumes it:
+        // the same failure is still coming, so the same episode (and case) carries on.
+        const clearedAt = f[eo + EPISODE_BELOW_SINCE_TS]!;
+        const resume = clearedAt === clearedAt && ts - clearedAt <= mode.horizonHours * HOUR_MS;
         f[eo + EPISODE_OPEN] = 1;
-        f[eo + EPISODE_START_TS] = ts;
+        if (!resume) f[eo + EPISODE_START_TS] = ts;
         f[eo + EPISODE_SEVERITY] = severityOf(p, thr);
         f[eo + EPISODE_REPORTED_P] = p;
         f[eo + EPISODE_BELOW_SINCE_TS] = NaN;
+        f[eo + EPISODE_FRESH_COUNT] = 0;
         out.push(buildEvent('raised', state, at, m, ts, p, cfg));
       }
     } else f[eo + EPISODE_ABOVE_SINCE_TS] = NaN;
     return;
   }
   if (p < thr * det.clearRatio) {
-    if (!(f[eo + EPISODE_BELOW_SINCE_TS]! === f[eo + EPISODE_BELOW_SINCE_TS]!)) f[eo + EPISODE_BELOW_SINCE_TS] = ts;
-    if (ts - f[eo + EPISODE_BELOW_SINCE_TS]! >= det.clearMinutes * 60_000) {
+    // Recovery is shown by the machine working healthily, not by silence: the clear needs
+    // fresh values below the clear level as well as the time (a van parked for a weekend in the
+    // middle of a degradation holds its last probability and must not end its episode), and
+    // it comes with a fresh value.
+    if (!(f[eo + EPISODE_BELOW_SINCE_TS]! === f[eo + EPISODE_BELOW_SINCE_TS]!)) {
+      f[eo + EPISODE_BELOW_SINCE_TS] = ts;
+      f[eo + EPISODE_FRESH_COUNT] = 0;
+    }
+    if (fresh) f[eo + EPISODE_FRESH_COUNT] = f[eo + EPISODE_FRESH_COUNT]! + 1;
+    if (fresh && ts - f[eo + EPISODE_BELOW_SINCE_TS]! >= det.clearMinutes * 60_000 && f[eo + EPISODE_FRESH_COUNT]! >= det.minClearReadings) {
       out.push(buildEvent('cleared', state, at, m, ts, p, cfg));
+      const start = f[eo + EPISODE_START_TS]!;
       initEpisode(f, eo);
+      f[eo + EPISODE_START_TS] = start;
+      f[eo + EPISODE_BELOW_SINCE_TS] = ts;
     }
     return;
   }

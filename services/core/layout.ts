@@ -1,6 +1,6 @@
 /**
  * The layout of an asset state: one Float64Array holding, in this order, the asset header,
- * one block per sensor (anomaly statistics, stuck-run bookkeeping, rolling window), one block
+ * one block per sensor (stuck-run bookkeeping, anomaly evidence, value histogram), one block
  * per failure tracker (failure mode × sensor), one per failure mode's episode, and one per
  * covariate fit. Slot names say what each number is; every module of the core reads the
  * state through them. Creating a state, adopting a changed configuration's layout and
@@ -10,11 +10,11 @@
  * previous version (or a stated re-learn rule).
  */
 import { UnknownAssetTypeError } from './errors.ts';
-import { WINDOW_SLOTS } from './rolling.ts';
+import { HISTOGRAM_BINS } from './histogram.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 4;
+export const STATE_VERSION = 5;
 
 // Header slots: the asset as a whole.
 export const ASSET_LAST_TS = 0;
@@ -23,29 +23,49 @@ export const ASSET_HEALTH = 2;
 export const ASSET_SCORE = 3;
 export const HEADER_SLOTS = 4;
 
-// Sensor block slots. (Version 4 dropped the first-value time, which nothing read.)
+// Sensor block slots: data-quality bookkeeping first, then the anomaly evidence (see
+// sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
+// the robust location and the likelihood of version 4 with these.
+/** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 export const SENSOR_LAST_TS = 1;
+/** Time of the last valid value (stale detection). */
 export const SENSOR_LAST_VALID_TS = 2;
+/** The last valid value, and the value of the current run of identical values (stuck detection). */
 export const SENSOR_RUN_VALUE = 3;
 export const SENSOR_RUN_LENGTH = 4;
 export const SENSOR_RUN_START_TS = 5;
+/** Exponentially weighted interval between values, ms (a generic sensor's sampling period). */
 export const SENSOR_MEAN_INTERVAL_MS = 6;
-export const SENSOR_LOCATION = 7;
-export const SENSOR_MEAN_ABS_DEV = 8;
-export const SENSOR_CUSUM_UP = 9;
-export const SENSOR_CUSUM_DOWN = 10;
-export const SENSOR_RAW_SHORT = 11;
-export const SENSOR_RAW_LONG_MEAN = 12;
-export const SENSOR_RAW_LONG_VAR = 13;
-export const SENSOR_SCORE = 14;
-/** Decaying high-water mark of the short average of raw scores (see scoreSensor). */
-export const SENSOR_RAW_HIGH_WATER = 15;
-/** Peak of the short average during the current excursion (readings with raw score > 0). */
-export const SENSOR_EXCURSION_PEAK = 16;
-export const SENSOR_WINDOW = 17;
+/** The last anomaly score (the evidence of a prediction quotes it). */
+export const SENSOR_SCORE = 7;
+/** Exponentially weighted value with weight ½: the smoothed predictor of the next value. */
+export const SENSOR_SMOOTHED = 8;
+/** Mean absolute error of the smoothed predictor, and of the previous value as predictor. */
+export const SENSOR_SPREAD_SMOOTHED = 9;
+export const SENSOR_SPREAD_STEP = 10;
+/** Mean absolute step over a ten times longer memory (the scale sustained evidence is measured in). */
+export const SENSOR_SPREAD_STEP_SLOW = 11;
+/** Tail model (tail.ts) of the jump: the larger of the two predictors' errors in their spreads. */
+export const SENSOR_JUMP_TAIL = 12;
+/** Short average of the steps in the slow spread (a burst of surprises, a change of variance), and its tail. */
+export const SENSOR_SURPRISE = 15;
+export const SENSOR_SURPRISE_TAIL = 16;
+/** Fast and slow levels (a shift or a drift parts them), and the tail of their distance. */
+export const SENSOR_SHIFT_FAST = 19;
+export const SENSOR_SHIFT_SLOW = 20;
+export const SENSOR_SHIFT_TAIL = 21;
+/** All-time range of the values (it spans the histogram) and how many values extended it. */
+export const SENSOR_MIN = 24;
+export const SENSOR_MAX = 25;
+export const SENSOR_RANGE_EXTENSIONS = 26;
+/** Short average of the values' rarity in the histogram, and its tail. */
+export const SENSOR_RARITY = 27;
+export const SENSOR_RARITY_TAIL = 28;
+/** HISTOGRAM_BINS decaying counts of the values over [SENSOR_MIN, SENSOR_MAX]. */
+export const SENSOR_HISTOGRAM = 31;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_WINDOW + WINDOW_SLOTS;
+export const SENSOR_SLOTS = SENSOR_HISTOGRAM + HISTOGRAM_BINS;
 
 // Failure tracker slots (one per failure mode × sensor).
 export const TRACKER_LEVEL = 0;
@@ -73,13 +93,19 @@ export const TRACKER_SLOTS = 19;
 
 // Episode slots (one per failure mode).
 export const EPISODE_OPEN = 0;
+/** Start of the open episode, or of the last one that cleared without a repair (a relapse within the horizon resumes it). */
 export const EPISODE_START_TS = 1;
 export const EPISODE_SEVERITY = 2;
 export const EPISODE_ABOVE_SINCE_TS = 3;
+/** While open: since when p has been below the clear level. While closed: when the last episode cleared (NaN after a repair). */
 export const EPISODE_BELOW_SINCE_TS = 4;
 export const EPISODE_REPORTED_P = 5;
-/** Readings with fresh (active) evidence since p last rose to the threshold. */
-export const EPISODE_FRESH_ABOVE = 6;
+/**
+ * Fresh (active) values counted toward a change of the episode: while none is open, those at
+ * or above the threshold since p last reached it (a raise needs minRaiseReadings); while one
+ * is open, those below the clear level since p last fell below it (a clear needs minClearReadings).
+ */
+export const EPISODE_FRESH_COUNT = 6;
 /** Numbers per failure mode episode. */
 export const EPISODE_SLOTS = 7;
 
@@ -112,6 +138,8 @@ export function initSensor(f: Float64Array, o: number): void {
   f[o + SENSOR_LAST_VALID_TS] = NaN;
   f[o + SENSOR_RUN_VALUE] = NaN;
   f[o + SENSOR_RUN_START_TS] = NaN;
+  f[o + SENSOR_MIN] = NaN;
+  f[o + SENSOR_MAX] = NaN;
 }
 
 /** Resets a failure tracker: it learns again (modeLearningHours) from its next active value. */

@@ -26,7 +26,8 @@ import {
   initTracker,
   lookupType,
   SENSOR_LAST_VALID_TS,
-  SENSOR_MEAN_ABS_DEV,
+  SENSOR_MAX,
+  SENSOR_MIN,
   SENSOR_MEAN_INTERVAL_MS,
   SENSOR_READINGS,
   SENSOR_RUN_LENGTH,
@@ -128,6 +129,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       continue;
     }
     f[o + SENSOR_LAST_VALID_TS] = ts;
+    const prev = f[o + SENSOR_RUN_VALUE]!;
     // Stuck: the same exact value for many readings and minutes, on a sensor that has moved.
     // Values pinned at a range end (a closed valve's 0 flow, a saturated probe) are exempt.
     if (v === f[o + SENSOR_RUN_VALUE] && v !== min && v !== max) {
@@ -135,7 +137,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       if (
         f[o + SENSOR_RUN_LENGTH]! >= det.stuckReadings &&
         ts - f[o + SENSOR_RUN_START_TS]! >= det.stuckMinutes * 60_000 &&
-        f[o + SENSOR_MEAN_ABS_DEV]! > 0
+        f[o + SENSOR_MAX]! > f[o + SENSOR_MIN]!
       ) {
         findings.push({ kind: 'stuck', sensor: name, detail: `value ${v} unchanged for ${f[o + SENSOR_RUN_LENGTH]} readings since ${new Date(f[o + SENSOR_RUN_START_TS]!).toISOString()}` });
         sensors.push({ sensor: name, value: v, score: 0, learning: f[o + SENSOR_READINGS]! < det.learningReadings });
@@ -147,7 +149,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       f[o + SENSOR_RUN_START_TS] = ts;
     }
     const learning = f[o + SENSOR_READINGS]! < det.learningReadings;
-    const s = scoreSensor(f, o, v, ts, min, max, cfg);
+    const s = scoreSensor(f, o, v, prev, ts, cfg);
     if (s > assetScore) assetScore = s;
     sensors.push({ sensor: name, value: v, score: s, learning });
     if (!at.generic && np > 0) {

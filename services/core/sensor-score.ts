@@ -1,133 +1,147 @@
 /**
- * The anomaly score of one sensor value (causal: from the state before the reading and the
- * reading), folded into the sensor's block of the asset state:
- *  1. z = (x − robust location) / spread, spread = max(robust scale, ½·window std, floor);
- *  2. sparse raw score: |z| beyond `sparseZ` spreads, or a CUSUM (level shift, slow drift)
- *     beyond its decision interval; 0 inside the usual spread;
- *  3. likelihood calibration: the short average of raw scores against the larger of their
- *     long-run mean and their recent high-water mark (learned from past excursions, so the
- *     deviations a sensor shows in every cycle score little), in units of their long-run
- *     spread, mapped to a tail probability 2Φ(z)−1 ∈ [0, 1], so a score means the same on a
- *     noisy sensor and a quiet one.
+ * The anomaly score of one sensor value, causal (from the state before the value and the
+ * value), folded into the sensor's block of the asset state. A score of 0.5 or more means
+ * "rarer than this sensor has been", on a noisy sensor and on a quiet one, on a cycle and on
+ * a random walk, with no per-sensor setting: each kind of evidence is calibrated against its
+ * own history on this sensor (tail.ts), and the score is the strongest of them.
+ *
+ * The evidence, each measured on the corpus of `npm run eval:anomaly` (benchmarks/README.md
+ * has the ablations):
+ *  - jump: the larger error, in its own spread, of two predictors of the value (the value
+ *    smoothed with weight ½, and the previous value) — spikes, dips, steps. A jump to a value
+ *    the sensor often takes (its histogram bin holds rarityGateShare of the weight) is no
+ *    evidence: a machine switching to one of its usual levels.
+ *  - surprise: the short average of the steps measured in a ten times slower spread — a burst
+ *    of spikes, a change of variance or of frequency, which the fast spreads would absorb.
+ *  - shift: the distance between a fast and a slow level (the fast one Huber-clipped, so an
+ *    outlier moves it little) — a level shift, the onset of a drift.
+ *  - rarity: the short average of −ln of the value's share in the sensor's value histogram —
+ *    a level the sensor does not take (off the regimes of a machine, off a sparse signal's 0).
+ *  - range: a value beyond the sensor's all-time range by a margin, scored by how often the
+ *    sensor has extended its range at all (a record on a stable sensor is strong evidence; on
+ *    one still exploring its range, a trend, or a cycle longer than its history, weak).
+ * Repeated identical values carry no information about spreads and jumps (an idle sparse
+ * signal reads 0 for hours; a quantised one repeats its steps), so they do not teach them;
+ * long repeats are `stuck` findings and never reach this code (score.ts).
  */
+import { histogramAdd, histogramBinWeight, histogramShare, histogramTotal } from './histogram.ts';
 import {
-  GENERIC_ABS_MAX,
-  SENSOR_CUSUM_DOWN,
-  SENSOR_CUSUM_UP,
-  SENSOR_EXCURSION_PEAK,
+  SENSOR_HISTOGRAM,
+  SENSOR_JUMP_TAIL,
   SENSOR_LAST_TS,
-  SENSOR_LOCATION,
-  SENSOR_MEAN_ABS_DEV,
+  SENSOR_MAX,
   SENSOR_MEAN_INTERVAL_MS,
-  SENSOR_RAW_HIGH_WATER,
-  SENSOR_RAW_LONG_MEAN,
-  SENSOR_RAW_LONG_VAR,
-  SENSOR_RAW_SHORT,
+  SENSOR_MIN,
+  SENSOR_RANGE_EXTENSIONS,
+  SENSOR_RARITY,
+  SENSOR_RARITY_TAIL,
   SENSOR_READINGS,
   SENSOR_SCORE,
-  SENSOR_WINDOW,
+  SENSOR_SHIFT_FAST,
+  SENSOR_SHIFT_SLOW,
+  SENSOR_SHIFT_TAIL,
+  SENSOR_SMOOTHED,
+  SENSOR_SPREAD_SMOOTHED,
+  SENSOR_SPREAD_STEP,
+  SENSOR_SPREAD_STEP_SLOW,
+  SENSOR_SURPRISE,
+  SENSOR_SURPRISE_TAIL,
 } from './layout.ts';
-import { erf, windowAdd, windowSampleStd } from './rolling.ts';
+import { tailLearn, tailLogProbability, tailScore } from './tail.ts';
 import type { CompiledConfig } from './types.ts';
 
+/** Cap of one step's surprise, in slow spreads (one huge spike must not dominate the average). */
+const SURPRISE_CAP = 10;
+/** Values before the rarity counts: the histogram needs some mass first. */
+const RARITY_MIN_VALUES = 50;
+/** Prior count of range extensions (a sensor with none yet is not infinitely sure of its range). */
+const RANGE_PRIOR = 0.5;
+/** Histogram weight before the gate applies (the usual levels must be known first). */
+const GATE_MIN_WEIGHT = 100;
+/** Values over which the spreads start as plain averages (then exponential). */
+const SPREAD_WARM_VALUES = 50;
+
 /**
- * Scores value `x` of the sensor at offset `o` and folds it into the state. Returns the
- * calibrated score in [0, 1] (0 while learning). `min`, `max`: the sensor's physical range
- * (±GENERIC_ABS_MAX for generic sensors), passed as numbers so configured and generic
- * sensors share one monomorphic call.
+ * Scores value `x` of the sensor whose block starts at `o` and folds it in. `prev` is the
+ * sensor's previous valid value (NaN for none). Returns the score in [0, 1] (0 while learning).
  */
-export function scoreSensor(f: Float64Array, o: number, x: number, ts: number, min: number, max: number, cfg: CompiledConfig): number {
-  const derived = cfg.derived;
+export function scoreSensor(f: Float64Array, o: number, x: number, prev: number, ts: number, cfg: CompiledConfig): number {
   const det = cfg.detector;
+  const dp = cfg.derived;
   const n = f[o + SENSOR_READINGS]!;
-  const med = f[o + SENSOR_LOCATION]!;
-  const mad = f[o + SENSOR_MEAN_ABS_DEV]!;
-  const wsd = windowSampleStd(f, o + SENSOR_WINDOW);
-  const range = max - min;
-  // A physical range bounds how fine a spread can be; generic sensors have none (their
-  // ±GENERIC_ABS_MAX bounds only keep arithmetic finite) and must not get a range floor.
-  const floor = Math.max(range < 2 * GENERIC_ABS_MAX ? range * 1e-5 : 0, Math.abs(med) * 1e-9, 1e-12);
-  const robust = 1.2533 * mad; // mean absolute deviation → standard deviation (normal)
-  const spread = Math.max(robust, 0.5 * wsd, floor);
-  const learning = n < det.learningReadings;
-
-  let z = (x - med) / spread;
-  if (!(z === z)) z = 0; // NaN only from ∞/∞, impossible with bounded inputs; kept as a guard
-  if (z > 1e6) z = 1e6;
-  else if (z < -1e6) z = -1e6;
-  const rp = Math.abs(z) > det.sparseZ ? Math.abs(z) - det.sparseZ : 0;
-  const zc = z > 4 ? 4 : z < -4 ? -4 : z;
-  let cpos = f[o + SENSOR_CUSUM_UP]! + zc - det.cusumK;
-  let cneg = f[o + SENSOR_CUSUM_DOWN]! - zc - det.cusumK;
-  if (cpos < 0) cpos = 0;
-  if (cneg < 0) cneg = 0;
-  const cmax = cpos > cneg ? cpos : cneg;
-  const rc = cmax > det.cusumH ? 2 * (cmax / det.cusumH - 1) : 0;
-  // After a shift is signalled, restart the sums so the alarm does not latch forever
-  // while the robust location catches up with the new level.
-  if (cmax > 2 * det.cusumH) {
-    cpos = 0;
-    cneg = 0;
-  }
-  const r = rp > rc ? rp : rc;
-
-  const as = derived.shortAlpha;
-  const rshort = f[o + SENSOR_RAW_SHORT]! + as * (r - f[o + SENSOR_RAW_SHORT]!);
-  const rmean = f[o + SENSOR_RAW_LONG_MEAN]!;
-  const rvar = f[o + SENSOR_RAW_LONG_VAR]!;
-  // The short average is compared with the larger of its long-run mean and its recent
-  // high-water mark (decaying with `extremeHalfLifeReadings`): deviations the sensor shows in every
-  // cycle (a valve's fills, a drum's spins, a thermostat's swings) reach the mark again and
-  // again and score little, while a new extreme scores high.
-  const hw = f[o + SENSOR_RAW_HIGH_WATER]! * derived.extremeDecay;
-  const zl = (rshort - (hw > rmean ? hw : rmean)) / Math.sqrt(rvar + det.likelihoodVarFloor);
-  let s = learning || !(zl > 0) ? 0 : erf(zl * Math.SQRT1_2);
-  if (!(s >= 0)) s = 0;
-  else if (s > 1) s = 1;
-  if (learning) {
-    // Raw scores before the location and spread settle are meaningless (the first values
-    // deviate hugely from a location of 0): the long-run distribution starts after learning,
-    // from a prior of mean 0 and variance 1 raw-score units, and adapts from there.
-    f[o + SENSOR_RAW_LONG_MEAN] = 0;
-    f[o + SENSOR_RAW_LONG_VAR] = 1;
-    f[o + SENSOR_RAW_HIGH_WATER] = 0;
-    f[o + SENSOR_EXCURSION_PEAK] = 0;
+  const lo = f[o + SENSOR_MIN]!;
+  const hi = f[o + SENSOR_MAX]!;
+  let s = 0;
+  if (n === 0 || !(prev === prev)) {
+    f[o + SENSOR_SMOOTHED] = x;
+    f[o + SENSOR_SHIFT_FAST] = x;
+    f[o + SENSOR_SHIFT_SLOW] = x;
   } else {
-    // The mark learns an excursion (a run of readings with a raw score) when it ends, so a
-    // lasting shift keeps scoring against the mark from before it; and by at most a quarter
-    // of a long-run deviation per excursion, so a deviation that recurs (a cycle) lifts it
-    // over a few occurrences while a one-off spike barely moves it and the next spike still
-    // scores high.
-    const exc = f[o + SENSOR_EXCURSION_PEAK]!;
-    if (r > 0) {
-      f[o + SENSOR_RAW_HIGH_WATER] = hw;
-      f[o + SENSOR_EXCURSION_PEAK] = rshort > exc ? rshort : exc;
-    } else {
-      const cap = hw + 0.25 * Math.sqrt(rvar + det.likelihoodVarFloor);
-      f[o + SENSOR_RAW_HIGH_WATER] = exc > hw ? (exc < cap ? exc : cap) : hw;
-      f[o + SENSOR_EXCURSION_PEAK] = 0;
+    const learning = n < det.learningReadings;
+    const repeat = x === prev;
+    const e1 = x - f[o + SENSOR_SMOOTHED]!;
+    const e2 = x - prev;
+    const s1 = f[o + SENSOR_SPREAD_SMOOTHED]!;
+    const s2 = f[o + SENSOR_SPREAD_STEP]!;
+    const slow = f[o + SENSOR_SPREAD_STEP_SLOW]!;
+    const a1 = Math.abs(e1);
+    const a2 = Math.abs(e2);
+    const z1 = s1 > 0 ? a1 / s1 : 0;
+    const z2 = s2 > 0 ? a2 / s2 : 0;
+    const jump = z1 > z2 ? z1 : z2;
+    const zs = slow > 0 ? (a2 / slow < SURPRISE_CAP ? a2 / slow : SURPRISE_CAP) : 0;
+    const surprise = f[o + SENSOR_SURPRISE]! + dp.surpriseAlpha * (zs - f[o + SENSOR_SURPRISE]!);
+    // Shift: the fast level follows the values, clipped to shiftClipSpreads slow spreads a step.
+    const clip = det.shiftClipSpreads * slow;
+    const dfast = x - f[o + SENSOR_SHIFT_FAST]!;
+    const fast = f[o + SENSOR_SHIFT_FAST]! + dp.shiftFastAlpha * (clip > 0 ? (dfast > clip ? clip : dfast < -clip ? -clip : dfast) : dfast);
+    const shift = Math.abs(fast - f[o + SENSOR_SHIFT_SLOW]!);
+    // Rarity of the value in the histogram over the all-time range.
+    const ho = o + SENSOR_HISTOGRAM;
+    const total = histogramTotal(f, ho);
+    const share = histogramShare(f, ho, x, lo, hi, total);
+    const rarity = f[o + SENSOR_RARITY]! + dp.rarityAlpha * (-Math.log(share) - f[o + SENSOR_RARITY]!);
+
+    if (!learning) {
+      const gate = total > GATE_MIN_WEIGHT && histogramBinWeight(f, ho, x, lo, hi) >= det.rarityGateShare * total ? 0 : 1;
+      const sj = gate * tailScore(tailLogProbability(f, o + SENSOR_JUMP_TAIL, jump), dp.lnJumpHalf);
+      const ss = tailScore(tailLogProbability(f, o + SENSOR_SURPRISE_TAIL, surprise), dp.lnSurpriseHalf);
+      const sh = tailScore(tailLogProbability(f, o + SENSOR_SHIFT_TAIL, shift), dp.lnShiftHalf);
+      const sr = n > RARITY_MIN_VALUES ? tailScore(tailLogProbability(f, o + SENSOR_RARITY_TAIL, rarity), dp.lnRarityHalf) : 0;
+      s = sj > ss ? sj : ss;
+      if (sh > s) s = sh;
+      if (sr > s) s = sr;
+      const margin = det.rangeMarginShare * (hi - lo) > det.rangeMarginSpreads * s2 ? det.rangeMarginShare * (hi - lo) : det.rangeMarginSpreads * s2;
+      if (x > hi + margin || x < lo - margin) {
+        // How rare a break is: the rate at which this sensor has extended its range at all.
+        const sb = tailScore(Math.log((f[o + SENSOR_RANGE_EXTENSIONS]! + RANGE_PRIOR) / n), dp.lnRangeHalf);
+        if (sb > s) s = sb;
+      }
     }
-    const al = derived.longAlpha;
-    const dr = r - rmean;
-    f[o + SENSOR_RAW_LONG_MEAN] = rmean + al * dr;
-    f[o + SENSOR_RAW_LONG_VAR] = (1 - al) * (rvar + al * dr * dr);
+    // Learn: the tails first (from the state before this value), then the statistics.
+    if (!repeat) tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det.tailShare);
+    f[o + SENSOR_SURPRISE] = surprise;
+    f[o + SENSOR_SHIFT_FAST] = fast;
+    const as = 1 / (n + 1) > dp.shiftSlowAlpha ? 1 / (n + 1) : dp.shiftSlowAlpha;
+    f[o + SENSOR_SHIFT_SLOW] = f[o + SENSOR_SHIFT_SLOW]! + as * (x - f[o + SENSOR_SHIFT_SLOW]!);
+    f[o + SENSOR_RARITY] = rarity;
+    if (!repeat) {
+      const a = n < SPREAD_WARM_VALUES ? 1 / n : dp.spreadAlpha;
+      f[o + SENSOR_SPREAD_SMOOTHED] = s1 + a * (a1 - s1);
+      f[o + SENSOR_SPREAD_STEP] = s2 + a * (a2 - s2);
+      const b = n < SPREAD_WARM_VALUES ? 1 / n : dp.slowSpreadAlpha;
+      f[o + SENSOR_SPREAD_STEP_SLOW] = slow + b * (a2 - slow);
+    }
+    f[o + SENSOR_SMOOTHED] = f[o + SENSOR_SMOOTHED]! + 0.5 * e1;
   }
-  f[o + SENSOR_RAW_SHORT] = rshort;
-  f[o + SENSOR_CUSUM_UP] = cpos;
-  f[o + SENSOR_CUSUM_DOWN] = cneg;
+  if (x < lo || x > hi) f[o + SENSOR_RANGE_EXTENSIONS] = f[o + SENSOR_RANGE_EXTENSIONS]! + 1;
+  histogramAdd(f, o + SENSOR_HISTOGRAM, x, lo, hi, dp.histogramDecay);
+  if (!(x >= lo)) f[o + SENSOR_MIN] = x;
+  if (!(x <= hi)) f[o + SENSOR_MAX] = x;
   f[o + SENSOR_SCORE] = s;
-
-  // Robust location (Huber-type exponentially weighted M-estimate) and scale (clipped mean
-  // absolute deviation). Plain running averages while learning, so they start unbiased.
-  const ar = learning ? 1 / (n + 1) : derived.robustAlpha;
-  const dev = x - med;
-  const clip = learning ? Infinity : 3 * spread;
-  const step = dev > clip ? clip : dev < -clip ? -clip : dev;
-  f[o + SENSOR_LOCATION] = med + ar * step;
-  const ad = n === 0 ? 0 : Math.abs(dev); // the first value has no location to deviate from
-  f[o + SENSOR_MEAN_ABS_DEV] = mad + ar * ((ad > 4 * spread && !learning ? 4 * spread : ad) - mad);
-  windowAdd(f, o + SENSOR_WINDOW, x, cfg.detector.windowSize / 4);
-
   const last = f[o + SENSOR_LAST_TS]!;
   if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!);
   f[o + SENSOR_LAST_TS] = ts;

@@ -1,0 +1,80 @@
+/**
+ * Calibration of an evidence statistic against its own history: a peaks-over-threshold
+ * model of its upper tail, kept in three slots of the asset state. This is what gives a
+ * score one meaning on every series: a value is scored by how rare it is for this
+ * statistic of this sensor, not by a fixed number of deviations.
+ *
+ * The threshold t follows a high quantile of the statistic (the (1 − share) quantile, by
+ * stochastic approximation in steps of a twentieth of the mean excess); the excesses over t
+ * are taken as exponential with their running mean σ, and the rate p̂ at which the statistic
+ * passes t is counted. So P(U > u) ≈ p̂ · exp(−(u − t) / σ) for u above t (Pickands: the
+ * excesses over a high threshold are generalized Pareto; the exponential is its light-tail
+ * member, measured here to be the best single choice: a fitted shape made noisy series
+ * raise more false alarms and quiet ones fewer detections). A score is the log of that
+ * probability against the log of the probability that scores 0.5: 0.5 means "as rare as
+ * the configured tail probability", 1 means its square.
+ *
+ * O(1) per value; learning never allocates.
+ */
+
+/** Slots of one tail model: threshold, mean excess, rate of passing the threshold. */
+export const TAIL_SLOTS = 3;
+const TAIL_THRESHOLD = 0;
+const TAIL_EXCESS = 1;
+const TAIL_RATE = 2;
+
+/** Mean excess's smoothing factor per excess (about 50 excesses of memory). */
+const EXCESS_ALPHA = 0.02;
+/** Step of the threshold, in mean excesses (five times larger for the first values). */
+const THRESHOLD_STEP = 0.05;
+const WARM_VALUES = 200;
+/** The rate is counted over about 50 expected passes, and never taken below this. */
+const RATE_FLOOR = 1e-6;
+
+/**
+ * ln P(U > u) under the tail model at offset `o` (0 at or below the threshold: P = 1). Reads
+ * the state before `u` is learned, so a value never explains itself.
+ */
+export function tailLogProbability(f: Float64Array, o: number, u: number): number {
+  const sigma = f[o + TAIL_EXCESS]!;
+  const ex = (u - f[o + TAIL_THRESHOLD]!) / (sigma > 1e-300 ? sigma : 1e-300);
+  if (!(ex > 0)) return 0;
+  return Math.log(f[o + TAIL_RATE]!) - ex;
+}
+
+/**
+ * Score in [0, 1] of ln P against ln of the probability that scores 0.5 (`lnHalf` < 0):
+ * 0.5 · lnP / lnHalf, clamped.
+ */
+export function tailScore(lnP: number, lnHalf: number): number {
+  const s = (0.5 * lnP) / lnHalf;
+  return s > 1 ? 1 : s > 0 ? s : 0;
+}
+
+/**
+ * Learns `u` into the tail model at `o`; `n` is how many values it learned before, `share`
+ * the tail share the threshold aims at (e.g. 0.02: the 98th percentile).
+ */
+export function tailLearn(f: Float64Array, o: number, u: number, n: number, share: number): void {
+  if (n === 0) {
+    f[o + TAIL_THRESHOLD] = u;
+    f[o + TAIL_EXCESS] = Math.abs(u) * 0.1 + 1e-12;
+    f[o + TAIL_RATE] = share;
+    return;
+  }
+  const t = f[o + TAIL_THRESHOLD]!;
+  const over = u > t;
+  const rate = f[o + TAIL_RATE]!;
+  const ar = share / 50 > 1 / (n + 1) ? share / 50 : 1 / (n + 1);
+  const r = rate + ar * ((over ? 1 : 0) - rate);
+  f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
+  let sigma = f[o + TAIL_EXCESS]!;
+  if (over) {
+    const warm = 1 / (n * share + 1);
+    const a = n < WARM_VALUES && warm > EXCESS_ALPHA ? warm : EXCESS_ALPHA;
+    sigma += a * (u - t - sigma);
+    f[o + TAIL_EXCESS] = sigma;
+  }
+  const next = t + THRESHOLD_STEP * sigma * (n < WARM_VALUES ? 5 : 1) * ((over ? 1 : 0) - share);
+  f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
+}
