@@ -151,7 +151,17 @@ export function updateTracker(
   // tracker's statistics learn per hour of activity, and an idle night is no evidence.
   const cap = det.gapCapPeriods * periodMs;
   const dtMs = n === 0 ? 0 : ts - f[o + TRACKER_LAST_TS]!;
-  const dt = (dtMs < cap ? dtMs : cap) / HOUR_MS;
+  // The statistics learn from a value at most maxActivityHoursPerValue of activity: a machine
+  // read once a cycle (a day) must still have its level and trend averaged over several
+  // values, not be taken at its last one. The trend's time axis keeps the true activity time.
+  const perValue = det.maxActivityHoursPerValue * HOUR_MS;
+  const capped = dtMs < cap ? dtMs : cap;
+  // `time`: activity hours, the trend's time axis; `dt`: the hours the statistics learn by.
+  const time = capped / HOUR_MS;
+  const dt = (capped < perValue ? capped : perValue) / HOUR_MS;
+  // Wall-time forgetting is for the idle time between values (a sparse signal's hours off),
+  // so it counts only the gap beyond the expected sampling period.
+  const idleMs = dtMs > periodMs ? dtMs - periodMs : 0;
   if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, dt, n, frozen, det.baseHalfLifeHours, det.modeLearningHours, decays.covariate);
   let lvl: number;
   let T: number;
@@ -172,7 +182,7 @@ export function updateTracker(
     // A sparse signal (a valve's flow, seen a few minutes a day) gains little activity time
     // per day, so a half-life in activity hours alone would let its level lag by days of
     // wall time; the level therefore also forgets with wall time (whichever is faster).
-    const wall = dtMs / HOUR_MS / det.levelWallHalfLifeHours;
+    const wall = idleMs / HOUR_MS / det.levelWallHalfLifeHours;
     const act = dt / det.levelHalfLifeHours;
     let al = 1 - decays.level.of(wall > act ? wall : act);
     if (wall > act && al > det.levelMaxWeight) al = det.levelMaxWeight;
@@ -187,7 +197,7 @@ export function updateTracker(
     // the new values, but one odd value must not also widen the clip that bounds the next.
     const ax = 1 - decays.scatter.of(act);
     f[o + TRACKER_SCATTER] = xdev + (learningX ? 1 / n : ax) * ((learningX || adx < 4 * xdev ? adx : 4 * xdev) - xdev);
-    T = f[o + TRACKER_ACTIVE_HOURS]! + dt;
+    T = f[o + TRACKER_ACTIVE_HOURS]! + time;
     // Trough of the cycle (the far side from the limit): follows values away from the limit
     // quickly and toward it slowly, so it sits near the cycle's low point (an idle motor's
     // temperature, a thermostat's cut-out). A spike away from the limit only lowers it, and
@@ -200,7 +210,7 @@ export function updateTracker(
     // Exponentially weighted regression of the level on activity time (weighted Welford).
     // Forgets with wall time as well, for the same reason as the level: a sparse signal's
     // regression would otherwise average over weeks and miss a trend of days.
-    const tWall = dtMs / HOUR_MS / det.trendWallHalfLifeHours;
+    const tWall = idleMs / HOUR_MS / det.trendWallHalfLifeHours;
     const tAct = dt / det.trendHalfLifeHours;
     const d = decays.trend.of(tWall > tAct ? tWall : tAct);
     const W = d * f[o + TRACKER_TREND_WEIGHT]! + 1;

@@ -214,6 +214,13 @@ export interface DetectorParams {
   staleAfterPeriods: number;
   /** Gaps longer than this many sample periods do not age the failure trackers. Default 5. */
   gapCapPeriods: number;
+  /**
+   * Most hours of activity one value stands for in the failure trackers: a machine read once
+   * a cycle (hours or a day apart) has its level, trend and baseline learned per value at this
+   * pace, so they average over several values. Default 1 (binding only for sampling periods
+   * over 12 minutes, since gapCapPeriods already caps a value's time at 5 periods).
+   */
+  maxActivityHoursPerValue: number;
   /** Failure tracker: level half-life, trend half-life, hours of activity. Defaults 0.5, 8. */
   levelHalfLifeHours: number;
   trendHalfLifeHours: number;
