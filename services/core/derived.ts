@@ -56,8 +56,8 @@ export interface DerivedParams {
   shiftFastAlpha: number;
   shiftSlowAlpha: number;
   rarityAlpha: number;
-  /** Decay per value of the value histogram's counts (2^(−1/windowSize)). */
-  histogramDecay: number;
+  /** Growth per value of the value histogram's weights (2^(1/windowSize): the older ones decay relative to it). */
+  histogramGrowth: number;
   /** Natural logs of the probabilities that score 0.5. */
   lnJumpHalf: number;
   lnRarityHalf: number;
@@ -78,7 +78,7 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     shiftFastAlpha: alpha(d.shiftFastHalfLifeReadings),
     shiftSlowAlpha: alpha(d.shiftSlowHalfLifeReadings),
     rarityAlpha: alpha(d.rarityHalfLifeReadings),
-    histogramDecay: decay(1 / d.windowSize),
+    histogramGrowth: 1 / decay(1 / d.windowSize),
     lnJumpHalf: Math.log(d.jumpTailProbability),
     lnRarityHalf: Math.log(d.rarityTailProbability),
     lnSurpriseHalf: Math.log(d.surpriseTailProbability),

@@ -12,7 +12,7 @@ export interface SensorHistogram {
   values: number;
   min: number;
   max: number;
-  /** HISTOGRAM_BINS weights over [min, max], each value weighing 1 when added and decaying after. */
+  /** HISTOGRAM_BINS weights over [min, max]: a value added `age` values before the next one weighs decay^age. */
   bins: number[];
 }
 
@@ -26,6 +26,9 @@ export function sensorHistogram(state: AssetState, sensor: string): SensorHistog
     values: f[o + SENSOR_READINGS]!,
     min: f[o + SENSOR_MIN]!,
     max: f[o + SENSOR_MAX]!,
-    bins: Array.from(f.subarray(o + SENSOR_HISTOGRAM, o + SENSOR_HISTOGRAM + HISTOGRAM_BINS)),
+    bins: Array.from({ length: HISTOGRAM_BINS }, (_, b) => {
+      const w = f[o + SENSOR_HISTOGRAM + HISTOGRAM_BINS]!;
+      return w > 0 ? f[o + SENSOR_HISTOGRAM + b]! / w : 0;
+    }),
   };
 }

@@ -10,7 +10,7 @@
  * previous version (or a stated re-learn rule).
  */
 import { UnknownAssetTypeError } from './errors.ts';
-import { HISTOGRAM_BINS } from './histogram.ts';
+import { HISTOGRAM_SLOTS } from './histogram.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
@@ -28,44 +28,43 @@ export const HEADER_SLOTS = 4;
 // the robust location and the likelihood of version 4 with these.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
-export const SENSOR_LAST_TS = 1;
 /** Time of the last valid value (stale detection). */
-export const SENSOR_LAST_VALID_TS = 2;
+export const SENSOR_LAST_VALID_TS = 1;
 /** The last valid value, and the value of the current run of identical values (stuck detection). */
-export const SENSOR_RUN_VALUE = 3;
-export const SENSOR_RUN_LENGTH = 4;
-export const SENSOR_RUN_START_TS = 5;
+export const SENSOR_RUN_VALUE = 2;
+export const SENSOR_RUN_LENGTH = 3;
+export const SENSOR_RUN_START_TS = 4;
 /** Exponentially weighted interval between values, ms (a generic sensor's sampling period). */
-export const SENSOR_MEAN_INTERVAL_MS = 6;
+export const SENSOR_MEAN_INTERVAL_MS = 5;
 /** The last anomaly score (the evidence of a prediction quotes it). */
-export const SENSOR_SCORE = 7;
+export const SENSOR_SCORE = 6;
 /** Exponentially weighted value with weight ½: the smoothed predictor of the next value. */
-export const SENSOR_SMOOTHED = 8;
+export const SENSOR_SMOOTHED = 7;
 /** Mean absolute error of the smoothed predictor, and of the previous value as predictor. */
-export const SENSOR_SPREAD_SMOOTHED = 9;
-export const SENSOR_SPREAD_STEP = 10;
+export const SENSOR_SPREAD_SMOOTHED = 8;
+export const SENSOR_SPREAD_STEP = 9;
 /** Mean absolute step over a ten times longer memory (the scale sustained evidence is measured in). */
-export const SENSOR_SPREAD_STEP_SLOW = 11;
+export const SENSOR_SPREAD_STEP_SLOW = 10;
 /** Tail model (tail.ts) of the jump: the larger of the two predictors' errors in their spreads. */
-export const SENSOR_JUMP_TAIL = 12;
+export const SENSOR_JUMP_TAIL = 11;
 /** Short average of the steps in the slow spread (a burst of surprises, a change of variance), and its tail. */
-export const SENSOR_SURPRISE = 15;
-export const SENSOR_SURPRISE_TAIL = 16;
+export const SENSOR_SURPRISE = 14;
+export const SENSOR_SURPRISE_TAIL = 15;
 /** Fast and slow levels (a shift or a drift parts them), and the tail of their distance. */
-export const SENSOR_SHIFT_FAST = 19;
-export const SENSOR_SHIFT_SLOW = 20;
-export const SENSOR_SHIFT_TAIL = 21;
+export const SENSOR_SHIFT_FAST = 18;
+export const SENSOR_SHIFT_SLOW = 19;
+export const SENSOR_SHIFT_TAIL = 20;
 /** All-time range of the values (it spans the histogram) and how many values extended it. */
-export const SENSOR_MIN = 24;
-export const SENSOR_MAX = 25;
-export const SENSOR_RANGE_EXTENSIONS = 26;
+export const SENSOR_MIN = 23;
+export const SENSOR_MAX = 24;
+export const SENSOR_RANGE_EXTENSIONS = 25;
 /** Short average of the values' rarity in the histogram, and its tail. */
-export const SENSOR_RARITY = 27;
-export const SENSOR_RARITY_TAIL = 28;
-/** HISTOGRAM_BINS decaying counts of the values over [SENSOR_MIN, SENSOR_MAX]. */
-export const SENSOR_HISTOGRAM = 31;
+export const SENSOR_RARITY = 26;
+export const SENSOR_RARITY_TAIL = 27;
+/** The value histogram over [SENSOR_MIN, SENSOR_MAX] (histogram.ts: its bins, then the next value's weight). */
+export const SENSOR_HISTOGRAM = 30;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_HISTOGRAM + HISTOGRAM_BINS;
+export const SENSOR_SLOTS = SENSOR_HISTOGRAM + HISTOGRAM_SLOTS;
 
 // Failure tracker slots (one per failure mode × sensor).
 export const TRACKER_LEVEL = 0;
@@ -134,7 +133,6 @@ export const covOffset = (nSensors: number, nPairs: number, nModes: number, k: n
 /** Resets a sensor block: the sensor learns again from its next value. */
 export function initSensor(f: Float64Array, o: number): void {
   f.fill(0, o, o + SENSOR_SLOTS);
-  f[o + SENSOR_LAST_TS] = NaN;
   f[o + SENSOR_LAST_VALID_TS] = NaN;
   f[o + SENSOR_RUN_VALUE] = NaN;
   f[o + SENSOR_RUN_START_TS] = NaN;

@@ -128,8 +128,9 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       });
       continue;
     }
-    f[o + SENSOR_LAST_VALID_TS] = ts;
     const prev = f[o + SENSOR_RUN_VALUE]!;
+    const prevTs = f[o + SENSOR_LAST_VALID_TS]!;
+    f[o + SENSOR_LAST_VALID_TS] = ts;
     // Stuck: the same exact value for many readings and minutes, on a sensor that has moved.
     // Values pinned at a range end (a closed valve's 0 flow, a saturated probe) are exempt.
     if (v === f[o + SENSOR_RUN_VALUE] && v !== min && v !== max) {
@@ -149,7 +150,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       f[o + SENSOR_RUN_START_TS] = ts;
     }
     const learning = f[o + SENSOR_READINGS]! < det.learningReadings;
-    const s = scoreSensor(f, o, v, prev, ts, cfg);
+    const s = scoreSensor(f, o, v, prev, ts, prevTs, cfg);
     if (s > assetScore) assetScore = s;
     sensors.push({ sensor: name, value: v, score: s, learning });
     if (!at.generic && np > 0) {

@@ -24,11 +24,10 @@
  * signal reads 0 for hours; a quantised one repeats its steps), so they do not teach them;
  * long repeats are `stuck` findings and never reach this code (score.ts).
  */
-import { histogramAdd, histogramBinWeight, histogramShare, histogramTotal } from './histogram.ts';
+import { binOf, HISTOGRAM_BINS, histogramAdd, histogramGrow } from './histogram.ts';
 import {
   SENSOR_HISTOGRAM,
   SENSOR_JUMP_TAIL,
-  SENSOR_LAST_TS,
   SENSOR_MAX,
   SENSOR_MEAN_INTERVAL_MS,
   SENSOR_MIN,
@@ -63,15 +62,17 @@ const SPREAD_WARM_VALUES = 50;
 
 /**
  * Scores value `x` of the sensor whose block starts at `o` and folds it in. `prev` is the
- * sensor's previous valid value (NaN for none). Returns the score in [0, 1] (0 while learning).
+ * sensor's previous valid value and `last` its time (NaN for none). Returns the score in
+ * [0, 1] (0 while learning).
  */
-export function scoreSensor(f: Float64Array, o: number, x: number, prev: number, ts: number, cfg: CompiledConfig): number {
+export function scoreSensor(f: Float64Array, o: number, x: number, prev: number, ts: number, last: number, cfg: CompiledConfig): number {
   const det = cfg.detector;
   const dp = cfg.derived;
   const n = f[o + SENSOR_READINGS]!;
   const lo = f[o + SENSOR_MIN]!;
   const hi = f[o + SENSOR_MAX]!;
   let s = 0;
+  let bin = -1;
   if (n === 0 || !(prev === prev)) {
     f[o + SENSOR_SMOOTHED] = x;
     f[o + SENSOR_SHIFT_FAST] = x;
@@ -96,14 +97,20 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     const dfast = x - f[o + SENSOR_SHIFT_FAST]!;
     const fast = f[o + SENSOR_SHIFT_FAST]! + dp.shiftFastAlpha * (clip > 0 ? (dfast > clip ? clip : dfast < -clip ? -clip : dfast) : dfast);
     const shift = Math.abs(fast - f[o + SENSOR_SHIFT_SLOW]!);
-    // Rarity of the value in the histogram over the all-time range.
+    // Rarity of the value in the histogram over the all-time range (histogram.ts, inlined:
+    // this is the hot path): its bin's share of the weight, with half a value of prior a bin.
     const ho = o + SENSOR_HISTOGRAM;
-    const total = histogramTotal(f, ho);
-    const share = histogramShare(f, ho, x, lo, hi, total);
+    const hw = f[ho + HISTOGRAM_BINS]!;
+    let sum = 0;
+    for (let b = 0; b < HISTOGRAM_BINS; b++) sum += f[ho + b]!;
+    bin = hi > lo && x >= lo && x <= hi ? binOf(x, lo, hi) : -1;
+    const binWeight = bin >= 0 ? f[ho + bin]! / hw : 0;
+    const total = sum / hw;
+    const share = (binWeight + 0.5) / (total + 0.5 * HISTOGRAM_BINS);
     const rarity = f[o + SENSOR_RARITY]! + dp.rarityAlpha * (-Math.log(share) - f[o + SENSOR_RARITY]!);
 
     if (!learning) {
-      const gate = total > GATE_MIN_WEIGHT && histogramBinWeight(f, ho, x, lo, hi) >= det.rarityGateShare * total ? 0 : 1;
+      const gate = total > GATE_MIN_WEIGHT && binWeight >= det.rarityGateShare * total ? 0 : 1;
       const sj = gate * tailScore(tailLogProbability(f, o + SENSOR_JUMP_TAIL, jump), dp.lnJumpHalf);
       const ss = tailScore(tailLogProbability(f, o + SENSOR_SURPRISE_TAIL, surprise), dp.lnSurpriseHalf);
       const sh = tailScore(tailLogProbability(f, o + SENSOR_SHIFT_TAIL, shift), dp.lnShiftHalf);
@@ -138,13 +145,13 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     f[o + SENSOR_SMOOTHED] = f[o + SENSOR_SMOOTHED]! + 0.5 * e1;
   }
   if (x < lo || x > hi) f[o + SENSOR_RANGE_EXTENSIONS] = f[o + SENSOR_RANGE_EXTENSIONS]! + 1;
-  histogramAdd(f, o + SENSOR_HISTOGRAM, x, lo, hi, dp.histogramDecay);
+  // Inside the range the value goes to its bin; a new extreme re-bins first.
+  if (bin >= 0) histogramGrow(f, o + SENSOR_HISTOGRAM, bin, dp.histogramGrowth);
+  else histogramAdd(f, o + SENSOR_HISTOGRAM, x, lo, hi, dp.histogramGrowth);
   if (!(x >= lo)) f[o + SENSOR_MIN] = x;
   if (!(x <= hi)) f[o + SENSOR_MAX] = x;
   f[o + SENSOR_SCORE] = s;
-  const last = f[o + SENSOR_LAST_TS]!;
   if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!);
-  f[o + SENSOR_LAST_TS] = ts;
   f[o + SENSOR_READINGS] = n + 1;
   return s;
 }

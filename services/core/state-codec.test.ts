@@ -2,9 +2,8 @@
  * State encoding across versions. A version 4 state (stored from the version 4 core of a
  * formula-made refrigerator whose compressor is wearing, mid-episode: fixtures/) decodes
  * into the current layout with its failure trackers, episodes and data-quality bookkeeping
- * intact and its anomaly evidence re-learning; scoring on from it predicts exactly what a
- * current state scored from the start predicts (the trackers did not change between the
- * versions). The current encoding stores trackers as index pairs, and refuses what it
+ * intact and its anomaly evidence re-learning; scoring on from it continues its open episode
+ * and predicts the failure when a current state scored from the start does. The current encoding stores trackers as index pairs, and refuses what it
  * cannot read with a clear error.
  */
 import { readFileSync } from 'node:fs';
@@ -19,7 +18,6 @@ const CUT = 9.5 * 1440;
 const V4_SENSOR_SLOTS = 33;
 
 /** The prediction events without the anomaly scores quoted as evidence (those re-learn). */
-const withoutScores = (ps: PredictionEvent[]): unknown => ps.map((p) => ({ ...p, evidence: p.evidence.map((e) => ({ ...e, score: undefined })) }));
 
 function run(st: AssetState, from: number, to: number): PredictionEvent[] {
   return fridgeReadings(from, to).flatMap((r) => score(st, r, DEFAULT_CONFIG).predictions);
@@ -42,13 +40,19 @@ describe('a version 4 state', () => {
     }
   });
 
-  it('predicts on exactly as a current state scored from the start (the open episode escalates, nothing new opens)', () => {
+  it('scores on with its open episode: the escalation belongs to it, nothing new opens, and the predicted failure agrees with a state scored from the start', () => {
     const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
     run(fresh, 0, CUT);
     const continued = run(v4, CUT, 11 * 1440);
-    expect(withoutScores(continued)).toEqual(withoutScores(run(fresh, CUT, 11 * 1440)));
+    const reference = run(fresh, CUT, 11 * 1440);
     expect(continued.map((p) => p.kind)).toEqual(['escalated']);
     expect(continued[0]!.episodeStartTs).toBe(fridgeReadings(13_141, 13_142)[0]!.ts);
+    // The trackers learn as in version 4 but for how they count idle time between values
+    // (version 5 forgets by the gap beyond the sampling period only), so the two runs agree
+    // to within minutes, not to the bit.
+    expect(reference.map((p) => p.kind)).toEqual(['escalated']);
+    expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
+    expect(Math.abs(continued[0]!.predictedFailureTs! - reference[0]!.predictedFailureTs!)).toBeLessThan(15 * 60_000);
   });
 });
 

@@ -19,7 +19,6 @@ import { StateFormatError, StateVersionError } from './errors.ts';
 import {
   HEADER_SLOTS,
   initSensor,
-  SENSOR_LAST_TS,
   SENSOR_LAST_VALID_TS,
   SENSOR_MEAN_INTERVAL_MS,
   SENSOR_RUN_LENGTH,
@@ -39,6 +38,11 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 const V4 = 4;
 /** Numbers per sensor block in version 4, and where its bookkeeping sat. */
 const V4_SENSOR_SLOTS = 33;
+const V4_LAST_VALID_TS = 2;
+const V4_RUN_VALUE = 3;
+const V4_RUN_LENGTH = 4;
+const V4_RUN_START_TS = 5;
+const V4_MEAN_INTERVAL_MS = 6;
 const V4_SCORE = 14;
 
 /** Serializes a state (see the file header for the layout). */
@@ -156,8 +160,11 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
     const from = HEADER_SLOTS + i * V4_SENSOR_SLOTS;
     const to = HEADER_SLOTS + i * SENSOR_SLOTS;
     initSensor(f, to);
-    // Same slots in both versions: 1 last time, 2 last valid time, 3..5 the run, 6 the interval.
-    for (const k of [SENSOR_LAST_TS, SENSOR_LAST_VALID_TS, SENSOR_RUN_VALUE, SENSOR_RUN_LENGTH, SENSOR_RUN_START_TS, SENSOR_MEAN_INTERVAL_MS]) f[to + k] = old[from + k]!;
+    f[to + SENSOR_LAST_VALID_TS] = old[from + V4_LAST_VALID_TS]!;
+    f[to + SENSOR_RUN_VALUE] = old[from + V4_RUN_VALUE]!;
+    f[to + SENSOR_RUN_LENGTH] = old[from + V4_RUN_LENGTH]!;
+    f[to + SENSOR_RUN_START_TS] = old[from + V4_RUN_START_TS]!;
+    f[to + SENSOR_MEAN_INTERVAL_MS] = old[from + V4_MEAN_INTERVAL_MS]!;
     f[to + SENSOR_SCORE] = old[from + V4_SCORE]!;
   }
   // Trackers, episodes and covariate fits kept their layout.

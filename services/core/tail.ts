@@ -28,6 +28,8 @@ const EXCESS_ALPHA = 0.02;
 /** Step of the threshold, in mean excesses (five times larger for the first values). */
 const THRESHOLD_STEP = 0.05;
 const WARM_VALUES = 200;
+/** From here on (and once 50 passes are expected) the learning rates are fixed: the fast path. */
+const STEADY_VALUES = WARM_VALUES;
 /** The rate is counted over about 50 expected passes, and never taken below this. */
 const RATE_FLOOR = 1e-6;
 
@@ -56,25 +58,42 @@ export function tailScore(lnP: number, lnHalf: number): number {
  * the tail share the threshold aims at (e.g. 0.02: the 98th percentile).
  */
 export function tailLearn(f: Float64Array, o: number, u: number, n: number, share: number): void {
+  const t = f[o + TAIL_THRESHOLD]!;
+  const sigma = f[o + TAIL_EXCESS]!;
+  const rate = f[o + TAIL_RATE]!;
+  if (n >= STEADY_VALUES && n * share >= 50) {
+    // Steady state (nearly every value): fixed rates, no warm-up factors.
+    const ar = share * (1 / 50);
+    if (u > t) {
+      const s = sigma + EXCESS_ALPHA * (u - t - sigma);
+      f[o + TAIL_EXCESS] = s;
+      f[o + TAIL_THRESHOLD] = t + THRESHOLD_STEP * s * (1 - share);
+      f[o + TAIL_RATE] = rate + ar * (1 - rate);
+    } else {
+      const next = t - THRESHOLD_STEP * sigma * share;
+      f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
+      const r = rate - ar * rate;
+      f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
+    }
+    return;
+  }
   if (n === 0) {
     f[o + TAIL_THRESHOLD] = u;
     f[o + TAIL_EXCESS] = Math.abs(u) * 0.1 + 1e-12;
     f[o + TAIL_RATE] = share;
     return;
   }
-  const t = f[o + TAIL_THRESHOLD]!;
   const over = u > t;
-  const rate = f[o + TAIL_RATE]!;
   const ar = share / 50 > 1 / (n + 1) ? share / 50 : 1 / (n + 1);
   const r = rate + ar * ((over ? 1 : 0) - rate);
   f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
-  let sigma = f[o + TAIL_EXCESS]!;
+  let s = sigma;
   if (over) {
     const warm = 1 / (n * share + 1);
     const a = n < WARM_VALUES && warm > EXCESS_ALPHA ? warm : EXCESS_ALPHA;
-    sigma += a * (u - t - sigma);
-    f[o + TAIL_EXCESS] = sigma;
+    s += a * (u - t - s);
+    f[o + TAIL_EXCESS] = s;
   }
-  const next = t + THRESHOLD_STEP * sigma * (n < WARM_VALUES ? 5 : 1) * ((over ? 1 : 0) - share);
+  const next = t + THRESHOLD_STEP * s * (n < WARM_VALUES ? 5 : 1) * ((over ? 1 : 0) - share);
   f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
 }
