@@ -61,6 +61,14 @@ describe('run-to-failure fleet', () => {
   });
 });
 
+describe('demo fleet, seed 14', () => {
+  it('opens one case for the van whose coolant episode cleared over a parked weekend and resumed', () => {
+    const d = runDemoSeed(14);
+    expect(d.duplicateCases).toBe(0);
+    expect(d.falseCases).toBe(0);
+  });
+});
+
 describe('demo fleet, default seed (7)', () => {
   it('opens no false or duplicate case, predicts every failure, and scores under 1% of readings 0.5 or more', () => {
     const d = runDemoSeed(7);

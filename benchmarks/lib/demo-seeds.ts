@@ -7,8 +7,8 @@
  * predictions, and judging them with the demo's own judge (services/demo/truth.ts) gives its
  * summary: failures injected, predicted, false cases, median lead.
  *
- * A case is opened per raised episode (the case opener upserts one case per episode), so a
- * false prediction is a false case. Also reported: the share of readings whose asset score is
+ * A case is opened per episode (the case opener upserts one case per episode id, so a raise
+ * that resumes an episode updates the same case), and a false prediction is a false case. Also reported: the share of readings whose asset score is
  * 0.5 or more (a dashboard that lights up on many readings is one nobody watches).
  */
 import { DEFAULT_CONFIG, maintain, newState, score, type AssetState, type CompiledConfig, type PredictionEvent } from '../../services/core/index.ts';
@@ -60,7 +60,8 @@ export function runDemoSeed(seed: number, cfg: CompiledConfig = DEFAULT_CONFIG):
     if (step.score >= 0.5) high++;
     if (step.predictions.length > 0) keep(step.predictions);
   }
-  const cases: CaseRow[] = raised.map((p) => ({ caseId: p.episodeId, episodeId: p.episodeId, assetId: p.assetId, failureMode: p.failureMode }));
+  // The case opener upserts one case per episode id: a raise that resumes an episode updates its case.
+  const cases: CaseRow[] = [...new Map(raised.map((p) => [p.episodeId, { caseId: p.episodeId, episodeId: p.episodeId, assetId: p.assetId, failureMode: p.failureMode }])).values()];
   const runEndTs = opts.startTs + opts.days * 86_400_000;
   const verdict = judgeRun(fleet.assets, raised, cases, runEndTs);
   const matched = new Set(
