@@ -6,8 +6,8 @@
  * of failure trackers, each as u16 mode index + u16 sensor index (its name is always
  * "mode/sensor"); then u32 count of float64 numbers (padded to an 8-byte boundary) and the
  * numbers. The numbers are the state's exact bits, so decode → continue scores exactly as
- * never stopping. A default 8-sensor asset encodes to about 3.9 KiB (passenger_ev: 3,960 B),
- * the 9-sensor delivery_van to about 4.4 KiB, both with a 17-character asset id.
+ * never stopping. A default 8-sensor asset encodes to 3,936 B (passenger_ev), the 9-sensor
+ * delivery_van to 4,536 B, both with a 17-character asset id.
  *
  * Older versions: a version 4 state (tracker names as strings, the sensor block of the
  * rolling-window detector) decodes into the current layout with its failure trackers,
