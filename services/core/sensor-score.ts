@@ -90,7 +90,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     const z1 = s1 > 0 ? a1 / s1 : 0;
     const z2 = s2 > 0 ? a2 / s2 : 0;
     const jump = z1 > z2 ? z1 : z2;
-    const zs = slow > 0 ? (a2 / slow < SURPRISE_CAP ? a2 / slow : SURPRISE_CAP) : 0;
+    const zr = slow > 0 ? a2 / slow : 0;
+    const zs = zr < SURPRISE_CAP ? zr : SURPRISE_CAP;
     const surprise = f[o + SENSOR_SURPRISE]! + dp.surpriseAlpha * (zs - f[o + SENSOR_SURPRISE]!);
     // Shift: the fast level follows the values, clipped to shiftClipSpreads slow spreads a step.
     const clip = det.shiftClipSpreads * slow;
@@ -132,7 +133,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det.tailShare);
     f[o + SENSOR_SURPRISE] = surprise;
     f[o + SENSOR_SHIFT_FAST] = fast;
-    const as = 1 / (n + 1) > dp.shiftSlowAlpha ? 1 / (n + 1) : dp.shiftSlowAlpha;
+    // A plain average until it would learn slower than the exponential one.
+    const as = (n + 1) * dp.shiftSlowAlpha < 1 ? 1 / (n + 1) : dp.shiftSlowAlpha;
     f[o + SENSOR_SHIFT_SLOW] = f[o + SENSOR_SHIFT_SLOW]! + as * (x - f[o + SENSOR_SHIFT_SLOW]!);
     f[o + SENSOR_RARITY] = rarity;
     if (!repeat) {

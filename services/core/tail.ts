@@ -38,10 +38,10 @@ const RATE_FLOOR = 1e-6;
  * the state before `u` is learned, so a value never explains itself.
  */
 export function tailLogProbability(f: Float64Array, o: number, u: number): number {
+  const over = u - f[o + TAIL_THRESHOLD]!;
+  if (!(over > 0)) return 0;
   const sigma = f[o + TAIL_EXCESS]!;
-  const ex = (u - f[o + TAIL_THRESHOLD]!) / (sigma > 1e-300 ? sigma : 1e-300);
-  if (!(ex > 0)) return 0;
-  return Math.log(f[o + TAIL_RATE]!) - ex;
+  return Math.log(f[o + TAIL_RATE]!) - over / (sigma > 1e-300 ? sigma : 1e-300);
 }
 
 /**
