@@ -4,14 +4,19 @@
  * - the core scoring 8-sensor passenger_ev readings with the default configuration (the one
  *   the quality evaluation measures), several assets round robin, one core;
  * - avsc decoding the same readings from Confluent wire-format bytes (the consumer's floor);
- * - the core at window 64, 1024 and 4096 (only detector.windowSize changed);
+ * - the core at window 64, 1024 and 4096 (only detector.windowSize changed: the memory of the
+ *   value histogram; the cost does not depend on it);
+ * - the core over 100,000 assets with their readings interleaved as a partition delivers them
+ *   (each reading for another asset, in shuffled order), beside the 10-asset figure: at fleet
+ *   scale the cost of a reading is mostly fetching its state;
  * - the naive rolling recompute with simple-statistics at window 1024;
  * - state bytes per asset, and process memory holding one million assets (child process).
  * Then it prints the ratios and checks the issue's targets (PASS/MISS). Fixtures are built
  * before timing; each figure is the median of several repetitions after a warm-up.
  *
  * Options: --json (machine-readable last line), --skip-million (no 1M-asset child, ~20 s
- * faster; its keys are then null), --assets N (default 10).
+ * faster; its keys are then null), --assets N (default 10), --fleet-assets N (default
+ * 100,000: the interleaved figure).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -30,12 +35,17 @@ const SKIP_MILLION = argv.includes('--skip-million');
 const assetsArg = argv.indexOf('--assets');
 /** Assets scored round robin. */
 const ASSETS = assetsArg >= 0 ? Number(argv[assetsArg + 1]) : 10;
+const fleetArg = argv.indexOf('--fleet-assets');
+/** Assets of the interleaved fleet-scale figure. */
+const FLEET_ASSETS = fleetArg >= 0 ? Number(argv[fleetArg + 1]) : 100_000;
 /** Untimed readings per asset before timing: past the learning periods and a full 4096 window. */
 const WARM_READINGS = 4_200;
 /** Readings per asset in one timed repetition (ASSETS × this per repetition). */
 const REP_READINGS = 2_000;
 const WARMUPS = 1;
 const REPETITIONS = 7;
+/** Repetitions of the fleet-scale figure (each one reading for every one of FLEET_ASSETS assets). */
+const FLEET_REPETITIONS = 5;
 /** The naive recompute is ~1000× slower: fewer readings per repetition keep it to ~1 s. */
 const NAIVE_WINDOW = 1_024;
 const NAIVE_REP_READINGS = 40;
@@ -62,7 +72,7 @@ log();
 // ---- fixtures (untimed) --------------------------------------------------------------
 const perAsset = REP_READINGS * (WARMUPS + REPETITIONS);
 const series: Reading[][] = [];
-for (let a = 0; a < ASSETS; a++) series.push(evReadings(a, 0, WARM_READINGS + perAsset));
+for (let a = 0; a < ASSETS; a++) series.push(evReadings(a, 0, WARM_READINGS + perAsset + WARMUPS + FLEET_REPETITIONS));
 /** Round-robin slice [from, from+count) of every asset's series, with asset indexes. */
 function slice(from: number, count: number): { readings: Reading[]; asset: Int32Array } {
   const readings: Reading[] = [];
@@ -112,6 +122,41 @@ const core = benchCore(DEFAULT_CONFIG);
 const w64 = benchCore(withWindow(64)).m;
 const w1024 = defaultWindow === NAIVE_WINDOW ? core.m : benchCore(withWindow(NAIVE_WINDOW)).m;
 const w4096 = benchCore(withWindow(4096)).m;
+
+// ---- the core at fleet scale: FLEET_ASSETS states, readings interleaved -------------------
+// The states are copies of the 10 warmed-up ones (steady state, each in its own memory), so
+// building them takes a moment instead of FLEET_ASSETS × WARM_READINGS readings. Each
+// repetition gives every asset one reading, in a shuffled order (a partition interleaves its
+// assets' readings as they arrive), so consecutive readings never share a state.
+function benchFleet(): Measurement {
+  const states = Array.from({ length: FLEET_ASSETS }, (_, k) => {
+    const s = core.states[k % ASSETS]!;
+    return { ...s, assetId: `${s.assetId}-${k}`, f: s.f.slice() };
+  });
+  const order = Int32Array.from({ length: FLEET_ASSETS }, (_, k) => k);
+  let seed = 0x9e3779b9;
+  for (let i = order.length - 1; i > 0; i--) {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    const j = seed % (i + 1);
+    const tmp = order[i]!;
+    order[i] = order[j]!;
+    order[j] = tmp;
+  }
+  return measure(
+    (rep) => {
+      let sum = 0;
+      for (let q = 0; q < FLEET_ASSETS; q++) {
+        const k = order[q]!;
+        const step = score(states[k]!, series[k % ASSETS]![WARM_READINGS + perAsset + rep]!, DEFAULT_CONFIG);
+        sum += step.score;
+      }
+      checksum += sum;
+      return FLEET_ASSETS;
+    },
+    { warmups: WARMUPS, repetitions: FLEET_REPETITIONS },
+  );
+}
+const fleet = benchFleet();
 
 // ---- avsc decode of the same readings ------------------------------------------------
 const type = readingType();
@@ -179,7 +224,8 @@ log();
 log('speed (one core, median):');
 log(
   formatTable([
-    [`core, default config (window ${defaultWindow})`, rate(core.m), per(core.m)],
+    [`core, default config (window ${defaultWindow}), ${ASSETS} assets`, rate(core.m), per(core.m)],
+    [`core, default config, ${formatCount(FLEET_ASSETS)} assets interleaved`, rate(fleet), `${per(fleet)} (${formatRatio(fleet.nsPerOp / core.m.nsPerOp)} the ${ASSETS}-asset time)`],
     ['  baseline: avsc decode, Confluent wire format', rate(decode), per(decode)],
     ['core, window 64', rate(w64), per(w64)],
     [`core, window ${NAIVE_WINDOW}`, rate(w1024), per(w1024)],
@@ -223,6 +269,9 @@ if (JSON_OUT) {
       assets: ASSETS,
       defaultWindowSize: defaultWindow,
       coreReadingsPerSec: core.m.opsPerSec,
+      core100kAssetsReadingsPerSec: fleet.opsPerSec,
+      fleetAssets: FLEET_ASSETS,
+      core100kOver10AssetsTimeRatio: fleet.nsPerOp / core.m.nsPerOp,
       decodeReadingsPerSec: decode.opsPerSec,
       naiveReadingsPerSec: naive.opsPerSec,
       naiveWindowSize: NAIVE_WINDOW,

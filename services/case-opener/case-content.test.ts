@@ -91,12 +91,24 @@ describe('description', () => {
     expect(d).toContain('Severity: high (case priority High)');
     expect(d).toContain('Episode started: 2026-11-23T08:00:00Z; latest reading: 2026-11-23T10:00:00Z (raised)');
   });
-  test('evidence table with units, trend per hour, limit and hours to limit', () => {
+  test('evidence table: latest reading, the tracked level the trend and hours come from, limit, anomaly score', () => {
     const lines = evidenceTable(event(), DEFAULT_CONFIG).split('\n');
-    expect(lines[0]).toBe('Sensor              | Value      | Score | Trend/h      | Limit   | Hours to limit');
-    expect(lines[2]).toBe('battery_cell_temp_c | 52.34 degC | 0.91  | +0.45 degC/h | 60 degC | 17');
-    const falling = evidenceTable(event({ evidence: [{ sensor: 'tire_pressure_fl_kpa', value: 180, score: 0.5, trendPerHour: -2.5, limit: 160, hoursToLimit: null }] }), DEFAULT_CONFIG);
-    expect(falling.split('\n')[2]).toBe('tire_pressure_fl_kpa | 180 kPa | 0.5   | -2.5 kPa/h | 160 kPa | not approaching');
+    expect(lines[0]).toBe('Sensor              | Latest reading | Tracked level | Trend/h of the level | Limit   | Hours to limit | Anomaly score');
+    // The level is the limit less the trend over the hours to it: 60 − 0.45 × 17.02.
+    expect(lines[2]).toBe('battery_cell_temp_c | 52.34 degC     | 52.34 degC    | +0.45 degC/h         | 60 degC | 17             | 0.91 (rare)');
+    expect(lines[3]).toBe('The trend and the hours to the limit are those of the tracked level (the sensor\'s working values smoothed),');
+    const falling = evidenceTable(event({ failureMode: 'tire_pressure_loss', evidence: [{ sensor: 'tire_pressure_fl_kpa', value: 180, score: 0.5, trendPerHour: -2.5, limit: 160, hoursToLimit: null }] }), DEFAULT_CONFIG);
+    expect(falling.split('\n')[2]).toBe('tire_pressure_fl_kpa | 180 kPa        | no trend toward the limit | -2.5 kPa/h           | 160 kPa | not approaching | 0.5 (rare)');
+  });
+  test.each([
+    // The case from issue 12: 35.71 A against a 32 A limit, score 0, 17 h to the limit.
+    ['a reading past the limit says so, beside the level below it', 'hvac_unit', 'compressor_overload', { sensor: 'compressor_current_a', value: 35.71, score: 0, trendPerHour: 0.07, limit: 32, hoursToLimit: 17 }, 'compressor_current_a | 35.71 A (past the limit) | 30.81 A'],
+    ['a falling mode: a reading below the limit is past it', 'delivery_van', 'oil_pressure_loss', { sensor: 'oil_pressure_kpa', value: 95, score: 0.2, trendPerHour: -3, limit: 100, hoursToLimit: 10 }, 'oil_pressure_kpa | 95 kPa (past the limit) | 130 kPa'],
+    ['a level at the limit', 'hvac_unit', 'compressor_overload', { sensor: 'compressor_current_a', value: 33, score: 0.1, trendPerHour: 0.2, limit: 32, hoursToLimit: 0 }, 'compressor_current_a | 33 A (past the limit) | at or past the limit'],
+    ['no configuration: the side of the limit comes from the level', 'pump', 'seal_wear', { sensor: 'leak_flow_lpm', value: 12, score: 0, trendPerHour: 0.5, limit: 10, hoursToLimit: 4 }, 'leak_flow_lpm | 12 L/min (past the limit) | 8 L/min'],
+  ] as const)('%s', (_, assetType, failureMode, e, row) => {
+    const table = evidenceTable(event({ assetType, failureMode, evidence: [e] }), assetType === 'pump' ? undefined : DEFAULT_CONFIG);
+    expect(table.split('\n')[2]!.replace(/ +\|/g, ' |')).toContain(row);
   });
   test('dashboard link, episode id and configuration version', () => {
     expect(d).toContain(`Dashboard: http://127.0.0.1:8086/dash/d/pdm-asset/?var-asset_id=EV-0042&from=${T0 - 50 * H}&to=${T0 + 24 * H}`);

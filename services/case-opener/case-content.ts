@@ -156,24 +156,46 @@ function num(v: number, digits = 2): string {
 const withUnit = (v: string, unit: string): string => (unit ? `${v} ${unit}` : v);
 const signed = (v: number, digits = 2): string => (v > 0 ? `+${num(v, digits)}` : num(v, digits));
 
-/** The evidence as a fixed-width text table (Description is plain text in Salesforce). */
+/**
+ * The evidence as a fixed-width text table (Description is plain text in Salesforce), read as
+ * one story: the prediction follows each sensor's tracked level (its working values smoothed),
+ * so the table shows that level beside the latest reading, and the trend and the hours to the
+ * limit are the level's. The level is recovered exactly from the event (limit − trend × hours
+ * to limit). A latest reading past the limit says so; the anomaly score is labelled for what
+ * it is, the rarity of the latest reading for this sensor, which a slow degradation does not
+ * raise and which is therefore no "all clear".
+ */
 export function evidenceTable(ev: PredictionEvent, config?: CompiledConfig): string {
-  const header = ['Sensor', 'Value', 'Score', 'Trend/h', 'Limit', 'Hours to limit'];
+  const header = ['Sensor', 'Latest reading', 'Tracked level', 'Trend/h of the level', 'Limit', 'Hours to limit', 'Anomaly score'];
+  const direction = config?.assetTypes.get(ev.assetType)?.failureModes.find((m) => m.name === ev.failureMode)?.direction;
   const rows = ev.evidence.map((e) => {
     const unit = sensorUnit(ev.assetType, e.sensor, config);
+    const level = e.hoursToLimit === null ? null : e.limit - e.trendPerHour * e.hoursToLimit;
+    // Rising or falling: the configuration says; without it, the side of the limit the level is on.
+    const rising = direction === undefined ? (level === null || level === e.limit ? null : level < e.limit) : direction === 'rising';
+    const past = rising !== null && (rising ? e.value >= e.limit : e.value <= e.limit);
     return [
       e.sensor,
-      withUnit(num(e.value), unit),
-      num(e.score),
+      withUnit(num(e.value), unit) + (past ? ' (past the limit)' : ''),
+      e.hoursToLimit === 0 ? 'at or past the limit' : level === null ? 'no trend toward the limit' : withUnit(num(level), unit),
       withUnit(signed(e.trendPerHour, 3), unit ? `${unit}/h` : ''),
       withUnit(num(e.limit), unit),
       e.hoursToLimit === null ? 'not approaching' : num(e.hoursToLimit, 1),
+      e.score >= 0.5 ? `${num(e.score)} (rare)` : num(e.score),
     ];
   });
   if (rows.length === 0) return '(no sensor evidence in this event)';
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
+  return [
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('-+-'),
+    ...rows.map(line),
+    'The trend and the hours to the limit are those of the tracked level (the sensor\'s working values smoothed),',
+    'which the prediction follows; the latest reading may lie on either side of it. The anomaly score is how rare',
+    'the latest reading is for this sensor (0.5 or more: rarer than it has been); a slow degradation does not',
+    'raise it, so a low score is no sign of health.',
+  ].join('\n');
 }
 
 /** The plain-text description a scheduler acts on (at most 32,000 characters, the field's length). */

@@ -330,6 +330,7 @@ describe('pdm score errors', () => {
     const score = await pdm(['score', '--help']);
     expect(score.code).toBe(0);
     expect(score.stdout).toMatch(/^Usage: pdm score --input FILE\|- /);
+    expect(score.stdout).toContain('0.5 or more\nmeans the reading is rarer than the sensor has been');
   });
 });
 

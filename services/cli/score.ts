@@ -94,6 +94,13 @@ predicted_failure, predicted_failure_low, predicted_failure_high (ISO 8601 UTC),
 quality (data-quality findings as kind:sensor). A reading with several prediction events
 lists them in the same order in each prediction column, separated by ";".
 
+Scores: score_<sensor> is in [0, 1], calibrated on that sensor's own history: 0.5 or more
+means the reading is rarer than the sensor has been (1e-5 a reading for a jump or a rare
+value), whatever the sensor's noise or pattern, so one threshold serves every column;
+score is the largest of them. The first 300 readings of a sensor are for learning (score
+0). A value repeated for 20 readings and 30 minutes is a stuck sensor: a data-quality
+finding (quality column), not an anomaly, and not scored.
+
 Exit status: 0 done, 1 bad input, config or file, 2 bad usage.
 `;
 

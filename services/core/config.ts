@@ -9,6 +9,7 @@
  * by name, each field over the default's); a new asset type must be complete.
  */
 import { DEFAULT_RAW_CONFIG } from './default-config.ts';
+import { deriveParams } from './derived.ts';
 import type {
   CompiledAssetType,
   CompiledConfig,
@@ -39,20 +40,29 @@ export class ConfigError extends Error {
 
 /** Default detector parameters (units in the names; see DetectorParams for meaning). */
 export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
-  windowSize: 256,
-  robustHalfLifeReadings: 240,
-  learningReadings: 120,
-  sparseZ: 3,
-  cusumK: 1.5,
-  cusumH: 12,
-  shortHalfLifeReadings: 3,
-  longHalfLifeReadings: 2880,
-  likelihoodVarFloor: 0.01,
-  extremeHalfLifeReadings: 720,
+  windowSize: 4096,
+  learningReadings: 300,
+  spreadHalfLifeReadings: 35,
+  slowSpreadHalfLifeReadings: 350,
+  surpriseHalfLifeReadings: 7,
+  shiftFastHalfLifeReadings: 7,
+  shiftSlowHalfLifeReadings: 230,
+  rarityHalfLifeReadings: 3,
+  tailShare: 0.02,
+  jumpTailProbability: 1e-5,
+  rarityTailProbability: 1e-5,
+  surpriseTailProbability: 1e-4,
+  shiftTailProbability: 1e-4,
+  rangeMarginShare: 0.05,
+  rangeMarginSpreads: 3,
+  rangeBreakProbability: 0.03,
+  rarityGateShare: 0.3,
+  shiftClipSpreads: 5,
   stuckReadings: 20,
   stuckMinutes: 30,
   staleAfterPeriods: 10,
   gapCapPeriods: 5,
+  maxActivityHoursPerValue: 1,
   levelHalfLifeHours: 0.5,
   levelWallHalfLifeHours: 2,
   levelMaxWeight: 0.25,
@@ -76,6 +86,7 @@ export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
   clearMinutes: 1080,
   minDurationMinutes: 60,
   minRaiseReadings: 3,
+  minClearReadings: 10,
   updateDelta: 0.15,
   maxGenericSensors: 32,
 });
@@ -83,19 +94,28 @@ export const DEFAULT_DETECTOR: Readonly<DetectorParams> = Object.freeze({
 /** Bounds of each detector parameter: [min, max, integer?]. */
 const DETECTOR_BOUNDS: Record<keyof DetectorParams, [number, number, boolean]> = {
   windowSize: [8, 65536, true],
-  robustHalfLifeReadings: [1, 1e7, false],
   learningReadings: [0, 1e7, true],
-  sparseZ: [0, 100, false],
-  cusumK: [0, 100, false],
-  cusumH: [0.1, 1000, false],
-  shortHalfLifeReadings: [0.1, 1e6, false],
-  longHalfLifeReadings: [1, 1e9, false],
-  likelihoodVarFloor: [1e-6, 1e6, false],
-  extremeHalfLifeReadings: [1, 1e9, false],
+  spreadHalfLifeReadings: [1, 1e7, false],
+  slowSpreadHalfLifeReadings: [1, 1e7, false],
+  surpriseHalfLifeReadings: [0.1, 1e6, false],
+  shiftFastHalfLifeReadings: [0.1, 1e6, false],
+  shiftSlowHalfLifeReadings: [1, 1e7, false],
+  rarityHalfLifeReadings: [0.1, 1e6, false],
+  tailShare: [1e-4, 0.5, false],
+  jumpTailProbability: [1e-300, 0.5, false],
+  rarityTailProbability: [1e-300, 0.5, false],
+  surpriseTailProbability: [1e-300, 0.5, false],
+  shiftTailProbability: [1e-300, 0.5, false],
+  rangeMarginShare: [0, 1e6, false],
+  rangeMarginSpreads: [0, 1e6, false],
+  rangeBreakProbability: [1e-300, 0.5, false],
+  rarityGateShare: [0, 2, false],
+  shiftClipSpreads: [0.1, 1e6, false],
   stuckReadings: [2, 1e7, true],
   stuckMinutes: [0, 1e7, false],
   staleAfterPeriods: [1, 1e6, false],
   gapCapPeriods: [1, 1e6, false],
+  maxActivityHoursPerValue: [1e-3, 1e6, false],
   levelHalfLifeHours: [1e-3, 1e4, false],
   levelWallHalfLifeHours: [1e-3, 1e6, false],
   levelMaxWeight: [1e-3, 1, false],
@@ -119,6 +139,7 @@ const DETECTOR_BOUNDS: Record<keyof DetectorParams, [number, number, boolean]> =
   clearMinutes: [0, 1e7, false],
   minDurationMinutes: [0, 1e7, false],
   minRaiseReadings: [1, 1e6, true],
+  minClearReadings: [1, 1e6, true],
   updateDelta: [1e-6, 1, false],
   maxGenericSensors: [1, 1024, true],
 };
@@ -203,8 +224,8 @@ function compileDetector(raw: unknown, issues: ConfigIssue[]): DetectorParams {
     }
     out[k as keyof DetectorParams] = num(v, `detector.${k}`, issues, b[0], b[1], b[2]);
   }
-  if (Number.isInteger(out.windowSize) && out.windowSize % 4 !== 0)
-    issues.push({ path: 'detector.windowSize', message: `must be a multiple of 4 (the window is kept in 4 blocks), got ${out.windowSize}` });
+  if (out.shiftSlowHalfLifeReadings <= out.shiftFastHalfLifeReadings)
+    issues.push({ path: 'detector.shiftSlowHalfLifeReadings', message: `must be greater than detector.shiftFastHalfLifeReadings (${out.shiftFastHalfLifeReadings}), got ${out.shiftSlowHalfLifeReadings}` });
   if (out.progressFull <= out.progressStart)
     issues.push({ path: 'detector.progressFull', message: `must be greater than detector.progressStart (${out.progressStart}), got ${out.progressFull}` });
   if (out.departureDevFull <= out.departureDevStart)
@@ -367,7 +388,7 @@ export function compileConfig(raw: unknown): CompiledConfig {
     }
   assetTypes.set(GENERIC_TYPE, buildType(GENERIC_TYPE, 'Any asset: sensors discovered from the readings, scored from the data alone', [], [], true));
   if (issues.length > 0) throw new ConfigError(issues);
-  return Object.freeze({ version, assetTypes, detector });
+  return Object.freeze({ version, assetTypes, detector, derived: deriveParams(detector) });
 }
 
 /** The compiled default configuration (frozen). */

@@ -56,7 +56,7 @@ describe('compileConfig', () => {
     try {
       compileConfig({
         version: 3,
-        detector: { windowSize: 63, bogus: 1 },
+        detector: { shiftFastHalfLifeReadings: 300, bogus: 1 },
         assetTypes: {
           refrigerator: { failureModes: { cooling_loss: { limit: 900, direction: 'up' }, extra: { sensors: ['nope'], direction: 'rising', limit: 1, horizonHours: -1 } } },
           generic: { description: 'x', sensors: {} },
@@ -70,7 +70,7 @@ describe('compileConfig', () => {
     expect(issues).toEqual([
       { path: 'version', message: 'must be a non-empty string, got number 3' },
       { path: 'detector.bogus', message: expect.stringMatching(/^unknown detector parameter \(known: windowSize, /) },
-      { path: 'detector.windowSize', message: 'must be a multiple of 4 (the window is kept in 4 blocks), got 63' },
+      { path: 'detector.shiftSlowHalfLifeReadings', message: 'must be greater than detector.shiftFastHalfLifeReadings (300), got 230' },
       { path: 'assetTypes.refrigerator.failureModes.cooling_loss.direction', message: 'must be "rising" or "falling", got "up"' },
       { path: 'assetTypes.refrigerator.failureModes.cooling_loss.limit', message: 'must lie inside the physical range of cabinet_temp_c (-30, 50), got 900' },
       { path: 'assetTypes.refrigerator.failureModes.extra.sensors[0]', message: 'unknown sensor "nope" (not in assetTypes.refrigerator.sensors)' },
@@ -149,7 +149,7 @@ describe('state encoding', () => {
     bytes[4] = 99;
     expect(() => decodeState(bytes)).toThrow(StateVersionError);
     expect(() => decodeState(bytes)).toThrow(
-      'cannot decode asset state: version 99 is not supported (this build reads version 4); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
+      'cannot decode asset state: version 99 is not supported (this build reads version 4 and 5); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
   });
 

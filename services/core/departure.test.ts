@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileConfig, ConfigError, DEFAULT_CONFIG } from './index.ts';
 import { createFleet } from '../simulator/fleet.ts';
-import { degradedReadings, HOUR, KIT_T0 as T0, leadShare } from './degradation-kit.ts';
+import { degradedReadings, HOUR, KIT_T0 as T0, leadShare } from '../simulator/degradation-kit.ts';
 
 const noDeparture = compileConfig({ detector: { departureDevStart: 999, departureDevFull: 1000 } });
 

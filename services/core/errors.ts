@@ -22,9 +22,11 @@ export class StateVersionError extends Error {
   constructor(
     readonly found: number | string,
     readonly supported: number,
+    /** Oldest version this build still decodes (into the current layout). */
+    readonly oldest: number = supported,
   ) {
     super(
-      `cannot decode asset state: version ${found} is not supported (this build reads version ${supported}); ` +
+      `cannot decode asset state: version ${found} is not supported (this build reads version ${oldest === supported ? supported : `${oldest} and ${supported}`}); ` +
         'refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
   }

@@ -1,23 +1,34 @@
 /**
- * Read-only views into an asset state for tests, tools and the CLI: the statistics the
- * core keeps per sensor, by name, without exposing the slot layout.
+ * Read-only views into an asset state for tests, tools and the CLI: what the core keeps per
+ * sensor, by name, without exposing the slot layout.
  */
-import { internals } from './score.ts';
-import { windowStats } from './rolling.ts';
+import { HISTOGRAM_BINS } from './histogram.ts';
+import { SENSOR_HISTOGRAM, SENSOR_MAX, SENSOR_MIN, SENSOR_READINGS, sensorOffset } from './layout.ts';
 import type { AssetState } from './types.ts';
 
-/** Rolling window statistics of one sensor: count, mean, population and sample variance. */
-export interface SensorWindowStats {
-  n: number;
-  mean: number;
-  variance: number;
-  sampleVariance: number;
+/** A sensor's value distribution as the core keeps it: its all-time range and decaying bin weights. */
+export interface SensorHistogram {
+  /** Values folded into the sensor's statistics. */
+  values: number;
+  min: number;
+  max: number;
+  /** HISTOGRAM_BINS weights over [min, max]: a value added `age` values before the next one weighs decay^age. */
+  bins: number[];
 }
 
-/** The windowed statistics of `sensor` in `state`, or undefined if the state has no such sensor. */
-export function sensorWindowStats(state: AssetState, sensor: string): SensorWindowStats | undefined {
+/** The value histogram of `sensor` in `state`, or undefined if the state has no such sensor. */
+export function sensorHistogram(state: AssetState, sensor: string): SensorHistogram | undefined {
   const i = state.sensors.indexOf(sensor);
   if (i < 0) return undefined;
-  const s = windowStats(state.f, internals.sensorOffset(i) + internals.S_WIN, { n: 0, mean: 0, m2: 0 });
-  return { n: s.n, mean: s.mean, variance: s.n > 0 ? s.m2 / s.n : 0, sampleVariance: s.n > 1 ? s.m2 / (s.n - 1) : 0 };
+  const o = sensorOffset(i);
+  const f = state.f;
+  return {
+    values: f[o + SENSOR_READINGS]!,
+    min: f[o + SENSOR_MIN]!,
+    max: f[o + SENSOR_MAX]!,
+    bins: Array.from({ length: HISTOGRAM_BINS }, (_, b) => {
+      const w = f[o + SENSOR_HISTOGRAM + HISTOGRAM_BINS]!;
+      return w > 0 ? f[o + SENSOR_HISTOGRAM + b]! / w : 0;
+    }),
+  };
 }

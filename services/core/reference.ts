@@ -5,7 +5,6 @@
  * never the hot path.
  */
 import { mean, median, medianAbsoluteDeviation, sampleVariance, variance } from 'simple-statistics';
-import { windowSpan } from './rolling.ts';
 
 /** Statistics of one window, recomputed from scratch. */
 export interface NaiveStats {
@@ -40,18 +39,5 @@ export function naiveWindowStats(window: readonly number[]): NaiveStats {
 export function naiveRollingStats(values: readonly number[], window: number): NaiveStats[] {
   const out: NaiveStats[] = [];
   for (let i = 0; i < values.length; i++) out.push(naiveWindowStats(values.slice(Math.max(0, i - window + 1), i + 1)));
-  return out;
-}
-
-/**
- * The same window the core covers after each value (whole blocks, see windowSpan): the
- * exact oracle for the core's incremental windowed mean and variance.
- */
-export function naiveCoreWindowStats(values: readonly number[], windowSize: number): NaiveStats[] {
-  const out: NaiveStats[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const span = windowSpan(i + 1, windowSize);
-    out.push(naiveWindowStats(values.slice(i + 1 - span, i + 1)));
-  }
   return out;
 }

@@ -2,26 +2,60 @@
  * Binary encoding of an asset state, for the scorer's changelog topic and for checkpoints.
  *
  * Layout (little-endian): magic "PDMS" (4 bytes), u16 version, then strings as u16 byte
- * length + UTF-8: assetId, assetType; u16 count + names for sensors, modes and trackers;
- * then u32 count of float64 numbers (padded to an 8-byte boundary) and the numbers. The
- * numbers are the state's exact bits, so decode → continue scores exactly as never stopping.
- * A default 8-sensor asset encodes to about 3.7 KiB (passenger_ev: 3,768 B), the 9-sensor
- * delivery_van to 4,352 B (484 B a sensor), both with a 17-character asset id.
+ * length + UTF-8: assetId, assetType; u16 count + names for sensors and for modes; u16 count
+ * of failure trackers, each as u16 mode index + u16 sensor index (its name is always
+ * "mode/sensor"); then u32 count of float64 numbers (padded to an 8-byte boundary) and the
+ * numbers. The numbers are the state's exact bits, so decode → continue scores exactly as
+ * never stopping. A default 8-sensor asset encodes to 3,936 B (passenger_ev), the 9-sensor
+ * delivery_van to 4,536 B, both with a 17-character asset id.
+ *
+ * Older versions: a version 4 state (tracker names as strings, the sensor block of the
+ * rolling-window detector) decodes into the current layout with its failure trackers,
+ * episodes, covariate fits and data-quality bookkeeping intact; each sensor's anomaly
+ * evidence re-learns from its next value (scores 0 for `learningReadings` values), since the
+ * statistics of version 4 do not translate. Anything older is refused (StateVersionError).
  */
 import { StateFormatError, StateVersionError } from './errors.ts';
-import { STATE_VERSION } from './score.ts';
+import {
+  HEADER_SLOTS,
+  initSensor,
+  SENSOR_LAST_VALID_TS,
+  SENSOR_MEAN_INTERVAL_MS,
+  SENSOR_RUN_LENGTH,
+  SENSOR_RUN_START_TS,
+  SENSOR_RUN_VALUE,
+  SENSOR_SCORE,
+  SENSOR_SLOTS,
+  STATE_VERSION,
+} from './layout.ts';
 import type { AssetState } from './types.ts';
 
 const MAGIC = [0x50, 0x44, 0x4d, 0x53]; // "PDMS"
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The previous layout this build still reads (see the file header). */
+const V4 = 4;
+/** Numbers per sensor block in version 4, and where its bookkeeping sat. */
+const V4_SENSOR_SLOTS = 33;
+const V4_LAST_VALID_TS = 2;
+const V4_RUN_VALUE = 3;
+const V4_RUN_LENGTH = 4;
+const V4_RUN_START_TS = 5;
+const V4_MEAN_INTERVAL_MS = 6;
+const V4_SCORE = 14;
+
 /** Serializes a state (see the file header for the layout). */
 export function encodeState(state: AssetState): Uint8Array {
-  const strs: Uint8Array[] = [state.assetId, state.assetType, ...state.sensors, ...state.modes, ...state.pairs].map((s) =>
-    utf8.encode(s),
-  );
-  let size = 4 + 2 + 3 * 2;
+  const pairIdx = state.pairs.map((p) => {
+    const cut = p.indexOf('/');
+    const m = state.modes.indexOf(p.slice(0, cut));
+    const s = state.sensors.indexOf(p.slice(cut + 1));
+    if (cut < 0 || m < 0 || s < 0) throw new RangeError(`tracker "${p}" is not "mode/sensor" of the state's own modes and sensors`);
+    return [m, s] as const;
+  });
+  const strs: Uint8Array[] = [state.assetId, state.assetType, ...state.sensors, ...state.modes].map((s) => utf8.encode(s));
+  let size = 4 + 2 + 3 * 2 + 4 * pairIdx.length;
   for (const b of strs) {
     if (b.length > 0xffff) throw new RangeError(`state string of ${b.length} bytes exceeds 65535`);
     size += 2 + b.length;
@@ -33,7 +67,7 @@ export function encodeState(state: AssetState): Uint8Array {
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
   let p = 4;
-  dv.setUint16(p, state.version, true);
+  dv.setUint16(p, STATE_VERSION, true);
   p += 2;
   let k = 0;
   const put = (b: Uint8Array): void => {
@@ -43,10 +77,17 @@ export function encodeState(state: AssetState): Uint8Array {
   };
   put(strs[k++]!);
   put(strs[k++]!);
-  for (const count of [state.sensors.length, state.modes.length, state.pairs.length]) {
+  for (const count of [state.sensors.length, state.modes.length]) {
     dv.setUint16(p, count, true);
     p += 2;
     for (let i = 0; i < count; i++) put(strs[k++]!);
+  }
+  dv.setUint16(p, pairIdx.length, true);
+  p += 2;
+  for (const [m, s] of pairIdx) {
+    dv.setUint16(p, m, true);
+    dv.setUint16(p + 2, s, true);
+    p += 4;
   }
   dv.setUint32(p, state.f.length, true);
   p += 4 + pad;
@@ -55,47 +96,78 @@ export function encodeState(state: AssetState): Uint8Array {
 }
 
 /**
- * Reads a state written by encodeState.
+ * Reads a state written by encodeState (this version or version 4).
  * @throws StateVersionError for a version this build does not read (never a silent reset).
- * @throws StateFormatError for bytes that are not a state (bad magic, truncated).
+ * @throws StateFormatError for bytes that are not a state (bad magic, truncated, bad indexes).
  */
 export function decodeState(bytes: Uint8Array): AssetState {
   if (bytes.length < 6 || MAGIC.some((m, i) => bytes[i] !== m))
     throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
-  if (version !== STATE_VERSION) throw new StateVersionError(version, STATE_VERSION);
+  if (version !== STATE_VERSION && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
   let p = 6;
   const need = (n: number): void => {
     if (p + n > bytes.length) throw new StateFormatError(`cannot decode asset state: truncated at byte ${p} of ${bytes.length}`);
   };
-  const get = (): string => {
+  const u16 = (): number => {
     need(2);
-    const len = dv.getUint16(p, true);
-    need(2 + len);
-    const s = fromUtf8.decode(bytes.subarray(p + 2, p + 2 + len));
-    p += 2 + len;
+    const v = dv.getUint16(p, true);
+    p += 2;
+    return v;
+  };
+  const get = (): string => {
+    const len = u16();
+    need(len);
+    const s = fromUtf8.decode(bytes.subarray(p, p + len));
+    p += len;
     return s;
   };
-  const list = (): string[] => {
-    need(2);
-    const n = dv.getUint16(p, true);
-    p += 2;
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(get());
-    return out;
-  };
+  const list = (): string[] => Array.from({ length: u16() }, get);
   const assetId = get();
   const assetType = get();
   const sensors = list();
   const modes = list();
-  const pairs = list();
+  let pairs: string[];
+  if (version === V4) pairs = list();
+  else {
+    pairs = [];
+    for (let j = u16(); j > 0; j--) {
+      const m = modes[u16()];
+      const s = sensors[u16()];
+      if (m === undefined || s === undefined) throw new StateFormatError(`cannot decode asset state: tracker index out of range at byte ${p}`);
+      pairs.push(`${m}/${s}`);
+    }
+  }
   need(4);
   const count = dv.getUint32(p, true);
   p += 4;
   p += (8 - (p % 8)) % 8;
   need(count * 8);
-  const f = new Float64Array(count);
-  for (let i = 0; i < count; i++, p += 8) f[i] = dv.getFloat64(p, true);
-  return { version, assetId, assetType, sensors, modes, pairs, f };
+  const raw = new Float64Array(count);
+  for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
+  const f = version === V4 ? fromV4(raw, sensors.length) : raw;
+  return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
+}
+
+/** Version 4 numbers in the current layout (see the file header for what carries over). */
+function fromV4(old: Float64Array, nSensors: number): Float64Array {
+  const rest = old.length - HEADER_SLOTS - nSensors * V4_SENSOR_SLOTS;
+  if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version 4 state of ${old.length} numbers cannot hold ${nSensors} sensors`);
+  const f = new Float64Array(HEADER_SLOTS + nSensors * SENSOR_SLOTS + rest);
+  f.set(old.subarray(0, HEADER_SLOTS), 0);
+  for (let i = 0; i < nSensors; i++) {
+    const from = HEADER_SLOTS + i * V4_SENSOR_SLOTS;
+    const to = HEADER_SLOTS + i * SENSOR_SLOTS;
+    initSensor(f, to);
+    f[to + SENSOR_LAST_VALID_TS] = old[from + V4_LAST_VALID_TS]!;
+    f[to + SENSOR_RUN_VALUE] = old[from + V4_RUN_VALUE]!;
+    f[to + SENSOR_RUN_LENGTH] = old[from + V4_RUN_LENGTH]!;
+    f[to + SENSOR_RUN_START_TS] = old[from + V4_RUN_START_TS]!;
+    f[to + SENSOR_MEAN_INTERVAL_MS] = old[from + V4_MEAN_INTERVAL_MS]!;
+    f[to + SENSOR_SCORE] = old[from + V4_SCORE]!;
+  }
+  // Trackers, episodes and covariate fits kept their layout.
+  f.set(old.subarray(HEADER_SLOTS + nSensors * V4_SENSOR_SLOTS), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
+  return f;
 }

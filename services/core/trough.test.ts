@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from './index.ts';
-import { degradedReadings, HOUR, KIT_T0 as T0, leadShare } from './degradation-kit.ts';
+import { degradedReadings, HOUR, KIT_T0 as T0, leadShare } from '../simulator/degradation-kit.ts';
 
 // The departure evidence is off in both arms: it often raises first on these signals, and the
 // comparison is of the trough against the level alone.

@@ -3,6 +3,7 @@
  * the evaluation and the benchmarks see of it. The core is pure: no I/O, no clock, no
  * unseeded randomness; time always arrives inside a reading (epoch milliseconds, UTC).
  */
+import type { DerivedParams } from './derived.ts';
 
 /** One telemetry reading of one asset: several sensors sampled at one instant. */
 export interface Reading {
@@ -48,7 +49,10 @@ export interface QualityFinding {
 export interface SensorScore {
   sensor: string;
   value: number;
-  /** Calibrated anomaly score in [0, 1]; 0 while learning or when the value is a finding. */
+  /**
+   * Anomaly score in [0, 1], calibrated on this sensor's own history: 0.5 or more means
+   * "rarer than this sensor has been"; 0 while learning or when the value is a finding.
+   */
   score: number;
   /** True while the sensor is still in its learning period (score is then 0). */
   learning: boolean;
@@ -155,33 +159,54 @@ export interface CompiledFailureMode {
 
 /** Detector and predictor parameters; see DEFAULT_DETECTOR in config.ts for defaults and units. */
 export interface DetectorParams {
-  /** Readings in the rolling window (multiple of 4, 8..65536). Default 256. */
+  /**
+   * Memory of a sensor's value histogram, in values: its counts lose half their weight every
+   * this many values (any integer 8..65536; the cost per value does not depend on it). Default 4096.
+   */
   windowSize: number;
-  /** Half-life, readings, of the robust location/scale estimates. Default 240. */
-  robustHalfLifeReadings: number;
-  /** Readings before a sensor's scores count (scores are 0 and `learning` true). Default 120. */
+  /** Values before a sensor's scores count (scores are 0 and `learning` true). Default 300. */
   learningReadings: number;
-  /** |z| inside this many spreads scores zero (sparse scoring). Default 3. */
-  sparseZ: number;
-  /** CUSUM slack and decision interval, in spreads (level shifts, slow drift). Defaults 0.5, 12. */
-  cusumK: number;
-  cusumH: number;
-  /** Half-life, readings, of the short average of raw scores (likelihood numerator). Default 3. */
-  shortHalfLifeReadings: number;
-  /** Half-life, readings, of the long-run raw score distribution. Default 2880. */
-  longHalfLifeReadings: number;
+  /** Half-life, values, of the predictors' mean absolute errors (their spreads). Default 35. */
+  spreadHalfLifeReadings: number;
+  /** Half-life, values, of the slow spread of the steps (scale of the sustained evidence). Default 350. */
+  slowSpreadHalfLifeReadings: number;
+  /** Half-life, values, of the short average of surprises (bursts, changes of variance). Default 7. */
+  surpriseHalfLifeReadings: number;
+  /** Half-lives, values, of the fast and the slow level whose distance shows shifts and drifts. Defaults 7, 230. */
+  shiftFastHalfLifeReadings: number;
+  shiftSlowHalfLifeReadings: number;
+  /** Half-life, values, of the short average of the values' rarity in the histogram. Default 3. */
+  rarityHalfLifeReadings: number;
+  /** Tail share each evidence's calibration threshold aims at (its (1 − share) quantile). Default 0.02. */
+  tailShare: number;
   /**
-   * Floor of the long-run variance of raw scores (raw-score units², i.e. spreads²) in the
-   * likelihood: on a sensor whose raw scores are nearly always 0 the long-run variance is
-   * tiny, and without a floor one reading just past the sparse threshold would score near 1.
+   * Probability per value at which each evidence scores 0.5 ("rarer than this sensor has
+   * been"; the square of it scores 1): a jump and a rare value, which stand alone (default
+   * 1e-5 each), and the sustained evidence, an average surprise and a level shift, which come
+   * in runs of values (default 1e-4 each). A tiny value (1e-300) turns an evidence off.
    */
-  likelihoodVarFloor: number;
+  jumpTailProbability: number;
+  rarityTailProbability: number;
+  surpriseTailProbability: number;
+  shiftTailProbability: number;
   /**
-   * Half-life, readings, of the high-water mark of the short average of raw scores, which
-   * the likelihood compares against (with the long-run mean): a deviation that recurs within
-   * about this many readings (every fill, every spin) scores little. Default 720.
+   * A value beyond the sensor's all-time range by this share of the range (and by
+   * rangeMarginSpreads of its steps' spread) breaks the range. Defaults 0.05 and 3.
    */
-  extremeHalfLifeReadings: number;
+  rangeMarginShare: number;
+  rangeMarginSpreads: number;
+  /**
+   * Rate of range breaks per value at which a break scores 0.5 (the sensor's own record of
+   * breaks sets how rare the next one is). Default 3e-3.
+   */
+  rangeBreakProbability: number;
+  /**
+   * A jump to a value whose histogram bin holds at least this share of the weight is no
+   * evidence (a machine switching to one of its usual levels). Default 0.2.
+   */
+  rarityGateShare: number;
+  /** The fast level follows a step of at most this many slow spreads (one outlier moves it little). Default 5. */
+  shiftClipSpreads: number;
   /** Identical consecutive values that make a sensor `stuck` (with stuckMinutes). Default 20. */
   stuckReadings: number;
   stuckMinutes: number;
@@ -189,6 +214,13 @@ export interface DetectorParams {
   staleAfterPeriods: number;
   /** Gaps longer than this many sample periods do not age the failure trackers. Default 5. */
   gapCapPeriods: number;
+  /**
+   * Most hours of activity one value stands for in the failure trackers: a machine read once
+   * a cycle (hours or a day apart) has its level, trend and baseline learned per value at this
+   * pace, so they average over several values. Default 1 (binding only for sampling periods
+   * over 12 minutes, since gapCapPeriods already caps a value's time at 5 periods).
+   */
+  maxActivityHoursPerValue: number;
   /** Failure tracker: level half-life, trend half-life, hours of activity. Defaults 0.5, 8. */
   levelHalfLifeHours: number;
   trendHalfLifeHours: number;
@@ -254,6 +286,11 @@ export interface DetectorParams {
    */
   clearRatio: number;
   clearMinutes: number;
+  /**
+   * Fresh (active) values below the clear level an open episode needs, besides clearMinutes,
+   * before it clears: silence (a machine switched off) shows no recovery. Default 10.
+   */
+  minClearReadings: number;
   /** Probability must stay ≥ threshold this long before raising. Default 15 minutes. */
   minDurationMinutes: number;
   /**
@@ -301,6 +338,8 @@ export interface CompiledConfig {
   version: string;
   assetTypes: ReadonlyMap<string, CompiledAssetType>;
   detector: Readonly<DetectorParams>;
+  /** Factors and memos the hot path derives from `detector` once (derived.ts); not configuration. */
+  derived: DerivedParams;
 }
 
 /**

@@ -3,8 +3,8 @@
  * sensor is mixed toward a limit over a known window, and the lead share at which a
  * configuration first raises the mode. Pure; used by *.test.ts files only.
  */
-import { DEFAULT_CONFIG, newState, score, type CompiledConfig, type Reading } from './index.ts';
-import { createFleet } from '../simulator/fleet.ts';
+import { DEFAULT_CONFIG, newState, score, type CompiledConfig, type Reading } from '../core/index.ts';
+import { createFleet } from './fleet.ts';
 
 /** Start of the simulated fortnight, epoch ms. */
 export const KIT_T0 = Date.UTC(2026, 0, 5);

@@ -1,0 +1,88 @@
+/**
+ * The value histogram (histogram.ts) against a naive recompute: its total weight is the sum
+ * of decay^age over every value added (age counted to the next value), however often the
+ * range widened (mass is moved, never lost) and however long the series (the lazy weights
+ * rescale); while the range stays put, each bin holds exactly the decayed weight of the values
+ * that fall in it; and a widening moves each old bin whole to the bin its centre falls in.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HISTOGRAM_BINS, HISTOGRAM_SLOTS, histogramAdd, histogramBinWeight, histogramShare, histogramTotal } from './histogram.ts';
+
+/** Adds values one by one, tracking the range as the sensor block does; returns the histogram, its range and its bins' weights. */
+function build(xs: readonly number[], decay: number): { f: Float64Array; lo: number; hi: number; bins: number[] } {
+  const f = new Float64Array(HISTOGRAM_SLOTS);
+  let lo = NaN;
+  let hi = NaN;
+  for (const x of xs) {
+    histogramAdd(f, 0, x, lo, hi, 1 / decay);
+    if (!(x >= lo)) lo = x;
+    if (!(x <= hi)) hi = x;
+  }
+  // Each bin's weight, read as histogramBinWeight reads it (units of the next value's weight).
+  const bins = Array.from({ length: HISTOGRAM_BINS }, (_, b) => f[b]! / f[HISTOGRAM_BINS]!);
+  return { f, lo, hi, bins };
+}
+
+const values = fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 400 });
+const decays = fc.constantFrom(1, 0.999, 0.99, 0.5);
+
+describe('value histogram', () => {
+  it('keeps the total weight of Σ decay^age through every widening of the range', () => {
+    fc.assert(
+      fc.property(values, decays, (xs, d) => {
+        const { f } = build(xs, d);
+        const naive = xs.reduce((s, _, i) => s + d ** (xs.length - i), 0);
+        expect(Math.abs(histogramTotal(f, 0) - naive)).toBeLessThanOrEqual(1e-9 * naive);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('equals the naive decayed count per bin while the range stays put', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 300 }), decays, (inner, d) => {
+        const xs = [0, 1, ...inner];
+        const { bins } = build(xs, d);
+        const naive = new Array<number>(HISTOGRAM_BINS).fill(0);
+        xs.forEach((x, i) => {
+          if (i < 2) return; // the first two set the range; the second one's widening moved the first
+          naive[Math.min(HISTOGRAM_BINS - 1, Math.floor(x * HISTOGRAM_BINS))]! += d ** (xs.length - i);
+        });
+        // The first two values: 0 in bin 0, 1 in the top bin.
+        naive[0]! += d ** xs.length;
+        naive[HISTOGRAM_BINS - 1]! += d ** (xs.length - 1);
+        naive.forEach((w, b) => expect(Math.abs(bins[b]! - w)).toBeLessThanOrEqual(1e-9 * (1 + w)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    // [values, bins after]. Over [0, 8] the bins hold [1, 1, 0, 1, 0, 1, 0, 2]; widening down to
+    // [-8, 8] pairs them into the top four bins, and -8 lands in the bottom one.
+    [[0, 8, 1, 3, 5, 7, -8], [1, 0, 0, 0, 2, 1, 1, 2]],
+    // upward to [0, 16]: the pairs go to the bottom four, and 16 to the top
+    [[0, 8, 1, 3, 5, 7, 16], [2, 1, 1, 2, 0, 0, 0, 1]],
+    // a single repeated value, then a larger one: all of it goes to the bottom bin
+    [[5, 5, 5, 9], [3, 0, 0, 0, 0, 0, 0, 1]],
+  ])('re-bins %j into %j (no decay)', (xs, bins) => {
+    expect(build(xs, 1).bins).toEqual(bins);
+  });
+
+  it('rescales its weights on a long series without changing what they say', () => {
+    const xs = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 101);
+    const d = 0.9;
+    const { f, lo, hi } = build(xs, d);
+    expect(f[HISTOGRAM_BINS]!).toBeLessThan(1e101);
+    const naive = xs.reduce((s, x, i) => s + (Math.min(7, Math.floor((x / 100) * 8)) === 3 ? d ** (xs.length - i) : 0), 0);
+    expect(histogramBinWeight(f, 0, 40, lo, hi)).toBeCloseTo(naive, 9);
+  });
+
+  it('gives a value the share of its bin, and a value outside the range only the prior', () => {
+    const { f, lo, hi } = build([0, 8, 1, 1, 1, 7], 1);
+    const total = histogramTotal(f, 0);
+    expect(histogramShare(f, 0, 1.5, lo, hi, total)).toBeCloseTo((3 + 0.5) / (6 + 4), 12);
+    expect(histogramShare(f, 0, 9, lo, hi, total)).toBeCloseTo(0.5 / (6 + 4), 12);
+  });
+});

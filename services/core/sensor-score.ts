@@ -1,0 +1,159 @@
+/**
+ * The anomaly score of one sensor value, causal (from the state before the value and the
+ * value), folded into the sensor's block of the asset state. A score of 0.5 or more means
+ * "rarer than this sensor has been", on a noisy sensor and on a quiet one, on a cycle and on
+ * a random walk, with no per-sensor setting: each kind of evidence is calibrated against its
+ * own history on this sensor (tail.ts), and the score is the strongest of them.
+ *
+ * The evidence, each measured on the corpus of `npm run eval:anomaly` (benchmarks/README.md
+ * has the ablations):
+ *  - jump: the larger error, in its own spread, of two predictors of the value (the value
+ *    smoothed with weight ½, and the previous value) — spikes, dips, steps. A jump to a value
+ *    the sensor often takes (its histogram bin holds rarityGateShare of the weight) is no
+ *    evidence: a machine switching to one of its usual levels.
+ *  - surprise: the short average of the steps measured in a ten times slower spread — a burst
+ *    of spikes, a change of variance or of frequency, which the fast spreads would absorb.
+ *  - shift: the distance between a fast and a slow level (the fast one Huber-clipped, so an
+ *    outlier moves it little) — a level shift, the onset of a drift.
+ *  - rarity: the short average of −ln of the value's share in the sensor's value histogram —
+ *    a level the sensor does not take (off the regimes of a machine, off a sparse signal's 0).
+ *  - range: a value beyond the sensor's all-time range by a margin, scored by how often the
+ *    sensor has extended its range at all (a record on a stable sensor is strong evidence; on
+ *    one still exploring its range, a trend, or a cycle longer than its history, weak).
+ * Repeated identical values carry no information about spreads and jumps (an idle sparse
+ * signal reads 0 for hours; a quantised one repeats its steps), so they do not teach them;
+ * long repeats are `stuck` findings and never reach this code (score.ts).
+ */
+import { binOf, HISTOGRAM_BINS, histogramAdd, histogramGrow } from './histogram.ts';
+import {
+  SENSOR_HISTOGRAM,
+  SENSOR_JUMP_TAIL,
+  SENSOR_MAX,
+  SENSOR_MEAN_INTERVAL_MS,
+  SENSOR_MIN,
+  SENSOR_RANGE_EXTENSIONS,
+  SENSOR_RARITY,
+  SENSOR_RARITY_TAIL,
+  SENSOR_READINGS,
+  SENSOR_SCORE,
+  SENSOR_SHIFT_FAST,
+  SENSOR_SHIFT_SLOW,
+  SENSOR_SHIFT_TAIL,
+  SENSOR_SMOOTHED,
+  SENSOR_SPREAD_SMOOTHED,
+  SENSOR_SPREAD_STEP,
+  SENSOR_SPREAD_STEP_SLOW,
+  SENSOR_SURPRISE,
+  SENSOR_SURPRISE_TAIL,
+} from './layout.ts';
+import { tailLearn, tailLogProbability, tailScore } from './tail.ts';
+import type { CompiledConfig } from './types.ts';
+
+/** Cap of one step's surprise, in slow spreads (one huge spike must not dominate the average). */
+const SURPRISE_CAP = 10;
+/** Values before the rarity counts: the histogram needs some mass first. */
+const RARITY_MIN_VALUES = 50;
+/** Prior count of range extensions (a sensor with none yet is not infinitely sure of its range). */
+const RANGE_PRIOR = 0.5;
+/** Histogram weight before the gate applies (the usual levels must be known first). */
+const GATE_MIN_WEIGHT = 100;
+/** Values over which the spreads start as plain averages (then exponential). */
+const SPREAD_WARM_VALUES = 50;
+
+/**
+ * Scores value `x` of the sensor whose block starts at `o` and folds it in. `prev` is the
+ * sensor's previous valid value and `last` its time (NaN for none). Returns the score in
+ * [0, 1] (0 while learning).
+ */
+export function scoreSensor(f: Float64Array, o: number, x: number, prev: number, ts: number, last: number, cfg: CompiledConfig): number {
+  const det = cfg.detector;
+  const dp = cfg.derived;
+  const n = f[o + SENSOR_READINGS]!;
+  const lo = f[o + SENSOR_MIN]!;
+  const hi = f[o + SENSOR_MAX]!;
+  let s = 0;
+  let bin = -1;
+  if (n === 0 || !(prev === prev)) {
+    f[o + SENSOR_SMOOTHED] = x;
+    f[o + SENSOR_SHIFT_FAST] = x;
+    f[o + SENSOR_SHIFT_SLOW] = x;
+  } else {
+    const learning = n < det.learningReadings;
+    const repeat = x === prev;
+    const e1 = x - f[o + SENSOR_SMOOTHED]!;
+    const e2 = x - prev;
+    const s1 = f[o + SENSOR_SPREAD_SMOOTHED]!;
+    const s2 = f[o + SENSOR_SPREAD_STEP]!;
+    const slow = f[o + SENSOR_SPREAD_STEP_SLOW]!;
+    const a1 = Math.abs(e1);
+    const a2 = Math.abs(e2);
+    const z1 = s1 > 0 ? a1 / s1 : 0;
+    const z2 = s2 > 0 ? a2 / s2 : 0;
+    const jump = z1 > z2 ? z1 : z2;
+    const zr = slow > 0 ? a2 / slow : 0;
+    const zs = zr < SURPRISE_CAP ? zr : SURPRISE_CAP;
+    const surprise = f[o + SENSOR_SURPRISE]! + dp.surpriseAlpha * (zs - f[o + SENSOR_SURPRISE]!);
+    // Shift: the fast level follows the values, clipped to shiftClipSpreads slow spreads a step.
+    const clip = det.shiftClipSpreads * slow;
+    const dfast = x - f[o + SENSOR_SHIFT_FAST]!;
+    const fast = f[o + SENSOR_SHIFT_FAST]! + dp.shiftFastAlpha * (clip > 0 ? (dfast > clip ? clip : dfast < -clip ? -clip : dfast) : dfast);
+    const shift = Math.abs(fast - f[o + SENSOR_SHIFT_SLOW]!);
+    // Rarity of the value in the histogram over the all-time range (histogram.ts, inlined:
+    // this is the hot path): its bin's share of the weight, with half a value of prior a bin.
+    const ho = o + SENSOR_HISTOGRAM;
+    const hw = f[ho + HISTOGRAM_BINS]!;
+    let sum = 0;
+    for (let b = 0; b < HISTOGRAM_BINS; b++) sum += f[ho + b]!;
+    bin = hi > lo && x >= lo && x <= hi ? binOf(x, lo, hi) : -1;
+    const binWeight = bin >= 0 ? f[ho + bin]! / hw : 0;
+    const total = sum / hw;
+    const share = (binWeight + 0.5) / (total + 0.5 * HISTOGRAM_BINS);
+    const rarity = f[o + SENSOR_RARITY]! + dp.rarityAlpha * (-Math.log(share) - f[o + SENSOR_RARITY]!);
+
+    if (!learning) {
+      const gate = total > GATE_MIN_WEIGHT && binWeight >= det.rarityGateShare * total ? 0 : 1;
+      const sj = gate * tailScore(tailLogProbability(f, o + SENSOR_JUMP_TAIL, jump), dp.lnJumpHalf);
+      const ss = tailScore(tailLogProbability(f, o + SENSOR_SURPRISE_TAIL, surprise), dp.lnSurpriseHalf);
+      const sh = tailScore(tailLogProbability(f, o + SENSOR_SHIFT_TAIL, shift), dp.lnShiftHalf);
+      const sr = n > RARITY_MIN_VALUES ? tailScore(tailLogProbability(f, o + SENSOR_RARITY_TAIL, rarity), dp.lnRarityHalf) : 0;
+      s = sj > ss ? sj : ss;
+      if (sh > s) s = sh;
+      if (sr > s) s = sr;
+      const margin = det.rangeMarginShare * (hi - lo) > det.rangeMarginSpreads * s2 ? det.rangeMarginShare * (hi - lo) : det.rangeMarginSpreads * s2;
+      if (x > hi + margin || x < lo - margin) {
+        // How rare a break is: the rate at which this sensor has extended its range at all.
+        const sb = tailScore(Math.log((f[o + SENSOR_RANGE_EXTENSIONS]! + RANGE_PRIOR) / n), dp.lnRangeHalf);
+        if (sb > s) s = sb;
+      }
+    }
+    // Learn: the tails first (from the state before this value), then the statistics.
+    if (!repeat) tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det.tailShare);
+    f[o + SENSOR_SURPRISE] = surprise;
+    f[o + SENSOR_SHIFT_FAST] = fast;
+    // A plain average until it would learn slower than the exponential one.
+    const as = (n + 1) * dp.shiftSlowAlpha < 1 ? 1 / (n + 1) : dp.shiftSlowAlpha;
+    f[o + SENSOR_SHIFT_SLOW] = f[o + SENSOR_SHIFT_SLOW]! + as * (x - f[o + SENSOR_SHIFT_SLOW]!);
+    f[o + SENSOR_RARITY] = rarity;
+    if (!repeat) {
+      const a = n < SPREAD_WARM_VALUES ? 1 / n : dp.spreadAlpha;
+      f[o + SENSOR_SPREAD_SMOOTHED] = s1 + a * (a1 - s1);
+      f[o + SENSOR_SPREAD_STEP] = s2 + a * (a2 - s2);
+      const b = n < SPREAD_WARM_VALUES ? 1 / n : dp.slowSpreadAlpha;
+      f[o + SENSOR_SPREAD_STEP_SLOW] = slow + b * (a2 - slow);
+    }
+    f[o + SENSOR_SMOOTHED] = f[o + SENSOR_SMOOTHED]! + 0.5 * e1;
+  }
+  if (x < lo || x > hi) f[o + SENSOR_RANGE_EXTENSIONS] = f[o + SENSOR_RANGE_EXTENSIONS]! + 1;
+  // Inside the range the value goes to its bin; a new extreme re-bins first.
+  if (bin >= 0) histogramGrow(f, o + SENSOR_HISTOGRAM, bin, dp.histogramGrowth);
+  else histogramAdd(f, o + SENSOR_HISTOGRAM, x, lo, hi, dp.histogramGrowth);
+  if (!(x >= lo)) f[o + SENSOR_MIN] = x;
+  if (!(x <= hi)) f[o + SENSOR_MAX] = x;
+  f[o + SENSOR_SCORE] = s;
+  if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!);
+  f[o + SENSOR_READINGS] = n + 1;
+  return s;
+}

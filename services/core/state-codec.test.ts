@@ -1,0 +1,90 @@
+/**
+ * State encoding across versions. A version 4 state (stored from the version 4 core of a
+ * formula-made refrigerator whose compressor is wearing, mid-episode: fixtures/) decodes
+ * into the current layout with its failure trackers, episodes and data-quality bookkeeping
+ * intact and its anomaly evidence re-learning; scoring on from it continues its open episode
+ * and predicts the failure when a current state scored from the start does. The current encoding stores trackers as index pairs, and refuses what it
+ * cannot read with a clear error.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fridgeReadings } from './fixtures/fridge-readings.ts';
+import { decodeState, DEFAULT_CONFIG, encodeState, newState, score, StateFormatError, type AssetState, type PredictionEvent } from './index.ts';
+import { HEADER_SLOTS, SENSOR_READINGS, SENSOR_RUN_VALUE, SENSOR_SLOTS, sensorOffset, STATE_VERSION } from './layout.ts';
+
+const V4_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v4.b64', import.meta.url), 'utf8'), 'base64'));
+/** Where the stored state stopped: 9.5 days of one reading a minute, an episode open since minute 13,141. */
+const CUT = 9.5 * 1440;
+const V4_SENSOR_SLOTS = 33;
+
+/** The prediction events without the anomaly scores quoted as evidence (those re-learn). */
+
+function run(st: AssetState, from: number, to: number): PredictionEvent[] {
+  return fridgeReadings(from, to).flatMap((r) => score(st, r, DEFAULT_CONFIG).predictions);
+}
+
+describe('a version 4 state', () => {
+  const v4 = decodeState(V4_BYTES);
+  const raw = new Float64Array(V4_BYTES.buffer.slice(V4_BYTES.length - 8 * (4 + 4 * V4_SENSOR_SLOTS + 2 * 19 + 2 * 7)));
+
+  it('decodes into the current version with its names, trackers, episodes and run bookkeeping', () => {
+    expect(v4.version).toBe(STATE_VERSION);
+    expect(v4.sensors).toEqual(['cabinet_temp_c', 'evaporator_temp_c', 'compressor_current_a', 'ambient_temp_c']);
+    expect(v4.pairs).toEqual(['compressor_failure/compressor_current_a', 'cooling_loss/cabinet_temp_c']);
+    expect(v4.f.length).toBe(HEADER_SLOTS + 4 * SENSOR_SLOTS + 2 * 19 + 2 * 7);
+    // Everything after the sensor blocks is the version 4 numbers, bit for bit.
+    expect(Array.from(v4.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(raw.subarray(4 + 4 * V4_SENSOR_SLOTS)));
+    for (let i = 0; i < 4; i++) {
+      expect(v4.f[sensorOffset(i) + SENSOR_READINGS]).toBe(0);
+      expect(v4.f[sensorOffset(i) + SENSOR_RUN_VALUE]).toBe(raw[4 + i * V4_SENSOR_SLOTS + 3]);
+    }
+  });
+
+  it('scores on with its open episode: the escalation belongs to it, nothing new opens, and the predicted failure agrees with a state scored from the start', () => {
+    const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+    run(fresh, 0, CUT);
+    const continued = run(v4, CUT, 11 * 1440);
+    const reference = run(fresh, CUT, 11 * 1440);
+    expect(continued.map((p) => p.kind)).toEqual(['escalated']);
+    expect(continued[0]!.episodeStartTs).toBe(fridgeReadings(13_141, 13_142)[0]!.ts);
+    // The trackers learn as in version 4 but for how they count idle time between values
+    // (version 5 forgets by the gap beyond the sampling period only), so the two runs agree
+    // to within minutes, not to the bit.
+    expect(reference.map((p) => p.kind)).toEqual(['escalated']);
+    expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
+    expect(Math.abs(continued[0]!.predictedFailureTs! - reference[0]!.predictedFailureTs!)).toBeLessThan(15 * 60_000);
+  });
+});
+
+describe('the current encoding', () => {
+  it('round-trips exactly and stores trackers as index pairs (smaller than names)', () => {
+    const st = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+    run(st, 0, 2000);
+    const bytes = encodeState(st);
+    const back = decodeState(bytes);
+    expect(back).toEqual({ ...st, version: STATE_VERSION });
+    expect(encodeState(back)).toEqual(bytes);
+    // Header and names before the numbers: version 4 spent 2 + length bytes a tracker name,
+    // this one 4 bytes a tracker (either is then padded to 8 bytes).
+    const names = st.pairs.reduce((n, p) => n + 2 + p.length, 0);
+    const head = bytes.length - 8 * st.f.length;
+    const v4Head = V4_BYTES.length - 8 * (4 + 4 * V4_SENSOR_SLOTS + 2 * 19 + 2 * 7);
+    expect(Math.abs(head - (v4Head - names + 4 * st.pairs.length))).toBeLessThan(8);
+  });
+
+  it('refuses a tracker that is not one of its own mode/sensor pairs', () => {
+    const st = newState('x', 'refrigerator', DEFAULT_CONFIG);
+    expect(() => encodeState({ ...st, pairs: ['compressor_failure/door_sensor', st.pairs[1]!] })).toThrow(
+      new RangeError('tracker "compressor_failure/door_sensor" is not "mode/sensor" of the state\'s own modes and sensors'),
+    );
+  });
+
+  it('reports a tracker index out of range as a format error', () => {
+    const st = newState('x', 'refrigerator', DEFAULT_CONFIG);
+    const bytes = encodeState(st);
+    const strings = (xs: readonly string[]): number => 2 + xs.reduce((n, s) => n + 2 + s.length, 0);
+    const firstTracker = 4 + 2 + (2 + 1) + (2 + 'refrigerator'.length) + strings(st.sensors) + strings(st.modes) + 2;
+    new DataView(bytes.buffer).setUint16(firstTracker, 9, true);
+    expect(() => decodeState(bytes)).toThrow(new StateFormatError(`cannot decode asset state: tracker index out of range at byte ${firstTracker + 4}`));
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Calibration of an evidence statistic against its own history: a peaks-over-threshold
+ * model of its upper tail, kept in three slots of the asset state. This is what gives a
+ * score one meaning on every series: a value is scored by how rare it is for this
+ * statistic of this sensor, not by a fixed number of deviations.
+ *
+ * The threshold t follows a high quantile of the statistic (the (1 − share) quantile, by
+ * stochastic approximation in steps of a twentieth of the mean excess); the excesses over t
+ * are taken as exponential with their running mean σ, and the rate p̂ at which the statistic
+ * passes t is counted. So P(U > u) ≈ p̂ · exp(−(u − t) / σ) for u above t (Pickands: the
+ * excesses over a high threshold are generalized Pareto; the exponential is its light-tail
+ * member, measured here to be the best single choice: a fitted shape made noisy series
+ * raise more false alarms and quiet ones fewer detections). A score is the log of that
+ * probability against the log of the probability that scores 0.5: 0.5 means "as rare as
+ * the configured tail probability", 1 means its square.
+ *
+ * O(1) per value; learning never allocates.
+ */
+
+/** Slots of one tail model: threshold, mean excess, rate of passing the threshold. */
+export const TAIL_SLOTS = 3;
+const TAIL_THRESHOLD = 0;
+const TAIL_EXCESS = 1;
+const TAIL_RATE = 2;
+
+/** Mean excess's smoothing factor per excess (about 50 excesses of memory). */
+const EXCESS_ALPHA = 0.02;
+/** Step of the threshold, in mean excesses (five times larger for the first values). */
+const THRESHOLD_STEP = 0.05;
+const WARM_VALUES = 200;
+/** From here on (and once 50 passes are expected) the learning rates are fixed: the fast path. */
+const STEADY_VALUES = WARM_VALUES;
+/** The rate is counted over about 50 expected passes, and never taken below this. */
+const RATE_FLOOR = 1e-6;
+
+/**
+ * ln P(U > u) under the tail model at offset `o` (0 at or below the threshold: P = 1). Reads
+ * the state before `u` is learned, so a value never explains itself.
+ */
+export function tailLogProbability(f: Float64Array, o: number, u: number): number {
+  const over = u - f[o + TAIL_THRESHOLD]!;
+  if (!(over > 0)) return 0;
+  const sigma = f[o + TAIL_EXCESS]!;
+  return Math.log(f[o + TAIL_RATE]!) - over / (sigma > 1e-300 ? sigma : 1e-300);
+}
+
+/**
+ * Score in [0, 1] of ln P against ln of the probability that scores 0.5 (`lnHalf` < 0):
+ * 0.5 · lnP / lnHalf, clamped.
+ */
+export function tailScore(lnP: number, lnHalf: number): number {
+  const s = (0.5 * lnP) / lnHalf;
+  return s > 1 ? 1 : s > 0 ? s : 0;
+}
+
+/**
+ * Learns `u` into the tail model at `o`; `n` is how many values it learned before, `share`
+ * the tail share the threshold aims at (e.g. 0.02: the 98th percentile).
+ */
+export function tailLearn(f: Float64Array, o: number, u: number, n: number, share: number): void {
+  const t = f[o + TAIL_THRESHOLD]!;
+  const sigma = f[o + TAIL_EXCESS]!;
+  const rate = f[o + TAIL_RATE]!;
+  if (n >= STEADY_VALUES && n * share >= 50) {
+    // Steady state (nearly every value): fixed rates, no warm-up factors.
+    const ar = share * (1 / 50);
+    if (u > t) {
+      const s = sigma + EXCESS_ALPHA * (u - t - sigma);
+      f[o + TAIL_EXCESS] = s;
+      f[o + TAIL_THRESHOLD] = t + THRESHOLD_STEP * s * (1 - share);
+      f[o + TAIL_RATE] = rate + ar * (1 - rate);
+    } else {
+      const next = t - THRESHOLD_STEP * sigma * share;
+      f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
+      const r = rate - ar * rate;
+      f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
+    }
+    return;
+  }
+  if (n === 0) {
+    f[o + TAIL_THRESHOLD] = u;
+    f[o + TAIL_EXCESS] = Math.abs(u) * 0.1 + 1e-12;
+    f[o + TAIL_RATE] = share;
+    return;
+  }
+  const over = u > t;
+  const ar = share / 50 > 1 / (n + 1) ? share / 50 : 1 / (n + 1);
+  const r = rate + ar * ((over ? 1 : 0) - rate);
+  f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
+  let s = sigma;
+  if (over) {
+    const warm = 1 / (n * share + 1);
+    const a = n < WARM_VALUES && warm > EXCESS_ALPHA ? warm : EXCESS_ALPHA;
+    s += a * (u - t - s);
+    f[o + TAIL_EXCESS] = s;
+  }
+  const next = t + THRESHOLD_STEP * s * (n < WARM_VALUES ? 5 : 1) * ((over ? 1 : 0) - share);
+  f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
+}
