@@ -41,7 +41,7 @@ describe('case opener', () => {
       // The create ran the org's case assignment: the case went to the dispatch queue.
       OwnerId: users.dispatchQueue,
     });
-    expect(created.Description).toContain('battery_cell_temp_c | 48.5 degC | 0.8   | +0.38 degC/h | 60 degC | 30.3');
+    expect(created.Description).toMatch(/battery_cell_temp_c \| 48\.5 degC +\| 48\.49 degC +\| \+0\.38 degC\/h +\| 60 degC \| 30\.3 +\| 0\.8 \(rare\)/);
     expect(created.Description).toContain('(interval 2026-11-24T10:00:00Z to 2026-11-25T02:00:00Z)');
     // The dashboard link opens the asset's drill-down over the episode's window.
     expect(created.Description).toContain(`Dashboard: http://127.0.0.1:8086/dash/d/pdm-asset/?var-asset_id=${assetId}&from=${T0 - 50 * H}&to=${T0 + 24 * H}`);

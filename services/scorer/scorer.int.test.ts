@@ -102,7 +102,8 @@ describe('scorer on the real stack', () => {
 
   it('scores every valid reading once, applies maintenance events, and dead-letters bad records with the reason', async () => {
     const { topics } = await prepare();
-    const readings = fridgeReadings(4, 150);
+    // More readings per asset than the detector's learning period (DEFAULT_DETECTOR.learningReadings, 300).
+    const readings = fridgeReadings(4, 320);
     await produceReadings(kafka, codec, topics.readings, readings);
     const maintenance = recordWriterKey(topics.readings, await codec.registerRecordSchema(topics.readings, loadSchemaText('maintenance')));
     const last2 = readings.filter((r) => r.assetId === 'FRIDGE-2').at(-1)!;
@@ -117,7 +118,7 @@ describe('scorer on the real stack', () => {
         { key: 'BAD-1', value: Buffer.from('not avro at all') },
         { key: 'BAD-2', value: unknownId },
         { key: 'BAD-3', value: codec.encode(topics.readings, { ...readings[0]!, assetId: 'TOASTER-1', assetType: 'toaster' }) },
-        { key: 'FRIDGE-0', value: codec.encode(topics.readings, { ...readings[0]!, ts: readings[0]!.ts + 150 * 60_000, values: { cabinet_temp_c: Number.NaN, evaporator_temp_c: -18, compressor_current_a: 99, ambient_temp_c: 21 } }) },
+        { key: 'FRIDGE-0', value: codec.encode(topics.readings, { ...readings[0]!, ts: readings[0]!.ts + 320 * 60_000, values: { cabinet_temp_c: Number.NaN, evaporator_temp_c: -18, compressor_current_a: 99, ambient_temp_c: 21 } }) },
         // A repair of a failure mode refrigerators do not have: dead-lettered, state untouched.
         { key: 'FRIDGE-1', value: codec.encode(maintenance, { assetId: 'FRIDGE-1', ts: last2.ts + 30_000, failureMode: 'warp_core_breach', sensors: null, source: 'test' }) },
         // A full service of FRIDGE-2, then its next reading: every sensor re-learns.
