@@ -28,5 +28,8 @@ COPY services ./services
 USER node
 # Metrics, /healthz and /readyz (--metrics-port); `pdm web` serves its UI on 8080.
 EXPOSE 9464 8080
-ENTRYPOINT ["node", "services/cli/bin.mjs"]
+# A 32 MiB young generation (Node's default is 16): the scorer and the sink allocate a short-
+# lived object per field of every reading; measured in bench:e2e, the whole pipeline went from
+# 18,600-19,500 to 21,500-21,800 readings/s with it.
+ENTRYPOINT ["node", "--max-semi-space-size=32", "services/cli/bin.mjs"]
 CMD ["--help"]

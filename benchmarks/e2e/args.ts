@@ -17,7 +17,7 @@ function numArg(name: string, fallback: number, min: number): number {
   return v;
 }
 
-const known = new Set(['--json', '--readings', '--rate', '--seconds', '--warmup', '--assets', '--instances', '--latency-runs', '--pipeline-readings', '--skip']);
+const known = new Set(['--json', '--readings', '--rate', '--seconds', '--warmup', '--assets', '--throughput-assets', '--learned', '--instances', '--latency-runs', '--pipeline-readings', '--skip']);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (!a.startsWith('--')) continue;
@@ -58,6 +58,13 @@ export const OPTS = Object.freeze({
   latencyRuns: Math.floor(numArg('--latency-runs', 5, 1)),
   /** passenger_ev assets of the fleet (one reading per asset per simulated minute). */
   assets: Math.floor(numArg('--assets', 1_000, 1)),
+  /**
+   * Assets of the throughput phase: fewer, so that each is past the core's learning period
+   * (300 readings) for most of the measured readings, as a fleet in service is.
+   */
+  throughputAssets: Math.floor(numArg('--throughput-assets', 200, 1)),
+  /** Readings per asset scored before the throughput measurement starts (every asset past learning). */
+  learned: Math.floor(numArg('--learned', 400, 0)),
   /** `pdm scorer` processes of the horizontal-scaling figure; default: the machine's cores. */
   instances: Math.floor(numArg('--instances', Math.min(cpus().length, PARTITIONS), 1)),
   skip: SKIP as ReadonlySet<string>,

@@ -1,12 +1,15 @@
 /**
  * The whole pipeline as it runs in production: `pdm scorer`, `pdm influx-sink` and `pdm
- * case-opener` as processes on a fresh topic prefix and a throwaway InfluxDB database, the
- * sink writing through the acknowledgement watch (influx-watch.ts). Two measurements on it:
+ * case-opener` as processes on a fresh topic prefix and a throwaway InfluxDB database. Two
+ * measurements on it:
  * - the rate: readings produced at full speed until every reading's score is queryable in
- *   InfluxDB (then checked with a Flux count over the database);
+ *   InfluxDB: until the sink's group has committed every score record (it commits only what
+ *   InfluxDB acknowledged), then checked with a Flux count over the database. The sink writes
+ *   to InfluxDB directly: the acknowledgement watch's own CPU would be the pipeline's loss;
  * - the latency at a fixed rate: from a reading's produce to its score on Kafka
  *   (read_committed, as the sink and the case opener read) and to its score acknowledged by
- *   InfluxDB.
+ *   InfluxDB, the sink writing through the acknowledgement watch (influx-watch.ts), which
+ *   notes each point's acknowledgement.
  */
 import { randomUUID } from 'node:crypto';
 import { InfluxDB } from '@influxdata/influxdb-client';
@@ -21,27 +24,32 @@ import { benchDatabase, encodeAll, prepareTopics, type BenchDatabase } from './f
 import { startInfluxWatch, type InfluxWatch } from './influx-watch.ts';
 import { groupsStable, startService, stopProcess, type ServiceProcess } from '../../infra/test/processes.ts';
 import { withTimeout } from './throughput.ts';
+import { cpuDelta, cpuSeconds, stackPids } from './cpu.ts';
 
 interface RunningPipeline {
   prefix: string;
   topics: TopicNames;
   db: BenchDatabase;
-  watch: InfluxWatch;
+  /** The acknowledgement watch in front of InfluxDB, when started with one. */
+  watch: InfluxWatch | undefined;
   procs: ServiceProcess[];
   stop(): Promise<void>;
 }
 
-/** Starts the three services on a fresh prefix and database; resolves when every group consumes. */
-async function startPipeline(admin: Admin, codec: AvroCodec, env: PipelineEnv, prefix: string, created: string[], groups: string[]): Promise<RunningPipeline> {
+/**
+ * Starts the services on a fresh prefix and database (the scorer alone when `scorerOnly`);
+ * resolves when every group consumes.
+ */
+async function startPipeline(admin: Admin, codec: AvroCodec, env: PipelineEnv, prefix: string, created: string[], groups: string[], scorerOnly = false, watched = true): Promise<RunningPipeline> {
   const topics = await prepareTopics(admin, codec, prefix, created);
   const db = await benchDatabase(env.influx, `pdm_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`);
-  const watch = await startInfluxWatch(env.influx.url);
+  const watch = watched ? await startInfluxWatch(env.influx.url) : undefined;
   const childEnv = {
     PDM_KAFKA_BROKERS: env.brokers.join(','),
     PDM_REGISTRY_URL: env.registryUrl,
     PDM_TOPIC_PREFIX: prefix,
     PDM_PARTITIONS: String(PARTITIONS),
-    PDM_INFLUX_URL: watch.url,
+    PDM_INFLUX_URL: watch?.url ?? env.influx.url,
     PDM_INFLUX_ORG: env.influx.org,
     PDM_INFLUX_BUCKET: db.influx.bucket,
     PDM_INFLUX_TOKEN: env.influx.token,
@@ -49,14 +57,16 @@ async function startPipeline(admin: Admin, codec: AvroCodec, env: PipelineEnv, p
   const procs: ServiceProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map(stopProcess));
-    await watch.close();
+    await watch?.close();
     await db.drop().catch(() => undefined);
   };
   try {
     procs.push(await startService('scorer', 'bench', childEnv));
-    procs.push(await startService('influx-sink', 'bench', childEnv));
-    procs.push(await startService('case-opener', 'bench', childEnv));
-    const ids = ['pdm-scorer', 'pdm-influx-sink', 'pdm-case-opener'].map((g) => `${prefix}${g}`);
+    if (!scorerOnly) {
+      procs.push(await startService('influx-sink', 'bench', childEnv));
+      procs.push(await startService('case-opener', 'bench', childEnv));
+    }
+    const ids = (scorerOnly ? ['pdm-scorer'] : ['pdm-scorer', 'pdm-influx-sink', 'pdm-case-opener']).map((g) => `${prefix}${g}`);
     groups.push(...ids);
     await groupsStable(admin, ids, procs);
   } catch (err) {
@@ -86,33 +96,62 @@ export interface PipelineRun {
   produceSec: number;
   /** Scores counted in InfluxDB with a Flux query afterwards (distinct asset and time). */
   queriedScores: number;
+  /** CPU µs per reading of each service and server during the run (the benchmark's producer as `producer`). */
+  cpuUsPerReading: Record<string, number>;
 }
 
 export async function pipelineRate(kafka: Kafka, admin: Admin, codec: AvroCodec, env: PipelineEnv, readings: readonly Reading[], prefix: string, created: string[], groups: string[]): Promise<PipelineRun> {
-  const p = await startPipeline(admin, codec, env, prefix, created, groups);
+  const p = await startPipeline(admin, codec, env, prefix, created, groups, false, false);
   try {
     const expected = indexByKey(readings).size;
     const values = encodeAll(codec, p.topics.readings, readings);
-    let allAcked!: () => void;
-    const complete = new Promise<void>((r) => (allAcked = r));
-    let lastAck = 0;
-    p.watch.onAck = (_k, at) => {
-      lastAck = at;
-      if (p.watch.acked.size >= expected) allAcked();
-    };
     const producer = kafka.producer();
     await producer.connect();
+    const servers = stackPids();
+    const snapshot = () => ({
+      ...Object.fromEntries(p.procs.map((x) => [x.name.split('.')[0]!, cpuSeconds(x.child.pid)])),
+      ...Object.fromEntries(Object.entries(servers).map(([k, pid]) => [k, cpuSeconds(pid)])),
+      producer: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    });
+    const cpu0 = snapshot();
     const t0 = performance.now();
     for (let i = 0; i < values.length; i += 5_000) await producer.send({ topic: p.topics.readings, messages: values.slice(i, i + 5_000) });
     const produceSec = (performance.now() - t0) / 1000;
     await producer.disconnect();
-    await withTimeout(Promise.race([complete, ...p.procs.map((x) => x.exited)]), 300_000, () => `${p.watch.acked.size} of ${expected} scores acknowledged by InfluxDB`);
-    const seconds = (lastAck - t0) / 1000;
+    const doneAt = await withTimeout(Promise.race([allCommitted(admin, p), ...p.procs.map((x) => x.exited)]), 300_000, () => 'the sink did not commit every score record');
+    const seconds = (doneAt - t0) / 1000;
+    const cpu = cpuDelta(cpu0, snapshot());
     const queriedScores = await countScores(env, p.db.influx.bucket);
     if (queriedScores !== expected) throw new Error(`InfluxDB holds ${queriedScores} scores after the run, ${expected} expected`);
-    return { readings: readings.length, readingsPerSec: readings.length / seconds, seconds, produceSec, queriedScores };
+    const cpuUsPerReading = Object.fromEntries(Object.entries(cpu).map(([k, s]) => [k, (s * 1e6) / readings.length]));
+    return { readings: readings.length, readingsPerSec: readings.length / seconds, seconds, produceSec, queriedScores, cpuUsPerReading };
   } finally {
     await p.stop();
+  }
+}
+
+/**
+ * Resolves with the time at which the scorer had committed every reading and the sink every
+ * record of the scores and predictions topics: a read_committed group's committed offset stays
+ * one transaction marker short of a partition's end, so "every record" is "at most one short",
+ * the scorer's being done first. Polled every 50 ms.
+ */
+async function allCommitted(admin: Admin, p: RunningPipeline): Promise<number> {
+  const behind = async (groupId: string, topics: string[], slack: number) => {
+    for (const topic of topics) {
+      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      const done = new Map((committed[0]?.partitions ?? []).map((x) => [x.partition, Number(x.offset)]));
+      for (const e of ends) {
+        const high = Number(e.high);
+        if (high > 0 && (done.get(e.partition) ?? -1) < high - slack) return true;
+      }
+    }
+    return false;
+  };
+  for (;;) {
+    const at = performance.now();
+    if (!(await behind(`${p.prefix}pdm-scorer`, [p.topics.readings], 0)) && !(await behind(`${p.prefix}pdm-influx-sink`, [p.topics.scores, p.topics.predictions], 1))) return at;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -151,11 +190,11 @@ export async function latencyRun(
   codec: AvroCodec,
   env: PipelineEnv,
   readings: readonly Reading[],
-  opts: { rate: number; warmupSec: number; prefix: string },
+  opts: { rate: number; warmupSec: number; prefix: string; scorerOnly?: boolean },
   created: string[],
   groups: string[],
 ): Promise<LatencyRun> {
-  const p = await startPipeline(admin, codec, env, opts.prefix, created, groups);
+  const p = await startPipeline(admin, codec, env, opts.prefix, created, groups, opts.scorerOnly);
   try {
     const total = readings.length;
     const warmCount = Math.floor(opts.rate * opts.warmupSec);
@@ -170,9 +209,9 @@ export async function latencyRun(
     let done!: () => void;
     const complete = new Promise<void>((r) => (done = r));
     const check = () => {
-      if (seen >= total && visible >= total) done();
+      if (seen >= total && (opts.scorerOnly || visible >= total)) done();
     };
-    p.watch.onAck = (key, at) => {
+    p.watch!.onAck = (key, at) => {
       for (const i of visibleKeys.get(key) ?? []) {
         visibleAt[i] = at;
         visible++;
@@ -249,7 +288,7 @@ export async function latencyRun(
       measured: lat.length,
       achievedRate: total / produceSec,
       missing,
-      missingVisible,
+      missingVisible: opts.scorerOnly ? 0 : missingVisible,
       concurrentTxnRetries: p.procs.reduce((s, x) => s + x.concurrentTxnRetries, 0),
     };
   } finally {

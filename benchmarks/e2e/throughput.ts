@@ -32,8 +32,13 @@ export interface RateResult {
   seconds: number;
 }
 
-export function rateFrom(samples: { t: number; n: number }[], t0: number, total: number): RateResult {
-  const first = samples[0]!;
+/**
+ * Rates from (time, readings done) samples. `warm`: readings before the measured part (a
+ * warm-up that brings every asset past its learning period); the steady rate counts from the
+ * first sample at or beyond it.
+ */
+export function rateFrom(samples: { t: number; n: number }[], t0: number, total: number, warm = 0): RateResult {
+  const first = samples.find((s) => s.n >= warm) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
   const steady = last.t > first.t ? (last.n - first.n) / ((last.t - first.t) / 1000) : NaN;
   return { steadyPerSec: steady, wallPerSec: total / ((last.t - t0) / 1000), seconds: (last.t - t0) / 1000 };
@@ -49,7 +54,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): P
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function bareConsumer(kafka: Kafka, registryUrl: string, topic: string, total: number, groups: string[]): Promise<RateResult> {
+export async function bareConsumer(kafka: Kafka, registryUrl: string, topic: string, total: number, groups: string[], warm = 0): Promise<RateResult> {
   const codec = new AvroCodec(registryUrl); // fresh: it fetches the schema by id like the scorer's does
   const groupId = `bench-bare-${randomUUID()}`;
   groups.push(groupId);
@@ -78,7 +83,7 @@ export async function bareConsumer(kafka: Kafka, registryUrl: string, topic: str
   await withTimeout(finished, 180_000, () => `bare consumer read ${n} of ${total} readings`);
   await consumer.disconnect();
   if (sink === 0) throw new Error('bare consumer decoded nothing');
-  return rateFrom(samples, t0, total);
+  return rateFrom(samples, t0, total, warm);
 }
 
 export interface PassthroughRun extends RateResult {
@@ -116,7 +121,7 @@ function passthroughBlocks(readings: readonly Reading[], configVersion: string):
   return out;
 }
 
-export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topics: TopicNames, total: number, groups: string[]): Promise<PassthroughRun> {
+export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0): Promise<PassthroughRun> {
   const groupId = `${topics.readings}-bench-passthrough`;
   groups.push(groupId);
   const codec = new AvroCodec(env.registryUrl);
@@ -171,7 +176,7 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
   await withTimeout(finished, 180_000, () => `passthrough processed ${n} of ${total} readings`);
   await consumer.disconnect();
   await txns.close();
-  return { ...rateFrom(samples, t0, total), transactions, outputBytes };
+  return { ...rateFrom(samples, t0, total, warm), transactions, outputBytes };
 }
 
 export interface ScorerRun extends RateResult {
@@ -181,7 +186,7 @@ export interface ScorerRun extends RateResult {
   committed: number;
 }
 
-export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[]): Promise<ScorerRun> {
+export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0): Promise<ScorerRun> {
   const groupId = `${topics.readings}-bench-scorer`;
   groups.push(groupId);
   const metrics = new MetricsRegistry();
@@ -223,7 +228,7 @@ export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: T
   const offsets = await admin.fetchOffsets({ groupId, topics: [topics.readings] });
   const committed = offsets[0]!.partitions.reduce((s, p) => s + Number(p.offset), 0);
   return {
-    ...rateFrom(samples, t0, total),
+    ...rateFrom(samples, t0, total, warm),
     transactions: metrics.counter('pdm_scorer_transactions_total', '').get(),
     predictions: metrics.counter('pdm_scorer_predictions_total', '').get(),
     deadLetters: metrics.counter('pdm_dead_letters_total', '').get(),

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 
 const BIN = join(import.meta.dirname, '..', '..', 'services', 'cli', 'bin.mjs');
+/** Node flags of a service process: those of bin.mjs's first line (`node bin.mjs` does not read it). */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
 
 export type ServiceName = 'scorer' | 'influx-sink' | 'case-opener';
 
@@ -42,7 +44,7 @@ export function freePort(): Promise<number> {
 /** Starts `pdm <service>` with `env` over this process's environment; resolves once it runs (not yet once it consumes). */
 export async function startService(service: ServiceName, instanceId: string, env: Record<string, string>): Promise<ServiceProcess> {
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, [BIN, service, '--instance-id', instanceId, '--metrics-port', String(metricsPort)], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, BIN, service, '--instance-id', instanceId, '--metrics-port', String(metricsPort)], {
     env: { ...process.env, PDM_LOG_LEVEL: 'info', PDM_LOG_FORMAT: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

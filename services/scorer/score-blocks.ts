@@ -28,6 +28,8 @@ export const MAX_READINGS_PER_BLOCK = 500;
  */
 export const MAX_BLOCK_BYTES = 256 * 1024;
 
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
 /** One asset's block being filled. */
 class AssetBlock {
   readonly columns: string[];
@@ -47,29 +49,36 @@ class AssetBlock {
     this.bytes = 64 + assetId.length + assetType.length + this.columns.reduce((n, c) => n + c.length + 2, 0);
   }
 
-  /** Estimated bytes the reading would add (its new column names, and every row's growth). */
-  private cost(reading: Reading, step: Step<unknown>): number {
-    let newNames = 0;
-    let newBytes = 0;
-    const seen = new Set<string>();
-    const note = (name: string) => {
-      if (this.index.has(name) || seen.has(name)) return;
-      seen.add(name);
-      newNames++;
-      newBytes += name.length + 2;
-    };
-    for (const name in reading.values) note(name);
-    for (const s of step.sensors) note(s.sensor);
+  /**
+   * The names the reading would add as columns (usually none), and its estimated bytes: the
+   * new names, every earlier row's growth by them, its own row and findings. Worked out once
+   * per reading, by plans(), and used by both fits() and add().
+   */
+  plan(reading: Reading, step: Step<unknown>): { added: readonly string[]; bytes: number } {
+    let added: string[] | undefined;
+    let addedBytes = 0;
+    for (const name in reading.values) {
+      if (!this.index.has(name) && !added?.includes(name)) {
+        (added ??= []).push(name);
+        addedBytes += name.length + 2;
+      }
+    }
+    for (const s of step.sensors) {
+      if (!this.index.has(s.sensor) && !added?.includes(s.sensor)) {
+        (added ??= []).push(s.sensor);
+        addedBytes += s.sensor.length + 2;
+      }
+    }
     let findings = 0;
     for (const f of step.findings) findings += f.kind.length + (f.sensor?.length ?? 0) + f.detail.length + 6;
-    // Padding: every earlier row grows by the new columns too.
-    return newBytes + newNames * 16 * this.readings.length + (this.columns.length + newNames) * 16 + findings + 32;
+    const k = added?.length ?? 0;
+    return { added: added ?? NO_NAMES, bytes: addedBytes + k * 16 * this.readings.length + (this.columns.length + k) * 16 + findings + 32 };
   }
 
-  /** True when the reading fits: an empty block always takes it. */
-  fits(reading: Reading, step: Step<unknown>): boolean {
+  /** True when a reading of this plan fits: an empty block always takes it. */
+  fits(plan: { bytes: number }): boolean {
     if (this.readings.length === 0) return true;
-    return this.readings.length < MAX_READINGS_PER_BLOCK && this.bytes + this.cost(reading, step) <= MAX_BLOCK_BYTES;
+    return this.readings.length < MAX_READINGS_PER_BLOCK && this.bytes + plan.bytes <= MAX_BLOCK_BYTES;
   }
 
   private column(name: string): number {
@@ -82,11 +91,10 @@ class AssetBlock {
     return i;
   }
 
-  addReading(reading: Reading, step: Step<unknown>): void {
-    this.bytes += this.cost(reading, step);
+  addReading(reading: Reading, step: Step<unknown>, plan = this.plan(reading, step)): void {
+    this.bytes += plan.bytes;
     // Columns first (a reading may name a value the block has not seen), then fixed-size rows.
-    for (const name in reading.values) this.column(name);
-    for (const s of step.sensors) this.column(s.sensor);
+    for (const name of plan.added) this.column(name);
     const n = this.columns.length;
     const values = new Array<number>(n).fill(Number.NaN);
     const scores = new Array<number>(n).fill(Number.NaN);
@@ -140,11 +148,13 @@ export class ScoreBlocks {
    */
   addReading(reading: Reading, step: Step<unknown>, sensors: readonly string[]): void {
     let b = this.last(reading.assetId, reading.assetType, sensors);
-    if (!b.fits(reading, step)) {
+    let plan = b.plan(reading, step);
+    if (!b.fits(plan)) {
       b = new AssetBlock(reading.assetId, reading.assetType, sensors);
       this.blocks.get(reading.assetId)!.push(b);
+      plan = b.plan(reading, step);
     }
-    b.addReading(reading, step);
+    b.addReading(reading, step, plan);
   }
 
   /** Adds a maintenance event applied to the asset's state, with who reported it (after the asset's readings so far). */
