@@ -76,7 +76,7 @@ export async function startService(service: ServiceName, instanceId: string, env
       else if (/concurrent operation on the same transaction/.test(line)) {
         // Logged twice per occurrence (the response, then the retry): count the retry line.
         if (/Failed to send messages/.test(line)) proc.concurrentTxnRetries++;
-      } else if (/ (WARN|ERROR) /.test(line) && !/rebalancing|rejoin|group coordinator is not available|not the correct coordinator/i.test(line)) {
+      } else if (/\] (WARN|ERROR): /.test(line) && !/rebalancing|rejoin|group coordinator is not available|not the correct coordinator/i.test(line)) {
         process.stderr.write(`${name}: ${line}\n`);
       }
     }

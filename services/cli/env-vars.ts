@@ -35,6 +35,8 @@ export const SERVICE_ENV_VARS: readonly EnvVar[] = Object.freeze([
   { name: 'PDM_SF_CLIENT_SECRET_FILE', description: 'file holding PDM_SF_CLIENT_SECRET (a mounted secret)' },
   { name: 'PDM_SF_API_VERSION', description: 'Salesforce REST API version (default 62.0)' },
   { name: 'PDM_DASHBOARD_URL', description: 'base URL of the ops dashboards (Grafana, or pdm web: default http://127.0.0.1:8080); each case links <base>/d/pdm-asset/ for its asset and episode window' },
+  { name: 'PDM_METRICS_HOST', description: 'address of /metrics, /healthz and /readyz (default 127.0.0.1; 0.0.0.0 in a container)' },
+  { name: 'PDM_UNHEALTHY_AFTER_MS', description: '/healthz fails once a dependency (Kafka, the registry, InfluxDB, Salesforce) has been down this long, ms (default 60000)' },
   { name: 'PDM_LOG_LEVEL', description: 'debug, info (default), warn or error' },
   { name: 'PDM_LOG_FORMAT', description: 'json for one JSON object per line (log shippers); default text' },
   { name: 'PDM_KAFKA_LOG', description: 'debug to log kafkajs at debug level (default: its errors only)' },

@@ -30,3 +30,16 @@ export function createKafka(opts: KafkaOptions): Kafka {
     retry: { initialRetryTime: opts.initialRetryTimeMs ?? 200, retries: 10 },
   });
 }
+
+/**
+ * Which dependency a failed consume is down on, for the health report: the schema registry
+ * when the codec could not reach it, else Kafka.
+ */
+export function dependencyOf(err: unknown): 'schema-registry' | 'kafka' {
+  let cur: unknown = err;
+  for (let i = 0; i < 6 && cur instanceof Error; i++) {
+    if (/schema registry|from the registry|register schema/i.test(cur.message)) return 'schema-registry';
+    cur = (cur as Error & { cause?: unknown }).cause;
+  }
+  return 'kafka';
+}
