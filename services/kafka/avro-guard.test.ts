@@ -65,6 +65,14 @@ describe('avro guard', () => {
     expect(block.fromBuffer(block.toBuffer(b))).toEqual(b);
   });
 
+  it('keeps a map key named __proto__ as the value it is, not as a prototype', () => {
+    const r = { assetId: 'a', assetType: 't', ts: 1, values: JSON.parse('{"__proto__": 5, "x": 1}') as Record<string, number> };
+    const back = reading.fromBuffer(reading.toBuffer(r)) as typeof r;
+    expect(Object.keys(back.values)).toEqual(['__proto__', 'x']);
+    expect(Object.getPrototypeOf(back.values)).toBe(Object.prototype);
+    expect(back.values['__proto__']).toBe(5);
+  });
+
   it('knows the fewest bytes each kind of value takes', () => {
     expect(minEncodedBytes(avro.Type.forSchema('null'))).toBe(0);
     expect(minEncodedBytes(avro.Type.forSchema('double'))).toBe(8);

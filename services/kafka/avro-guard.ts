@@ -102,7 +102,10 @@ if (!(ArrayType!.prototype as Record<symbol, unknown>)[PATCHED]) {
     while ((n = guardedCount(tap, entryBytes, 'map'))) {
       while (n--) {
         const key = tap.readString();
-        val[key] = values._read(tap);
+        // A key "__proto__" set by assignment would replace the object's prototype (and the
+        // value would be lost): define it as the plain own property it is.
+        if (key === '__proto__') Object.defineProperty(val, key, { value: values._read(tap), enumerable: true, writable: true, configurable: true });
+        else val[key] = values._read(tap);
       }
     }
     return val;
