@@ -17,6 +17,8 @@ import './avro-guard.ts';
 
 const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 const MAGIC_BYTE = 0;
+/** Attempts at a registration that meets another service registering the same new subject. */
+const REGISTER_RACE_RETRIES = 6;
 const HEADER_BYTES = 5;
 
 /** The schema files of schemas/, by role. */
@@ -87,10 +89,21 @@ export class AvroCodec {
   /** Registers `schemaText` under `subject` (BACKWARD) and keeps it as the writer schema of `writerKey`. */
   private async register(subject: string, writerKey: string, type: avro.Type, schemaText: string): Promise<number> {
     let id: number;
-    try {
-      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: schemaText }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
-    } catch (cause) {
-      throw new PipelineError(`register schema for ${subject}`, isUnreachable(cause), { cause });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: schemaText }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
+        break;
+      } catch (cause) {
+        // Two services registering a new subject at once: the client registers, then sets the
+        // subject's compatibility, and the second one can meet the subject between the two
+        // steps (Apicurio: "Compatibility does not match the configuration (BACKWARD != NONE)").
+        // A race of the start, not a refusal: try again shortly.
+        if (attempt < REGISTER_RACE_RETRIES && /Compatibility does not match the configuration/i.test(String((cause as Error)?.message))) {
+          await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
+          continue;
+        }
+        throw new PipelineError(`register schema for ${subject}`, isUnreachable(cause), { cause });
+      }
     }
     this.writers.set(writerKey, { id, type });
     this.readers.set(id, type);
