@@ -12,7 +12,7 @@ import { compareEpisodes, type Repair } from '../replay/compare.ts';
 import { ReplayError } from '../replay/errors.ts';
 import { formatReport, reportJson, type ReplayHistory } from '../replay/report.ts';
 import { Rescorer, type RescoreOptions } from '../replay/rescore.ts';
-import { describeError, ServiceConfigError } from '../runtime/errors.ts';
+import { describeError, PipelineError, ServiceConfigError } from '../runtime/errors.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { readCsvHistory } from './replay-csv.ts';
@@ -149,7 +149,7 @@ export const replayCommand: Command = {
         io.stderr.write(`${err.message.startsWith('pdm replay:') ? '' : 'pdm replay: '}${err.message}\n`);
         return 1;
       }
-      if (err instanceof ServiceConfigError || isConnectionError(err)) {
+      if (isConnectionError(err)) {
         io.stderr.write(`pdm replay: ${describeError(err)}\n`);
         return 1;
       }
@@ -178,8 +178,9 @@ async function loadConfigs(candidate: string | undefined, baseline: string | und
 
 /** Kafka, the registry or the network failed under us: not a bug, exit 1 with its message. */
 function isConnectionError(err: unknown): boolean {
+  if (err instanceof PipelineError) return true;
   const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && (name.startsWith('KafkaJS') || name === 'PipelineError');
+  return typeof name === 'string' && name.startsWith('KafkaJS');
 }
 
 interface RunResult {
