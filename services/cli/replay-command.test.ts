@@ -5,12 +5,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/index.ts';
 import { createFleet } from '../simulator/fleet.ts';
-import { runCli } from './dispatch.ts';
-import { replayCommand } from './replay-command.ts';
+import { lastJson as parseLast, runReplay } from '../replay/testkit.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const FROM = '2026-01-14T00:00:00Z';
@@ -18,24 +16,7 @@ const TO = '2026-01-17T00:00:00Z';
 const dir = mkdtempSync(join(tmpdir(), 'pdm-replay-cli-'));
 const path = (name: string) => join(dir, name);
 
-function collector(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
-
-async function replay(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli({ replay: { summary: '', load: async () => replayCommand } }, ['replay', ...args], { stdin: Readable.from([stdin]), stdout, stderr });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const replay = runReplay;
 
 const FORMS = 'ISO 8601 such as 2026-01-14T00:00:00Z or "2026-01-14 06:00", or epoch seconds or milliseconds';
 
@@ -96,7 +77,7 @@ describe('pdm replay --input (CSV)', () => {
   });
 
   type Report = { summary: Record<string, number | null>; rows: { outcome: string; shiftHours: number | null; actual: { leadHours: number } | null; candidate: { leadHours: number } | null }[]; history: Record<string, unknown> };
-  const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as Report;
+  const lastJson = (stdout: string) => parseLast<Report>(stdout);
 
   it('with the baseline as candidate, every case is updated at the same reading', async () => {
     const { code, stdout, stderr } = await replay(['--from', FROM, '--to', TO, '--input', fleetCsv, '--json']);

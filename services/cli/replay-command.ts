@@ -176,6 +176,15 @@ async function loadConfigs(candidate: string | undefined, baseline: string | und
   return problems.length > 0 ? { problems } : { candidate: c, baseline: b };
 }
 
+/** An error's message and its causes', each once ("a: b", where describeError would say "a: a: b" for a wrapped kafkajs error). */
+function causes(err: unknown): string {
+  const parts: string[] = [];
+  for (let cur: unknown = err, depth = 0; cur instanceof Error && depth < 6; cur = (cur as Error & { cause?: unknown }).cause, depth++) {
+    if (parts.at(-1) !== cur.message) parts.push(cur.message);
+  }
+  return parts.join(': ');
+}
+
 /** Kafka, the registry or the network failed under us: not a bug, exit 1 with its message. */
 function isConnectionError(err: unknown): boolean {
   if (err instanceof PipelineError) return true;
@@ -203,16 +212,25 @@ async function replayKafka(rescore: RescoreOptions, span: Readonly<ReplayConfig>
   const env = pipelineEnv();
   const topics = topicNames(env.topicPrefix);
   const progress = new ReplayProgress(io.stderr, progressMode, LARGE_READ_RECORDS);
-  const inputs = await replayFromKafka({
-    kafka: createKafka({ brokers: env.brokers, clientId: 'pdm-replay' }),
-    codec: new AvroCodec(env.registryUrl),
-    topics,
-    groupPrefix: env.topicPrefix,
-    scorerGroup: scorerGroup ?? `${env.topicPrefix}pdm-scorer`,
-    rescore,
-    stallTimeoutMs: span.stallTimeoutMs,
-    onProgress: (topic, read, total) => progress.records(topic, read, total),
-  });
+  let inputs: Awaited<ReturnType<typeof replayFromKafka>>;
+  try {
+    inputs = await replayFromKafka({
+      // Four tries (about 2 s) before saying a broker is unreachable: someone is waiting.
+      kafka: createKafka({ brokers: env.brokers, clientId: 'pdm-replay', retries: 3 }),
+      codec: new AvroCodec(env.registryUrl),
+      topics,
+      groupPrefix: env.topicPrefix,
+      scorerGroup: scorerGroup ?? `${env.topicPrefix}pdm-scorer`,
+      rescore,
+      stallTimeoutMs: span.stallTimeoutMs,
+      onProgress: (topic, read, total) => progress.records(topic, read, total),
+    });
+  } catch (err) {
+    if ((err as { name?: unknown } | null)?.name?.toString().startsWith('KafkaJS')) {
+      throw new ReplayError(`Kafka at ${env.brokers.join(',')}: ${causes(err)}`, { cause: err });
+    }
+    throw err;
+  }
   progress.done();
   const versions = new Set(inputs.actual.filter((e) => e.raisedTs >= span.fromTs).map((e) => e.configVersion));
   return {

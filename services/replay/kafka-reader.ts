@@ -44,7 +44,8 @@ export interface ReadOptions {
 /**
  * Reads every partition of `topic` in `ranges` from its first offset up to (not including)
  * its `high`, read_committed, and returns when all are read.
- * @throws ReplayError when no batch arrives for `stallTimeoutMs` while partitions remain.
+ * @throws ReplayError when no batch arrives for `stallTimeoutMs` while partitions remain, or
+ *   with what `onBatch` threw (the read stops at the first error).
  */
 export async function readRanges(kafka: Kafka, topic: string, ranges: readonly PartitionRange[], opts: ReadOptions): Promise<void> {
   /** partition → last offset to reach (high − 1); empty partitions are left out. */
@@ -59,6 +60,9 @@ export async function readRanges(kafka: Kafka, topic: string, ranges: readonly P
   const failure = new Promise<never>((_, reject) => (failed = reject));
   let lastProgress = Date.now();
   const position = new Map<number, string>();
+  /** partition → the next offset to hand on. */
+  const next = new Map<number, bigint>();
+  let stopped = false;
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
     const { partition, lastOffset } = e.payload;
     lastProgress = Date.now();
@@ -80,9 +84,22 @@ export async function readRanges(kafka: Kafka, topic: string, ranges: readonly P
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const target = remaining.get(batch.partition);
-        if (target === undefined) return; // read already (a fetch in flight may bring more)
-        const messages = batch.messages.filter((m) => BigInt(m.offset) <= target);
-        if (messages.length > 0) await opts.onBatch(batch.partition, messages);
+        if (stopped || target === undefined) return; // failed, or read already (a fetch in flight may bring more)
+        // Each record exactly once, in order, even if the group restarted a partition from its
+        // start (nothing is committed, so a restart re-reads what was delivered already).
+        const from = next.get(batch.partition) ?? -1n;
+        const messages = batch.messages.filter((m) => BigInt(m.offset) >= from && BigInt(m.offset) <= target);
+        if (messages.length > 0) {
+          try {
+            await opts.onBatch(batch.partition, messages);
+          } catch (err) {
+            // Not thrown to kafkajs: its retry would restart the read from the beginning.
+            stopped = true;
+            failed?.(err instanceof ReplayError ? err : new ReplayError(`reading ${topic}: ${describeError(err)}`, { cause: err }));
+            return;
+          }
+          next.set(batch.partition, BigInt(messages.at(-1)!.offset) + 1n);
+        }
         // Stop fetching what is past the end snapshot.
         if (BigInt(batch.lastOffset()) >= target) consumer.pause([{ topic, partitions: [batch.partition] }]);
       },

@@ -95,8 +95,8 @@ export async function replayFromKafka(o: KafkaReplayOptions): Promise<ReplayInpu
     groupPrefix: o.groupPrefix,
     stallTimeoutMs: o.stallTimeoutMs,
     onBatch: async (partition, messages) => {
-      records += messages.length;
       const inputs = await decodeInputs(codec, topics.readings, partition, messages);
+      records += messages.length;
       for (const i of inputs) if (i.kind === 'repair') repairs.push({ assetId: i.event.assetId, ts: i.event.ts, failureMode: i.event.failureMode ?? null });
       const end = committed.get(partition) ?? 0n;
       const scorable = inputs.filter((i) => BigInt(i.offset) < end);

@@ -11,14 +11,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable, Readable } from 'node:stream';
 import type { Kafka } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
 import { compileConfig, DEFAULT_CONFIG, maintain, newState, score } from '../core/index.ts';
 import type { AssetState, CompiledConfig, PredictionEvent } from '../core/types.ts';
-import { runCli } from '../cli/dispatch.ts';
-import { replayCommand } from '../cli/replay-command.ts';
 import { createKafka } from '../kafka/client.ts';
 import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { readTopic } from '../kafka/testkit.ts';
@@ -26,6 +23,7 @@ import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../kafka/to
 import { startScorer } from '../scorer/scorer.ts';
 import { createFleet, type Fleet } from '../simulator/fleet.ts';
 import { publishReadings } from '../simulator/publisher.ts';
+import { lastJson, runReplay, type ReplayRun } from './testkit.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const DAY = 86_400_000;
@@ -73,18 +71,6 @@ interface Report {
 const raisesOf = (rows: Row[], side: 'actual' | 'candidate'): string[] =>
   rows.flatMap((r) => (r[side] ? [`${r.assetId}/${r.failureMode}@${r[side].raised}`] : [])).sort();
 
-function collector(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
-
 describe('pdm replay on a simulated run', () => {
   let kafka: Kafka;
   let codec: AvroCodec;
@@ -95,20 +81,17 @@ describe('pdm replay on a simulated run', () => {
   let env: Record<string, string>;
 
   /** Runs `pdm replay` in this process with the run's topic prefix. */
-  async function replay(args: string[], prefixOverride = prefix): Promise<{ code: number; stdout: string; stderr: string }> {
-    const stdout = collector();
-    const stderr = collector();
+  async function replay(args: string[], prefixOverride = prefix): Promise<ReplayRun> {
     const saved = { ...process.env };
     Object.assign(process.env, env, { PDM_TOPIC_PREFIX: prefixOverride });
     try {
-      const code = await runCli({ replay: { summary: '', load: async () => replayCommand } }, ['replay', ...args], { stdin: Readable.from([]), stdout, stderr });
-      return { code, stdout: stdout.text(), stderr: stderr.text() };
+      return await runReplay(args);
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
     }
   }
-  const lastJson = (stdout: string): Report => JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as Report;
+  const parse = (stdout: string): Report => lastJson<Report>(stdout);
 
   /** High offsets of every topic of the run, to show that a replay writes nothing. */
   async function topicEnds(): Promise<Record<string, string[]>> {
@@ -193,7 +176,7 @@ describe('pdm replay on a simulated run', () => {
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const report = lastJson(stdout);
+    const report = parse(stdout);
     const expected = oracleRaises(fleet, DEFAULT_CONFIG);
     expect(expected).toHaveLength(4);
     expect(raisesOf(report.rows, 'actual')).toEqual(expected);
@@ -221,7 +204,7 @@ describe('pdm replay on a simulated run', () => {
     const { code, stdout, stderr } = await replay(['--from', FROM, '--to', TO, '--config', join(dir, 'low.json'), '--json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const report = lastJson(stdout);
+    const report = parse(stdout);
     expect(raisesOf(report.rows, 'actual')).toEqual(oracleRaises(fleet, DEFAULT_CONFIG));
     expect(raisesOf(report.rows, 'candidate')).toEqual(oracleRaises(fleet, compileConfig({ detector: { raiseThreshold: 0.1 } })));
     expect(report.summary).toMatchObject({ wouldOpen: 0, wouldUpdate: 4, wouldNotOpen: 0, earlier: 4, same: 0, later: 0 });
@@ -235,7 +218,7 @@ describe('pdm replay on a simulated run', () => {
     const { code, stdout, stderr } = await replay(['--from', FROM, '--to', TO, '--config', join(dir, 'high.json'), '--json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const report = lastJson(stdout);
+    const report = parse(stdout);
     const candidate = oracleRaises(fleet, compileConfig({ detector: { raiseThreshold: 1 } }));
     expect(candidate.length).toBeLessThan(4);
     expect(raisesOf(report.rows, 'candidate')).toEqual(candidate);
