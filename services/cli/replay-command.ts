@@ -13,6 +13,7 @@ import { ReplayError } from '../replay/errors.ts';
 import { formatReport, reportJson, type ReplayHistory } from '../replay/report.ts';
 import { Rescorer, type RescoreOptions } from '../replay/rescore.ts';
 import { describeError, PipelineError, ServiceConfigError } from '../runtime/errors.ts';
+import { DEFAULT_SCORER } from '../scorer/options.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { readCsvHistory } from './replay-csv.ts';
@@ -123,14 +124,9 @@ export const replayCommand: Command = {
     }
     const progressMode = opts.progress ? true : opts['no-progress'] ? false : undefined;
     try {
-      const { scorerTuning } = await import('./scorer-command.ts');
-      const ttl = scorerTuning(process.env).stateTtlMs;
-      const rescore: RescoreOptions = {
-        cfg: configs.candidate,
-        toTs: span!.toTs,
-        warmupFromTs: span!.warmupFromTs,
-        stateTtlMs: ttl ?? (await import('../scorer/options.ts')).DEFAULT_SCORER.stateTtlMs,
-      };
+      // The Kafka path replaces the TTL with the scorer's own (PDM_SCORER_STATE_TTL_MS); a CSV
+      // has no scorer, and both of its sides share the default.
+      const rescore: RescoreOptions = { cfg: configs.candidate, toTs: span!.toTs, warmupFromTs: span!.warmupFromTs, stateTtlMs: DEFAULT_SCORER.stateTtlMs };
       const run = csv
         ? await replayCsv(rescore, configs.baseline, { input: opts.input!, assetId: opts['asset-id'], assetType: opts['asset-type'] }, io, progressMode)
         : await replayKafka(rescore, span!, opts['scorer-group'], io, progressMode);
@@ -202,7 +198,8 @@ interface RunResult {
 
 async function replayKafka(rescore: RescoreOptions, span: Readonly<ReplayConfig>, scorerGroup: string | undefined, io: CliIo, progressMode: boolean | undefined): Promise<RunResult> {
   // Loaded here so that the CSV path never loads kafkajs.
-  const [{ pipelineEnv }, { topicNames }, { createKafka }, { AvroCodec }, { replayFromKafka }] = await Promise.all([
+  const [{ scorerTuning }, { pipelineEnv }, { topicNames }, { createKafka }, { AvroCodec }, { replayFromKafka }] = await Promise.all([
+    import('./scorer-command.ts'),
     import('../kafka/env.ts'),
     import('../kafka/topics.ts'),
     import('../kafka/client.ts'),
@@ -211,6 +208,8 @@ async function replayKafka(rescore: RescoreOptions, span: Readonly<ReplayConfig>
   ]);
   const env = pipelineEnv();
   const topics = topicNames(env.topicPrefix);
+  const ttl = scorerTuning(process.env).stateTtlMs;
+  if (ttl !== undefined) rescore = { ...rescore, stateTtlMs: ttl };
   const progress = new ReplayProgress(io.stderr, progressMode, LARGE_READ_RECORDS);
   let inputs: Awaited<ReturnType<typeof replayFromKafka>>;
   try {

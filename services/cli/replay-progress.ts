@@ -8,6 +8,7 @@ import { formatBytes, PROGRESS_INTERVAL_MS } from './progress.ts';
 
 const group = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+/** Progress reporter of one replay; call its methods often (they are cheap), {@link done} once. */
 export class ReplayProgress {
   private readonly startMs = performance.now();
   private lastMs = this.startMs;

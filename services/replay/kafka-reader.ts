@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { describeError } from '../runtime/errors.ts';
+import { retry } from '../runtime/retry.ts';
 import { ReplayError } from './errors.ts';
 
 /** A partition's offsets: the first kept (`low`) and the next to be written (`high`). */
@@ -25,8 +26,17 @@ export interface PartitionRange {
 export async function topicRanges(admin: Admin, topic: string): Promise<PartitionRange[]> {
   const topics = await admin.listTopics();
   if (!topics.includes(topic)) throw new ReplayError(`topic ${topic} does not exist (is PDM_TOPIC_PREFIX right?)`);
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await retryKafka(() => admin.fetchTopicOffsets(topic));
   return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+}
+
+/**
+ * Runs an admin call, retrying what Kafka marks retriable (about 10 s of patience). kafkajs
+ * itself gives up at once on NOT_LEADER, which a broker answers for a while after a topic is
+ * created or its leader moves (services/web does the same).
+ */
+export function retryKafka<T>(call: () => Promise<T>): Promise<T> {
+  return retry(call, { retries: 10, minDelayMs: 200, maxDelayMs: 2_000, bail: (err) => (err as { retriable?: boolean } | null)?.retriable !== true });
 }
 
 /** Records in `ranges` (high − low summed): what a full read delivers at most. */

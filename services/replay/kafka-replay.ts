@@ -18,7 +18,7 @@ import { decodeInputs } from '../scorer/decode.ts';
 import type { Repair } from './compare.ts';
 import { EpisodeBuilder, type Episode } from './episodes.ts';
 import { ReplayError } from './errors.ts';
-import { readRanges, recordCount, topicRanges, type PartitionRange } from './kafka-reader.ts';
+import { readRanges, recordCount, retryKafka, topicRanges, type PartitionRange } from './kafka-reader.ts';
 import { Rescorer, type RescoreCounts, type RescoreOptions } from './rescore.ts';
 
 /** The fields of a case.events record (schemas/case.event.avsc) the replay uses. */
@@ -146,7 +146,7 @@ export async function replayFromKafka(o: KafkaReplayOptions): Promise<ReplayInpu
  * @throws ReplayError when it committed none: nothing was scored, so nothing happened to compare with.
  */
 async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const res = await retryKafka(() => admin.fetchOffsets({ groupId, topics: [topic] }));
   const out = new Map<number, bigint>();
   for (const p of res[0]?.partitions ?? []) {
     const off = BigInt(p.offset);

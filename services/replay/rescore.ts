@@ -37,6 +37,10 @@ export interface RescoreCounts {
   assets: number;
 }
 
+/**
+ * Re-scores records with one configuration: feed each partition's chunks with {@link apply},
+ * then read {@link episodes}. Holds one asset state per asset seen, like a scorer instance.
+ */
 export class Rescorer {
   private readonly parts = new Map<number, PartitionState>();
   /** Assets whose records have passed the span's end: the rest of theirs is skipped. */
