@@ -47,12 +47,13 @@ async function storedScores(env: PipelineEnv, bucket: string): Promise<number> {
   return rows.reduce((s, r) => s + Number(r._value), 0);
 }
 
-async function casesPerEpisode(env: PipelineEnv, ns: string): Promise<Map<string, number>> {
+async function casesPerEpisode(env: PipelineEnv, namespaces: readonly string[]): Promise<Map<string, number>> {
   const sf = env.salesforce;
   const conn = new jsforce.Connection({ oauth2: { loginUrl: sf.loginUrl, clientId: sf.clientId, clientSecret: sf.clientSecret }, version: sf.apiVersion });
   await conn.login(sf.username, sf.password + (sf.securityToken ?? ''));
   const per = new Map<string, number>();
-  let res = await conn.query<{ PdM_Episode_Id__c: string }>(`SELECT Id, PdM_Episode_Id__c FROM Case WHERE PdM_Asset_Id__c LIKE '${ns}-%'`);
+  const where = namespaces.map((ns) => `PdM_Asset_Id__c LIKE '${ns}-%'`).join(' OR ');
+  let res = await conn.query<{ PdM_Episode_Id__c: string }>(`SELECT Id, PdM_Episode_Id__c FROM Case WHERE ${where}`);
   for (;;) {
     for (const c of res.records) per.set(c.PdM_Episode_Id__c, (per.get(c.PdM_Episode_Id__c) ?? 0) + 1);
     if (res.done || !res.nextRecordsUrl) break;
@@ -61,7 +62,8 @@ async function casesPerEpisode(env: PipelineEnv, ns: string): Promise<Map<string
   return per;
 }
 
-export async function reconcile(h: Harness, traffic: Traffic, ns: string, poison: readonly Poison[] = []): Promise<Reconciled> {
+/** @param ns the asset-id namespace(s) of the scenario's traffic (its cases are found by them) */
+export async function reconcile(h: Harness, traffic: Traffic, ns: string | readonly string[], poison: readonly Poison[] = []): Promise<Reconciled> {
   const problems: string[] = [];
   const read = (topic: string) => readTopic(h.kafka, topic, { idleMs: 3_000, timeoutMs: 120_000 });
 
@@ -128,7 +130,7 @@ export async function reconcile(h: Harness, traffic: Traffic, ns: string, poison
   if (stored !== traffic.readingKeys.size) problems.push(`InfluxDB holds ${stored} scores, ${traffic.readingKeys.size} readings were produced`);
 
   // Salesforce: one case per raised episode, none for anything else.
-  const cases = await casesPerEpisode(h.env, ns);
+  const cases = await casesPerEpisode(h.env, typeof ns === 'string' ? [ns] : ns);
   let duplicateCases = 0;
   for (const n of cases.values()) duplicateCases += Math.max(0, n - 1);
   const noCase = [...traffic.raisedEpisodes].filter((e) => !cases.has(e));

@@ -42,7 +42,7 @@ function fleet(ctx: ScenarioContext, name: string, assetsPerType = 3): { traffic
   return { traffic: makeTraffic({ seed: ctx.seed, ns, assetsPerType: Math.max(1, Math.round(assetsPerType * ctx.scale)), days: 14, samplePeriodSec: 600 }), ns };
 }
 
-async function withHarness(ctx: ScenarioContext, name: string, partitions: number, body: (h: Harness) => Promise<{ traffic: Traffic; ns: string; poison?: Poison[]; faults: string }>): Promise<ScenarioResult> {
+async function withHarness(ctx: ScenarioContext, name: string, partitions: number, body: (h: Harness) => Promise<{ traffic: Traffic; ns: string | string[]; poison?: Poison[]; faults: string }>): Promise<ScenarioResult> {
   const t0 = Date.now();
   const h = await Harness.create(ctx.env, { name, partitions, sessionTimeoutMs: 6_000 });
   try {
@@ -339,11 +339,85 @@ export const churn: Scenario = {
       ctx.log(`churn: ${gone} gone, ${live} live; restore of ${restored!.changelogRecords} changelog records in ${restored!.ms} ms`);
       return {
         traffic,
-        ns: `(${a.ns}|${b.ns})`,
+        ns: [a.ns, b.ns],
         faults: `${gone} assets went silent and expired (${expired} states, all tombstoned), ${live} live; the restart restored ${restored!.assets} states from ${restored!.changelogRecords} changelog records in ${restored!.ms} ms`,
       };
     }),
 };
 
+/** Resident memory of a service process, bytes (NaN when gone). */
+async function rssOf(h: Harness, key: string): Promise<number> {
+  const pid = h.procs.get(key)?.child.pid;
+  if (!pid) return NaN;
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) * 1024;
+}
+
+export const load: Scenario = {
+  name: 'load',
+  describe: 'a steady high rate with a burst at twice the rate in the middle: memory stays flat (no growth per reading or per asset), the lag stays bounded and recovers after the burst',
+  run: (ctx) =>
+    withHarness(ctx, 'load', 6, async (h) => {
+      // Many assets, so that the scorer's state and every cache see a fleet, not a handful.
+      const { traffic, ns } = fleet(ctx, 'load', 40);
+      await startAll(h);
+      const messages = encodeEvents(h.codec, h.topics.readings, MAINTENANCE, traffic.events);
+      const rate = 6_000;
+      const seconds = Math.max(30, Math.round((messages.length / rate) * 0.9));
+      const keys = ['scorer.0', 'influx-sink.0', 'case-opener.0'];
+      const samples: { t: number; lag: number; rss: Record<string, number> }[] = [];
+      let stop = false;
+      const t0 = Date.now();
+      const sampler = (async () => {
+        while (!stop) {
+          const rss = Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await rssOf(h, k)] as const)));
+          samples.push({ t: (Date.now() - t0) / 1000, lag: (await h.lags()).scorer, rss });
+          await sleep(2_000);
+        }
+      })();
+      // Steady at `rate`, a burst at twice the rate from 40% to 55% of the run, steady again.
+      const burstStart = Math.floor(messages.length * 0.4);
+      const burstEnd = Math.floor(messages.length * 0.55);
+      await h.produce(messages.slice(0, burstStart), rate);
+      const burstAt = (Date.now() - t0) / 1000;
+      await h.produce(messages.slice(burstStart, burstEnd), rate * 2);
+      const burstOver = (Date.now() - t0) / 1000;
+      await h.produce(messages.slice(burstEnd), rate);
+      await h.drain(120_000);
+      stop = true;
+      await sampler;
+      const problems: string[] = [];
+      // Memory: the last third of the run against the second third (the first holds start-up),
+      // for the scorer and the sink, whose work per second is the same all along. The case
+      // opener's follows the fleet's failures (few early, many late), so only a ceiling.
+      const third = Math.floor(samples.length / 3);
+      const opener = Math.max(...samples.map((x) => x.rss['case-opener.0']!).filter(Number.isFinite));
+      if (opener > 400 * 2 ** 20) problems.push(`case-opener.0 reached ${mb(opener)}`);
+      for (const k of ['scorer.0', 'influx-sink.0']) {
+        const mid = samples.slice(third, 2 * third).map((x) => x.rss[k]!).filter(Number.isFinite);
+        const end = samples.slice(2 * third).map((x) => x.rss[k]!).filter(Number.isFinite);
+        const growth = Math.max(...end) / Math.max(...mid);
+        if (growth > 1.25) problems.push(`${k} grew from ${mb(Math.max(...mid))} to ${mb(Math.max(...end))} at a steady rate`);
+      }
+      const maxLag = Math.max(...samples.map((x) => x.lag));
+      // Bounded: never more than 10 s of the burst's rate behind; recovering: back under one
+      // second's worth within 30 s of the burst's end.
+      if (maxLag > rate * 2 * 10) problems.push(`the scorer fell ${maxLag} readings behind`);
+      const after = samples.filter((x) => x.t > burstOver + 30);
+      if (after.length > 0 && after.some((x) => x.lag > rate)) problems.push(`the scorer's lag did not recover within 30 s of the burst (${after.map((x) => x.lag).join(', ')})`);
+      ctx.log(`load: RSS samples (s: scorer/sink/opener MiB): ${samples.map((x) => `${x.t.toFixed(0)}:${keys.map((k) => (x.rss[k]! / 2 ** 20).toFixed(0)).join('/')}`).join(' ')}`);
+      if (problems.length) throw new Error(problems.join('; '));
+      const end = samples.at(-1)!;
+      ctx.log(`load: ${messages.length} records, ${rate}/s with a ${rate * 2}/s burst from ${burstAt.toFixed(0)} s to ${burstOver.toFixed(0)} s; max lag ${maxLag}; RSS at the end ${keys.map((k) => `${k} ${mb(end.rss[k]!)}`).join(', ')}`);
+      void seconds;
+      return {
+        traffic,
+        ns,
+        faults: `${messages.length} records of ${traffic.assets.length} assets at ${rate}/s, a burst at ${rate * 2}/s; max scorer lag ${maxLag}, back under ${rate} within 30 s; RSS flat (end: ${keys.map((k) => `${k.split('.')[0]} ${mb(end.rss[k]!)}`).join(', ')})`,
+      };
+    }),
+};
+
 /** Every scenario, in the order the suite runs them (the stack outages last). */
-export const SCENARIOS: readonly Scenario[] = [crashes, scaleOut, zombie, poison, churn, salesforceFaults, influxDown, registryDown, brokerRestart];
+export const SCENARIOS: readonly Scenario[] = [crashes, scaleOut, zombie, poison, churn, load, salesforceFaults, influxDown, registryDown, brokerRestart];

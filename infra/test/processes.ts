@@ -42,7 +42,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts `pdm <service>` with `env` over this process's environment; resolves once it runs (not yet once it consumes). */
-export async function startService(service: ServiceName, instanceId: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function startService(service: ServiceName, instanceId: string, env: Record<string, string>, capture?: string[]): Promise<ServiceProcess> {
   const metricsPort = await freePort();
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, BIN, service, '--instance-id', instanceId, '--metrics-port', String(metricsPort)], {
     env: { ...process.env, PDM_LOG_LEVEL: 'info', PDM_LOG_FORMAT: '', ...env },
@@ -70,13 +70,14 @@ export async function startService(service: ServiceName, instanceId: string, env
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       proc.tail.push(line);
+      capture?.push(line);
       if (proc.tail.length > 40) proc.tail.shift();
       const m = /partitions assigned (\{.*\})/.exec(line);
       if (m) proc.partitions = (JSON.parse(m[1]!) as { partitions: number[] }).partitions;
       else if (/concurrent operation on the same transaction/.test(line)) {
         // Logged twice per occurrence (the response, then the retry): count the retry line.
         if (/Failed to send messages/.test(line)) proc.concurrentTxnRetries++;
-      } else if (/ (WARN|ERROR) /.test(line) && !/rebalancing|rejoin|group coordinator is not available|not the correct coordinator/i.test(line)) {
+      } else if (/\] (WARN|ERROR): /.test(line) && !/rebalancing|rejoin|group coordinator is not available|not the correct coordinator/i.test(line)) {
         process.stderr.write(`${name}: ${line}\n`);
       }
     }

@@ -160,8 +160,8 @@ describe('case opener', () => {
 
       expect(await w.cases(refused.episodeId)).toEqual([]);
       expect(await w.cases(exhausted.episodeId)).toEqual([]);
-      expect(metric(opener, 'pdm_case_opener_dead_letters_total', { reason: 'case_write_failed' })).toBe(3);
-      expect(metric(opener, 'pdm_case_opener_dead_letters_total', { reason: 'malformed_avro' })).toBe(1);
+      expect(metric(opener, 'pdm_dead_letters_total', { service: 'case-opener', reason: 'case_write_failed' })).toBe(3);
+      expect(metric(opener, 'pdm_dead_letters_total', { service: 'case-opener', reason: 'malformed_avro' })).toBe(1);
 
       // An org that made a WorkOrder field required refuses the Field Service write: dead-lettered too, named.
       await w.control.reset();
@@ -173,7 +173,7 @@ describe('case opener', () => {
       expect(headerString(dl2.find((d) => d.key?.toString() === fs.assetId)!.headers, DLQ_HEADERS.error)).toBe(
         `case write for episode ${fs.episodeId} (raised): permanent failure: salesforce upsert WorkOrder: REQUIRED_FIELD_MISSING (HTTP 400): Required fields are missing: [Description]`,
       );
-      expect(metric(fsOpener, 'pdm_case_opener_dead_letters_total', { reason: 'case_write_failed' })).toBeGreaterThanOrEqual(1);
+      expect(metric(fsOpener, 'pdm_dead_letters_total', { service: 'case-opener', reason: 'case_write_failed' })).toBeGreaterThanOrEqual(1);
     } finally {
       await w.control.reset();
     }

@@ -26,14 +26,15 @@
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { DEFAULT_CONFIG } from '../core/config.ts';
 import type { CompiledConfig, PredictionEvent } from '../core/types.ts';
-import { createKafka } from '../kafka/client.ts';
+import { createKafka, dependencyOf } from '../kafka/client.ts';
 import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { deadLetter, headerString, type SourceRecord } from '../kafka/dlq.ts';
 import { heartbeatIntervalMs, type SalesforceConnection } from '../kafka/env.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { describeError, PipelineError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
-import { MetricsRegistry, type Metric } from '../runtime/metrics.ts';
+import { Health } from '../runtime/health.ts';
+import { MetricsRegistry, type Counter, type Gauge } from '../runtime/metrics.ts';
 import { retry } from '../runtime/retry.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { priorityFor } from './case-content.ts';
@@ -94,6 +95,8 @@ export interface CaseOpenerOptions {
   fieldService?: boolean;
   /** Consumer group session timeout, ms (default 30,000; heartbeats at a tenth of it, 3 s at most). */
   sessionTimeoutMs?: number;
+  /** Where readiness and dependency health go (served on /readyz, /healthz). Default: a new one. */
+  health?: Health;
   /** Salesforce adapter tuning (timeout, caches). */
   salesforceOptions?: Partial<SalesforceOptions>;
   metrics?: MetricsRegistry;
@@ -189,20 +192,25 @@ class CaseOpener implements RunningService {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
 
   private readonly m: {
-    predictions: Metric;
-    cases: Metric;
-    sfRetries: Metric;
-    retrySends: Metric;
-    deadLetters: Metric;
-    superseded: Metric;
-    fieldService: Metric;
-    apiUsed: Metric;
-    apiLimit: Metric;
-    logins: Metric;
+    predictions: Counter;
+    cases: Counter;
+    sfRetries: Counter;
+    retrySends: Counter;
+    deadLetters: Counter;
+    superseded: Counter;
+    fieldService: Counter;
+    apiUsed: Gauge;
+    apiLimit: Gauge;
+    apiRemaining: Gauge;
+    logins: Gauge;
+    lag: Gauge;
   };
+  /** Ready once logged in to Salesforce and the consumer joined its group; Salesforce and Kafka reported down while calls to them fail. */
+  readonly health: Health;
 
   constructor(private readonly opts: CaseOpenerOptions, private readonly c: Readonly<Compiled>) {
     this.metrics = opts.metrics ?? new MetricsRegistry();
+    this.health = opts.health ?? new Health();
     this.log = opts.logger ?? createLogger(SERVICE_NAME);
     this.now = opts.now ?? Date.now;
     this.config = opts.config ?? DEFAULT_CONFIG;
@@ -223,12 +231,14 @@ class CaseOpener implements RunningService {
       cases: reg.counter('pdm_case_opener_cases_total', 'Salesforce case writes, by action (created, updated, commented)'),
       sfRetries: reg.counter('pdm_case_opener_salesforce_retries_total', 'In-process retries of a Salesforce call, by error code'),
       retrySends: reg.counter('pdm_case_opener_retry_topic_sends_total', 'Records sent to the retry topic'),
-      deadLetters: reg.counter('pdm_case_opener_dead_letters_total', 'Records sent to the dead-letter topic, by reason'),
+      deadLetters: reg.counter('pdm_dead_letters_total', 'Records sent to a dead-letter topic, by service and reason'),
       superseded: reg.counter('pdm_case_opener_superseded_total', 'Predictions skipped because Salesforce holds a newer one of the episode, or its window closed'),
       fieldService: reg.counter('pdm_case_opener_field_service_total', 'WorkOrder and ServiceAppointment writes and skips, by object and action'),
       apiUsed: reg.gauge('pdm_case_opener_salesforce_api_used', 'Salesforce API requests used in the 24 h window (Sforce-Limit-Info)'),
       apiLimit: reg.gauge('pdm_case_opener_salesforce_api_limit', 'Salesforce API request limit of the 24 h window (Sforce-Limit-Info)'),
+      apiRemaining: reg.gauge('pdm_case_opener_salesforce_api_remaining', 'Salesforce API requests left in the 24 h window (Sforce-Limit-Info)'),
       logins: reg.gauge('pdm_case_opener_salesforce_logins', 'OAuth2 logins done (first login, refreshes and re-logins)'),
+      lag: reg.gauge('pdm_consumer_lag', 'Records behind the high watermark after the last batch, by service, topic and partition'),
     };
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -248,14 +258,22 @@ class CaseOpener implements RunningService {
       throw new PipelineError(`case-opener: cannot log in to Salesforce at ${this.opts.salesforce.loginUrl}`, true, { cause: err });
     });
     this.updateApiGauges();
+    this.health.up('salesforce');
     if (this.c.fieldService) await this.checkFieldService();
     await this.codec.registerValueSchema(this.opts.topics.cases, loadSchemaText('caseEvent'));
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.opts.topics.predictions, this.opts.topics.caseRetry], fromBeginning: true });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.health.up('kafka');
+      this.health.up('schema-registry');
+      this.health.ready();
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
-      this.log.error('consumer crashed', { error: describeError(error), restart });
+      this.health.down(dependencyOf(error), describeError(error));
+      this.health.notReady('the consumer is restarting after an error');
+      this.log.error('consumer crashed', { error: describeError(error), err: error, restart });
       if (!restart) this.settle.reject(new PipelineError('case-opener: the Kafka consumer stopped after an error', false, { cause: error }));
     });
     await this.consumer.run({
@@ -307,6 +325,7 @@ class CaseOpener implements RunningService {
 
   private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const isRetryTopic = batch.topic === this.opts.topics.caseRetry;
+    this.m.lag.set(Number(batch.offsetLag()), { service: SERVICE_NAME, topic: batch.topic, partition: String(batch.partition) });
     const beat = setInterval(() => heartbeat().catch(() => undefined), 2_000);
     try {
       const tasks: Promise<Outcome>[] = [];
@@ -394,11 +413,13 @@ class CaseOpener implements RunningService {
           onRetry: (err, n, delay) => {
             const code = err instanceof SalesforceError ? err.code : 'UNKNOWN';
             this.m.sfRetries.inc({ code });
+            if (err instanceof SalesforceError && err.retriable) this.health.down('salesforce', describeError(err));
             this.log.warn(`salesforce write failed, retry ${n} in ${Math.round(delay)} ms`, { episodeId: ev.episodeId, error: describeError(err) });
           },
         },
       );
       this.updateApiGauges();
+      this.health.up('salesforce');
       return outcome;
     } catch (err) {
       this.updateApiGauges();
@@ -477,7 +498,7 @@ class CaseOpener implements RunningService {
     const dl = deadLetter(src, err, SERVICE_NAME, this.now());
     await this.producer.send({ topic: dl.topic, acks: -1, messages: [dl.message] });
     const reason = err instanceof PoisonRecordError ? err.reason : 'invalid_record';
-    this.m.deadLetters.inc({ reason });
+    this.m.deadLetters.inc({ service: SERVICE_NAME, reason });
     this.log.warn(`record dead-lettered to ${dl.topic}`, { reason, error: describeError(err).slice(0, 500) });
   }
 
@@ -526,6 +547,7 @@ class CaseOpener implements RunningService {
     if (u) {
       this.m.apiUsed.set(u.used);
       this.m.apiLimit.set(u.limit);
+      this.m.apiRemaining.set(Math.max(0, u.limit - u.used));
     }
     this.m.logins.set(this.sf.logins);
   }

@@ -25,6 +25,9 @@ import { ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
 import { classifySalesforceError, SalesforceError, type ResponseInfo } from './salesforce-errors.ts';
 
+/** Asset lookups kept (serial number → Asset Id): far more than one instance's share of a fleet's active failures. */
+export const MAX_CACHED_ASSETS = 10_000;
+
 export { classifySalesforceError, isStaleWrite, parseRetryAfter, SalesforceError, type ResponseInfo } from './salesforce-errors.ts';
 
 /**
@@ -261,6 +264,10 @@ export class SalesforceCases {
     if (cached && cached.until > now) return cached.id;
     const rows = await this.query<{ Id: string }>('query Asset by serial', `SELECT Id FROM Asset WHERE SerialNumber = ${soqlString(serial)} ORDER BY CreatedDate ASC LIMIT 1`);
     const id = rows[0]?.Id;
+    // Bounded: a fleet that churns must not grow the cache with every asset it ever had. The
+    // Map keeps insertion order, so the first key is the least recently looked up.
+    this.assets.delete(serial);
+    if (this.assets.size >= MAX_CACHED_ASSETS) this.assets.delete(this.assets.keys().next().value!);
     this.assets.set(serial, { id, until: now + (id ? this.opts.assetHitTtlMs : this.opts.assetMissTtlMs) });
     return id;
   }

@@ -200,19 +200,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 
 /** A metric's value from a running service's registry (sum over label sets matching `labels`). */
 export function metric(s: RunningService, name: string, labels?: Record<string, string>): number {
-  let sum = 0;
-  for (const line of s.metrics.render().split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const ls = Object.fromEntries((m[2] ?? '').split(',').filter(Boolean).map((kv) => {
-      const [k, v] = kv.split('=');
-      return [k!, v!.replace(/^"|"$/g, '')];
-    }));
-    if (labels && !Object.entries(labels).every(([k, v]) => ls[k] === v)) continue;
-    sum += Number(m[3]);
-  }
-  return sum;
+  return s.metrics.value(name, labels);
 }
 
 /** Expected ISO form of an epoch-ms datetime as Salesforce returns it. */

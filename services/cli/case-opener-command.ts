@@ -48,6 +48,7 @@ export const caseOpenerCommand = serviceCommand(
       config: ctx.cfg,
       groupId: `${ctx.env.topicPrefix}pdm-case-opener`,
       metrics: ctx.metrics,
+      health: ctx.health,
       sessionTimeoutMs: ctx.env.sessionTimeoutMs,
       ...caseOpenerTuning(process.env),
     }),

@@ -33,6 +33,8 @@ Options:
                        port falls back to a free one); on a terminal it keeps serving after
                        the summary until Ctrl-C
   --no-web             no fleet view
+  --metrics-port PORT  /metrics, /healthz and /readyz of the run's services (default 9464;
+                       a taken port falls back to a free one)
   --json               also print the summary as one JSON object on the last line
 `;
 
@@ -48,6 +50,7 @@ const SPEC = {
   timeout: { type: 'string' },
   'web-port': { type: 'string' },
   'no-web': { type: 'boolean' },
+  'metrics-port': { type: 'string' },
 } as const;
 
 function num(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer = true): number {
@@ -81,6 +84,7 @@ export const demoCommand: Command = {
       timeoutSec: num('timeout', o.timeout, 900, 10, 86_400),
       startTs: startTime(o.start),
       ...(o['no-web'] ? {} : { webPort: num('web-port', o['web-port'], 8080, 0, 65_535) }),
+      metricsPort: num('metrics-port', o['metrics-port'], 9464, 0, 65_535),
     };
     const say = (line: string) => io.stderr.write(`${line}\n`);
     let env;
@@ -128,6 +132,7 @@ export const demoCommand: Command = {
         `    ${summary.caseQuery}`,
         `  Kafka topics: ${summary.topicPrefix}*`,
         ...(summary.webUrl ? [`  Fleet view (pdm web): ${summary.webUrl}`] : []),
+        ...(summary.metricsUrl ? [`  Metrics and health: ${summary.metricsUrl}/metrics, ${summary.metricsUrl}/healthz, ${summary.metricsUrl}/readyz`] : []),
         ...(problems.length ? ['', 'Problems:', ...problems.map((p) => `  - ${p}`)] : []),
         '',
       ].join('\n'),

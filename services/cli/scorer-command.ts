@@ -42,6 +42,7 @@ export const scorerCommand = serviceCommand(
       groupId: `${ctx.env.topicPrefix}pdm-scorer`,
       instanceId: ctx.instanceId,
       metrics: ctx.metrics,
+      health: ctx.health,
       sessionTimeoutMs: ctx.env.sessionTimeoutMs,
       ...scorerTuning(process.env),
     }),

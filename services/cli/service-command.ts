@@ -1,15 +1,21 @@
 /**
- * Builds the `pdm <service>` commands (scorer, influx-sink, case-opener): each reads the
- * connection settings from PDM_* variables (services/kafka/env.ts), the detection config
- * from --config, starts the service, serves metrics when asked, and stops cleanly on
- * SIGINT/SIGTERM (flushing and committing what it holds). Bad configuration stops it at
- * start with every problem named and exit code 1.
+ * The one lifecycle of every `pdm <service>` command (scorer, influx-sink, case-opener, web):
+ * read the connection settings from PDM_* variables (services/kafka/env.ts) and the detection
+ * config from --config; serve /metrics, /healthz and /readyz (runtime/metrics.ts,
+ * runtime/health.ts) from before the start, so a slow start reads as alive but not ready;
+ * start the service; stop cleanly on SIGINT/SIGTERM (flushing and committing what it holds).
+ * Bad configuration stops it at start with every problem named and exit code 1. However the
+ * service ends (a crash included), the process exits: a socket left open by a client library
+ * must never keep a dead service's process alive, so an exit that has not happened
+ * EXIT_GRACE_MS after the end is forced.
  */
 import { readFile } from 'node:fs/promises';
 import { compileConfig, ConfigError, DEFAULT_CONFIG, type CompiledConfig } from '../core/index.ts';
 import { pipelineEnv, type PipelineEnv } from '../kafka/env.ts';
 import { topicNames, type TopicNames } from '../kafka/topics.ts';
 import { describeError, ServiceConfigError } from '../runtime/errors.ts';
+import { Health } from '../runtime/health.ts';
+import { createLogger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { parseOptions, UsageError } from './args.ts';
@@ -20,6 +26,8 @@ export interface ServiceContext {
   topics: TopicNames;
   cfg: CompiledConfig;
   metrics: MetricsRegistry;
+  /** The service reports its readiness and its dependencies' health here (served on /readyz, /healthz). */
+  health: Health;
   instanceId: string;
   /** Values of the command's own options (see {@link ServiceOptionSpec}), by name without dashes. */
   options: Readonly<Record<string, string | undefined>>;
@@ -35,7 +43,22 @@ const SPEC = {
   config: { type: 'string' },
   'instance-id': { type: 'string' },
   'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
 } as const;
+
+/** After the service ended, the longest the process may take to exit on its own, ms. */
+export const EXIT_GRACE_MS = 5_000;
+/** The longest a graceful stop may take before the process exits anyway, ms. */
+export const STOP_TIMEOUT_MS = 60_000;
+
+/** PDM_UNHEALTHY_AFTER_MS: how long a dependency may be down before /healthz fails (default 60 s). */
+function unhealthyAfterMs(env: NodeJS.ProcessEnv): number {
+  const raw = env.PDM_UNHEALTHY_AFTER_MS?.trim();
+  if (!raw) return 60_000;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1_000) throw new ServiceConfigError([`PDM_UNHEALTHY_AFTER_MS=${raw}: must be an integer ≥ 1000 (ms)`]);
+  return v;
+}
 
 /** Loads and validates a detection config file; every issue is listed at once. */
 export async function loadDetectionConfig(file: string | undefined): Promise<CompiledConfig> {
@@ -72,7 +95,9 @@ ${summary}
 Options:
 ${ownUsage.join('')}  --config FILE        detection configuration (JSON) merged over the defaults
   --instance-id ID     stable id of this instance (scorer: its transactional id suffix); default 0
-  --metrics-port PORT  serve Prometheus metrics on 127.0.0.1:PORT/metrics
+  --metrics-port PORT  serve /metrics (Prometheus), /healthz and /readyz on PORT
+  --metrics-host HOST  their address (default 127.0.0.1, or PDM_METRICS_HOST; 0.0.0.0 in a
+                       container, where the probes come from outside the pod)
 
 Environment (defaults point at the local stack, npm run stack:up):
   PDM_KAFKA_BROKERS, PDM_REGISTRY_URL, PDM_TOPIC_PREFIX, PDM_PARTITIONS,
@@ -96,7 +121,8 @@ Environment (defaults point at the local stack, npm run stack:up):
           env,
           topics: topicNames(env.topicPrefix),
           cfg: await loadDetectionConfig(opts.config),
-          metrics: new MetricsRegistry(),
+          metrics: new MetricsRegistry(true),
+          health: new Health(unhealthyAfterMs(process.env)),
           instanceId: opts['instance-id'] ?? '0',
           options: Object.fromEntries(Object.keys(own).map((k) => [k, opts[k]])),
         };
@@ -104,29 +130,46 @@ Environment (defaults point at the local stack, npm run stack:up):
         io.stderr.write(`pdm ${name}: ${describeError(err)}\n`);
         return 1;
       }
-      const server = metricsPort !== undefined ? await ctx.metrics.serve(metricsPort) : undefined;
+      const log = createLogger(name);
+      const host = opts['metrics-host'] ?? process.env.PDM_METRICS_HOST ?? '127.0.0.1';
+      ctx.health.notReady('starting');
+      const server = metricsPort !== undefined ? await ctx.metrics.serve(metricsPort, host, ctx.health) : undefined;
+      // Whatever ends the service, the process ends with it (see EXIT_GRACE_MS).
+      const forceExitLater = (code: number) => setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
       let service: RunningService;
       try {
         service = await start(ctx);
       } catch (err) {
         io.stderr.write(`pdm ${name}: cannot start: ${describeError(err)}\n`);
         server?.close();
+        forceExitLater(1);
         return 1;
       }
       const stop = () => {
-        io.stderr.write(`pdm ${name}: stopping\n`);
+        log.info('stopping', { signal: true });
+        ctx.health.notReady('stopping');
+        setTimeout(() => {
+          io.stderr.write(`pdm ${name}: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting\n`);
+          process.exit(1);
+        }, STOP_TIMEOUT_MS).unref();
         void service.stop();
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
         await service.done;
+        forceExitLater(0);
         return 0;
       } catch (err) {
+        log.error('failed', { error: describeError(err), err });
         io.stderr.write(`pdm ${name}: failed: ${describeError(err)}\n`);
+        // Release what can be released, then leave: a crashed service must not linger.
+        await Promise.race([service.stop().catch(() => undefined), new Promise((r) => setTimeout(r, EXIT_GRACE_MS).unref())]);
+        forceExitLater(1);
         return 1;
       } finally {
         server?.close();
+        server?.closeAllConnections();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
       }

@@ -13,6 +13,7 @@ export const sinkCommand = serviceCommand(
       influx: ctx.env.influx,
       groupId: `${ctx.env.topicPrefix}pdm-influx-sink`,
       metrics: ctx.metrics,
+      health: ctx.health,
       sessionTimeoutMs: ctx.env.sessionTimeoutMs,
     }),
 );

@@ -17,6 +17,7 @@ export const webCommand = serviceCommand(
       host: ctx.options.host ?? DEFAULT_WEB.host,
       caseUrl: ctx.options['case-url'] ?? settings.caseUrl,
       metrics: ctx.metrics,
+      health: ctx.health,
     });
   },
   {

@@ -23,6 +23,9 @@ import type { PipelineEnv } from '../kafka/env.ts';
 import { ensureTopics, topicNames, type TopicNames } from '../kafka/topics.ts';
 import { describeError } from '../runtime/errors.ts';
 import { createLogger } from '../runtime/log.ts';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Health } from '../runtime/health.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { startScorer } from '../scorer/scorer.ts';
@@ -62,6 +65,12 @@ export interface DemoOptions {
    * The result hands it over running; the caller stops it.
    */
   webPort?: number;
+  /**
+   * Port of /metrics, /healthz and /readyz of the run's services (they share this process and
+   * one registry; the health is theirs combined). 0 picks a free port; a taken port falls back
+   * to a free one. Undefined: none.
+   */
+  metricsPort?: number;
 }
 
 /** Where each stage of a running demo stands. */
@@ -103,6 +112,8 @@ export interface DemoSummary extends Omit<RunVerdict, 'failures'> {
   caseQuery: string;
   /** The fleet view's address, when one was started. */
   webUrl: string | null;
+  /** Where the services' /metrics, /healthz and /readyz are, when served. */
+  metricsUrl: string | null;
 }
 
 interface Monitor {
@@ -209,7 +220,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const runId = new Date(t0).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
   const prefix = `${env.topicPrefix}demo-${runId}.`;
   const topics = topicNames(prefix);
-  const metrics = new MetricsRegistry();
+  const metrics = new MetricsRegistry(true);
+  const health = { scorer: new Health(), 'influx-sink': new Health(), 'case-opener': new Health(), web: new Health() };
   const quiet = createLogger('demo', (process.env.PDM_LOG_LEVEL as 'warn' | undefined) ?? 'warn');
   const problems: string[] = [];
 
@@ -237,14 +249,27 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let web: RunningWeb | undefined;
   if (opts.webPort !== undefined) {
     const settings = { ...webSettingsFromEnv(env, topics, prefix), logger: quiet.child('web') };
-    web = await startWeb({ ...settings, port: opts.webPort }).catch((err: unknown) =>
-      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? startWeb({ ...settings, port: 0 }) : Promise.reject(err),
+    web = await startWeb({ ...settings, port: opts.webPort, metrics, health: health.web }).catch((err: unknown) =>
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? startWeb({ ...settings, port: 0, metrics, health: health.web }) : Promise.reject(err),
     ).catch((err: unknown) => {
       problems.push(`the fleet view did not start: ${describeError(err)}`);
       return undefined;
     });
     if (web) progress(`demo: fleet view at ${web.url}`);
   }
+
+  let metricsServer: Server | undefined;
+  if (opts.metricsPort !== undefined) {
+    const combined = Health.combine(web ? health : { scorer: health.scorer, 'influx-sink': health['influx-sink'], 'case-opener': health['case-opener'] });
+    metricsServer = await metrics.serve(opts.metricsPort, '127.0.0.1', combined).catch((err: unknown) =>
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? metrics.serve(0, '127.0.0.1', combined) : Promise.reject(err),
+    ).catch((err: unknown) => {
+      problems.push(`the metrics and health endpoints did not start: ${describeError(err)}`);
+      return undefined;
+    });
+  }
+  const metricsUrl = metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : null;
+  if (metricsUrl) progress(`demo: metrics and health at ${metricsUrl}/metrics, /healthz, /readyz`);
 
   const groups = { scorer: `${prefix}pdm-scorer`, sink: `${prefix}pdm-influx-sink`, opener: `${prefix}pdm-case-opener` };
   const services: RunningService[] = [];
@@ -254,9 +279,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let lastEventTs = startTs;
   let summary: DemoSummary | undefined;
   try {
-    services.push(await startScorer({ brokers: env.brokers, registryUrl: env.registryUrl, topics, partitions: env.partitions, cfg: DEFAULT_CONFIG, groupId: groups.scorer, metrics, logger: quiet.child('scorer') }));
-    services.push(await startInfluxSink({ brokers: env.brokers, registryUrl: env.registryUrl, topics, influx: env.influx, groupId: groups.sink, metrics, logger: quiet.child('influx-sink') }));
-    services.push(await startCaseOpener({ brokers: env.brokers, registryUrl: env.registryUrl, topics, salesforce: env.salesforce, dashboardUrl: env.dashboardUrl, config: DEFAULT_CONFIG, groupId: groups.opener, metrics, logger: quiet.child('case-opener') }));
+    services.push(await startScorer({ brokers: env.brokers, registryUrl: env.registryUrl, topics, partitions: env.partitions, cfg: DEFAULT_CONFIG, groupId: groups.scorer, metrics, health: health.scorer, logger: quiet.child('scorer') }));
+    services.push(await startInfluxSink({ brokers: env.brokers, registryUrl: env.registryUrl, topics, influx: env.influx, groupId: groups.sink, metrics, health: health['influx-sink'], logger: quiet.child('influx-sink') }));
+    services.push(await startCaseOpener({ brokers: env.brokers, registryUrl: env.registryUrl, topics, salesforce: env.salesforce, dashboardUrl: env.dashboardUrl, config: DEFAULT_CONFIG, groupId: groups.opener, metrics, health: health['case-opener'], logger: quiet.child('case-opener') }));
     const crashed = Promise.race(services.map((s) => s.done.then(() => { throw new Error(`${s.name} stopped unexpectedly`); }, (err: unknown) => { throw new Error(`${s.name} failed: ${describeError(err)}`); })));
     crashed.catch(() => undefined);
     mon = await monitor(kafka, codec, topics, `${prefix}pdm-demo-monitor`);
@@ -387,6 +412,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       topicPrefix: prefix,
       fluxQuery: `from(bucket: "${env.influx.bucket}") |> range(start: ${new Date(startTs).toISOString()}, stop: ${new Date(runEndTs + 86_400_000).toISOString()}) |> filter(fn: (r) => r._measurement == "prediction")`,
       webUrl: web?.url ?? null,
+      metricsUrl,
       caseQuery: `SELECT CaseNumber, Subject, Priority, Status, PdM_Asset_Id__c, PdM_Predicted_Failure__c FROM Case WHERE PdM_Asset_Id__c LIKE '${tag}-%' ORDER BY CreatedDate DESC`,
     };
     for (const f of failures) {
@@ -398,6 +424,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     for (const s of services.reverse()) await s.stop().catch((err: unknown) => problems.push(`${s.name} stop: ${describeError(err)}`));
     await mon?.stop().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
   }
   if (!summary) {
     return { summary: emptySummary(base, prefix, published), ok: false, problems, fleet, topics, startTs, endTs: runEndTs, ...(web ? { web } : {}) };
@@ -407,5 +435,5 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 }
 
 function emptySummary(base: { seed: number; simulatedStart: string }, prefix: string, readings: number): DemoSummary {
-  return { ...base, webUrl: null, injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
+  return { ...base, webUrl: null, metricsUrl: null, injectedFailures: 0, predicted: 0, casesOpened: 0, duplicateCases: 0, falseCases: 0, medianLeadTimeSec: null, readings, deadLetters: 0, predictions: 0, elapsedSec: 0, readingsPerSec: 0, topicPrefix: prefix, fluxQuery: '', caseQuery: '' };
 }

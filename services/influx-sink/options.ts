@@ -6,6 +6,7 @@ import type { InfluxConnection } from '../kafka/env.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { ServiceConfigError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/log.ts';
+import type { Health } from '../runtime/health.ts';
 import type { MetricsRegistry } from '../runtime/metrics.ts';
 
 export const SERVICE_NAME = 'influx-sink';
@@ -46,13 +47,15 @@ export interface InfluxSinkOptions {
   sessionTimeoutMs?: number;
   /** Budget of one HTTP write, ms. Default 10,000. */
   writeTimeoutMs?: number;
+  /** Where readiness and dependency health go (served on /readyz, /healthz). Default: a new one. */
+  health?: Health;
   /** Where the metrics go. Default: a new registry. */
   metrics?: MetricsRegistry;
   /** Default: createLogger('influx-sink'). */
   logger?: Logger;
 }
 
-export type SinkConfig = Readonly<Required<Omit<InfluxSinkOptions, 'metrics' | 'logger'>>>;
+export type SinkConfig = Readonly<Required<Omit<InfluxSinkOptions, 'metrics' | 'logger' | 'health'>>>;
 
 export const DEFAULT_INFLUX_SINK = Object.freeze({
   groupId: 'pdm-influx-sink',
@@ -101,7 +104,7 @@ export function compileSinkOptions(opts: InfluxSinkOptions): SinkConfig {
   // write queue), and kafkajs heartbeats between fetches, paused ones included.
   int('sessionTimeoutMs', c.sessionTimeoutMs, 6_000, 1_800_000);
   if (problems.length) throw new ServiceConfigError(problems);
-  const { metrics: _m, logger: _l, ...rest } = c;
+  const { metrics: _m, logger: _l, health: _h, ...rest } = c;
   return Object.freeze({ ...rest, influx: Object.freeze({ ...c.influx }), topics: Object.freeze({ ...c.topics }) });
 }
 

@@ -20,14 +20,15 @@
  *   the service stops (done rejects) without committing what it could not write.
  */
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
-import { createKafka } from '../kafka/client.ts';
+import { createKafka, dependencyOf } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
 import { heartbeatIntervalMs } from '../kafka/env.ts';
 import { SCORE_BATCH_SCHEMA, SCORE_BLOCK_SCHEMA } from '../kafka/records.ts';
 import { describeError, PoisonRecordError, ServiceConfigError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
-import { MetricsRegistry, type Metric } from '../runtime/metrics.ts';
+import { Health } from '../runtime/health.ts';
+import { BUCKETS, MetricsRegistry, type Counter, type Gauge, type Histogram } from '../runtime/metrics.ts';
 import { retry } from '../runtime/retry.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { compileSinkOptions, SERVICE_NAME, type InfluxSinkOptions, type SinkConfig } from './options.ts';
@@ -64,7 +65,7 @@ const emptyBatch = (): Batch => ({ entries: [], points: 0 });
  */
 export async function startInfluxSink(opts: InfluxSinkOptions): Promise<InfluxSink> {
   const cfg = compileSinkOptions(opts);
-  const sink = new Sink(cfg, opts.metrics ?? new MetricsRegistry(), opts.logger ?? createLogger(SERVICE_NAME));
+  const sink = new Sink(cfg, opts.metrics ?? new MetricsRegistry(), opts.logger ?? createLogger(SERVICE_NAME), opts.health ?? new Health());
   await sink.start();
   return sink;
 }
@@ -93,20 +94,26 @@ class Sink implements InfluxSink {
   private rejectDone!: (err: unknown) => void;
 
   private readonly m: {
-    consumed: Metric;
-    points: Metric;
-    batches: Metric;
-    retries: Metric;
-    deadLetters: Metric;
-    lag: Metric;
-    pausedGauge: Metric;
+    consumed: Counter;
+    points: Counter;
+    batches: Counter;
+    retries: Counter;
+    deadLetters: Counter;
+    lag: Gauge;
+    pausedGauge: Gauge;
+    writeSeconds: Histogram;
+    batchPoints: Histogram;
   };
+  /** Ready once the consumer joined its group; InfluxDB and Kafka reported down while calls to them fail. */
+  readonly health: Health;
 
   constructor(
     private readonly cfg: SinkConfig,
     readonly metrics: MetricsRegistry,
     private readonly log: Logger,
+    health: Health,
   ) {
+    this.health = health;
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -141,21 +148,32 @@ class Sink implements InfluxSink {
       deadLetters: metrics.counter('pdm_dead_letters_total', 'Records sent to a dead-letter topic, by service and reason'),
       lag: metrics.gauge('pdm_consumer_lag', 'Records behind the high watermark after the last batch, by service, topic and partition'),
       pausedGauge: metrics.gauge('pdm_influx_sink_paused', '1 while consumption is paused because InfluxDB is not accepting writes'),
+      writeSeconds: metrics.histogram('pdm_influx_write_duration_seconds', 'Duration of one accepted InfluxDB write (one HTTP request), seconds', BUCKETS.seconds),
+      batchPoints: metrics.histogram('pdm_influx_batch_points', 'Points per batch written to InfluxDB', BUCKETS.size),
     };
     this.m.pausedGauge.set(0, { service: SERVICE_NAME });
     this.queue = new WriteQueue(
       {
-        write: (lines) => this.writer.write(lines),
+        write: async (lines) => {
+          const t0 = performance.now();
+          await this.writer.write(lines);
+          this.m.writeSeconds.observe((performance.now() - t0) / 1000, { service: SERVICE_NAME });
+        },
         commit: (entries) => this.commit(entries),
         deadLetter: (entry, err) => this.sendDeadLetter(entry.src, err),
         onRetry: (err, attempt, points) => {
+          this.health.down('influxdb', describeError(err));
           if (attempt === 1) this.log.warn('InfluxDB is not accepting writes; pausing consumption and retrying', { points, error: describeError(err) });
           else this.log.debug('retrying the write', { attempt, status: err.status });
           this.m.retries.inc({ service: SERVICE_NAME });
           this.pauseAll('InfluxDB is not accepting writes');
         },
         onRecovered: () => this.log.info('InfluxDB accepts writes again; resuming consumption'),
-        onWritten: (entries) => this.countPoints(entries),
+        onWritten: (entries, points) => {
+          this.health.up('influxdb');
+          this.m.batchPoints.observe(points, { service: SERVICE_NAME });
+          this.countPoints(entries);
+        },
         onAbandoned: (points, records, err) =>
           this.log.error(`stopping with ${points} points of ${records} records not written; their offsets are not committed, so they are consumed again on restart`, {
             points,
@@ -184,7 +202,14 @@ class Sink implements InfluxSink {
       throw new ServiceConfigError([`cannot connect to Kafka at ${this.cfg.brokers.join(',')} or subscribe to ${[...this.kinds.keys()].join(', ')}: ${describeError(cause)}`]);
     }
     this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.health.down(dependencyOf(e.payload.error), describeError(e.payload.error));
+      this.health.notReady('the consumer is restarting after an error');
       if (!e.payload.restart) this.fail(e.payload.error);
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.health.up('kafka');
+      this.health.up('schema-registry');
+      this.health.ready();
     });
     await this.consumer.run({
       autoCommit: false,

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ServiceConfigError } from '../runtime/errors.ts';
+import { kafkaSecurityFromEnv } from './security.ts';
 import { DEFAULT_PARTITIONS } from './topics.ts';
 
 export interface InfluxConnection {
@@ -126,6 +127,14 @@ export function pipelineEnv(env: NodeJS.ProcessEnv = process.env): PipelineEnv {
   // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s to 30 min by default).
   if (!Number.isInteger(out.sessionTimeoutMs) || out.sessionTimeoutMs < 6_000 || out.sessionTimeoutMs > 1_800_000) {
     problems.push(`PDM_KAFKA_SESSION_TIMEOUT_MS=${env.PDM_KAFKA_SESSION_TIMEOUT_MS}: must be an integer from 6000 to 1800000 (ms)`);
+  }
+  // Kafka's TLS and SASL settings are read where the clients are made (client.ts); checked here
+  // so that a bad one stops the service at start with the others.
+  try {
+    kafkaSecurityFromEnv(env);
+  } catch (err) {
+    if (err instanceof ServiceConfigError) problems.push(...err.problems);
+    else throw err;
   }
   if (problems.length) throw new ServiceConfigError(problems);
   return out;

@@ -6,6 +6,7 @@ import type { CompiledConfig } from '../core/index.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { ServiceConfigError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/log.ts';
+import type { Health } from '../runtime/health.ts';
 import type { MetricsRegistry } from '../runtime/metrics.ts';
 
 export const SERVICE = 'scorer';
@@ -52,6 +53,8 @@ export interface ScorerOptions {
   /** Max time a restore may wait for the changelog, ms. Default 120,000. */
   restoreTimeoutMs?: number;
   metrics?: MetricsRegistry;
+  /** Where readiness and dependency health go (served on /readyz, /healthz). Default: a new one. */
+  health?: Health;
   logger?: Logger;
   /** Wall clock for dead-letter timestamps and checkpoint ages (injectable for tests). */
   now?: () => number;
@@ -69,7 +72,7 @@ export const DEFAULT_SCORER = Object.freeze({
   stateTtlMs: 30 * 86_400_000,
 });
 
-export type ScorerConfig = Readonly<Required<Omit<ScorerOptions, 'metrics' | 'logger' | 'now'>>>;
+export type ScorerConfig = Readonly<Required<Omit<ScorerOptions, 'metrics' | 'logger' | 'now' | 'health'>>>;
 
 /** Validates the options into a frozen config; every problem is named at once. */
 export function compileScorerOptions(opts: ScorerOptions): ScorerConfig {
@@ -91,6 +94,6 @@ export function compileScorerOptions(opts: ScorerOptions): ScorerConfig {
   int('sessionTimeoutMs', c.sessionTimeoutMs, 6_000, 1_800_000);
   int('stateTtlMs', c.stateTtlMs, 1_000, 10 * 365 * 86_400_000);
   if (problems.length > 0) throw new ServiceConfigError(problems);
-  const { metrics: _m, logger: _l, now: _n, ...rest } = c;
+  const { metrics: _m, logger: _l, now: _n, health: _h, ...rest } = c;
   return Object.freeze({ ...rest, brokers: Object.freeze([...rest.brokers]) as string[], topics: Object.freeze({ ...rest.topics }) });
 }

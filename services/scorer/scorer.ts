@@ -22,14 +22,15 @@
  * touched by one batch at a time. The restore is shared (one promise) and advances the epoch.
  */
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { createKafka } from '../kafka/client.ts';
+import { createKafka, dependencyOf } from '../kafka/client.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { deadLetter } from '../kafka/dlq.ts';
 import { heartbeatIntervalMs } from '../kafka/env.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { describeError, PipelineError } from '../runtime/errors.ts';
 import { createLogger } from '../runtime/log.ts';
-import { MetricsRegistry } from '../runtime/metrics.ts';
+import { Health } from '../runtime/health.ts';
+import { BUCKETS, MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
 import { decodeInputs } from './decode.ts';
@@ -75,7 +76,13 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     restoreSeconds: metrics.gauge('pdm_scorer_restore_seconds', 'Duration of the last restore (changelog read and replay range), seconds'),
     restoreRecords: metrics.gauge('pdm_scorer_restore_changelog_records', 'Changelog records the last restore read'),
     assets: metrics.gauge('pdm_scorer_assets', 'Asset states held in memory'),
+    lag: metrics.gauge('pdm_consumer_lag', 'Records behind the high watermark after the last batch, by service, topic and partition'),
+    chunkSeconds: metrics.histogram('pdm_scorer_chunk_duration_seconds', 'Time to decode, score and encode one chunk of a partition, seconds (the transaction not included)', BUCKETS.seconds),
+    commitSeconds: metrics.histogram('pdm_scorer_commit_duration_seconds', 'Time of one chunk\'s transaction: outputs, offsets, commit, seconds', BUCKETS.seconds),
+    chunkReadings: metrics.histogram('pdm_scorer_chunk_readings', 'Records per scored chunk (one transaction each)', BUCKETS.size),
   };
+  /** Ready once the assigned partitions' states are restored; Kafka and the registry reported down while calls to them fail. */
+  const health = opts.health ?? new Health();
 
   // Transaction requests right after a commit often meet CONCURRENT_TRANSACTIONS while the
   // broker writes the markers; they are retried through the client's retrier, whose default
@@ -120,6 +127,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   const restore = async (): Promise<void> => {
     const t0 = Date.now();
     const join = joins;
+    health.notReady('restoring the assigned partitions\' states');
     // First the producers: each fences the partition's previous owner and aborts its open
     // transaction, so the changelog read below ends at the last committed state.
     await txns.assign(assigned);
@@ -144,6 +152,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     parts = next;
     // An assignment that arrived meanwhile (another rebalance) needs its own restore.
     needRestore = joins !== join;
+    health.up('kafka');
+    health.ready();
     m.restores.inc({}, count);
     m.assets.set(count);
     m.restoreSeconds.set((Date.now() - t0) / 1000);
@@ -152,11 +162,11 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     log.info('state restored', { partitions: assigned, assets: count, changelogRecords: records, replayOffsets: toReplay, ms: Date.now() - t0 });
   };
 
+  /** The restore in progress, or a new one: one at a time, shared by every partition's batch. */
+  const restoreOnce = (): Promise<void> => (restoring ??= restore().finally(() => (restoring = undefined)));
+
   const processBatch = async (payload: EachBatchPayload): Promise<void> => {
-    if (needRestore) {
-      restoring ??= restore().finally(() => (restoring = undefined));
-      await restoring;
-    }
+    if (needRestore) await restoreOnce();
     const { batch, isRunning, isStale } = payload;
     // A restore that seeks this partition back for a replay makes this batch stale.
     if (isStale()) return;
@@ -175,6 +185,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     let part = parts.get(partition);
     if (!part) parts.set(partition, (part = newPartitionState(partition)));
     const replayEnd = part.replayUntil;
+    const tChunk = performance.now();
     const inputs = await decodeInputs(codec, batch.topic, partition, messages);
     const result = applyChunk(part, inputs, cfg.cfg, now(), cfg.stateTtlMs);
     const lastOffset = messages[messages.length - 1]!.offset;
@@ -207,9 +218,16 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       { topic: topics.state, messages: changelog },
       ...groupByTopic(dead),
     ];
+    const labels = { service: SERVICE };
+    m.chunkSeconds.observe((performance.now() - tChunk) / 1000, labels);
+    m.chunkReadings.observe(messages.length, labels);
+    const tCommit = performance.now();
     try {
       await txns.commit(partition, { epoch, topicMessages: byTopic, offset: nextOffset.toString() });
+      m.commitSeconds.observe((performance.now() - tCommit) / 1000, labels);
+      health.up('kafka');
     } catch (err) {
+      health.down('kafka', describeError(err));
       // What this chunk did to the in-memory states is not committed: rebuild from the changelog.
       needRestore = true;
       throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${messages[0]!.offset}..${lastOffset}`, true, { cause: err });
@@ -229,6 +247,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     let total = 0;
     for (const p of parts.values()) total += p.states.size;
     m.assets.set(total);
+    m.lag.set(Number(batch.offsetLag()), { service: SERVICE, topic: batch.topic, partition: String(partition) });
     await heartbeat();
   };
 
@@ -244,11 +263,20 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   });
   consumer.on(consumer.events.CRASH, (e) => {
     const err = e.payload.error;
-    log.error('consumer crashed', { error: describeError(err), restart: e.payload.restart });
+    log.error('consumer crashed', { error: describeError(err), err, restart: e.payload.restart });
+    health.down(dependencyOf(err), describeError(err));
+    health.notReady('the consumer is restarting after an error');
     needRestore = true;
     if (!e.payload.restart && !stopping) {
       void shutdown().then(() => rejectDone(err));
     }
+  });
+
+  // Restore as soon as partitions are assigned, not at their first batch: an instance whose
+  // partitions are quiet is ready too (readiness waits for the restore), and the first
+  // readings do not wait for it. A failure here is retried at the next batch.
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    restoreOnce().catch((err: unknown) => log.warn('restore after the assignment failed; retried at the next batch', { error: describeError(err) }));
   });
 
   await consumer.run({
@@ -288,7 +316,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     return done;
   }
 
-  return { name: SERVICE, metrics, stop: shutdown, done };
+  return { name: SERVICE, metrics, health, stop: shutdown, done };
 }
 
 function groupByTopic(items: { topic: string; message: TopicMessages['messages'][number] }[]): TopicMessages[] {

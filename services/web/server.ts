@@ -18,6 +18,7 @@ import { createKafka } from '../kafka/client.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { describeError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
+import { Health } from '../runtime/health.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
 import { renderAssetPage } from './asset-page.ts';
@@ -72,7 +73,7 @@ export function rangeOf(q: URLSearchParams, lastTs: number | null, defaultMs: nu
 }
 
 /** Starts the fleet view: follows the case events, then listens. */
-export async function startWeb(settings: WebSettings & { metrics?: MetricsRegistry; logger?: Logger }): Promise<RunningWeb> {
+export async function startWeb(settings: WebSettings & { metrics?: MetricsRegistry; logger?: Logger; health?: Health }): Promise<RunningWeb> {
   const o: Readonly<WebOptions> = compileWebOptions(settings);
   const metrics = settings.metrics ?? new MetricsRegistry();
   const log = settings.logger ?? createLogger('web');
@@ -134,11 +135,16 @@ export async function startWeb(settings: WebSettings & { metrics?: MetricsRegist
     throw new HttpError(404, `${path}: no such page`);
   };
 
+  const health = settings.health ?? new Health();
   const server = createServer((req, res) => {
     route(req, res).then(
-      (name) => requests.inc({ route: name, status: String(res.statusCode) }),
+      (name) => {
+        requests.inc({ route: name, status: String(res.statusCode) });
+        if (name === 'fleet' || name === 'asset' || name === 'series') health.up('influxdb');
+      },
       (err: unknown) => {
         const status = err instanceof HttpError ? err.status : 502;
+        if (status >= 500) health.down('influxdb', describeError(err));
         const message = err instanceof HttpError ? err.message : `InfluxDB or Kafka did not answer: ${describeError(err)}`;
         if (status >= 500) log.warn('request failed', { url: req.url, error: describeError(err) });
         requests.inc({ route: 'error', status: String(status) });
@@ -167,5 +173,7 @@ export async function startWeb(settings: WebSettings & { metrics?: MetricsRegist
       await cases.stop();
       resolveDone();
     })());
-  return { name: 'web', metrics, url, cases, stop, done };
+  // Ready once listening; InfluxDB down while its queries fail (the page says so meanwhile).
+  health.ready();
+  return { name: 'web', metrics, health, url, cases, stop, done };
 }
