@@ -15,6 +15,10 @@ export const COMMANDS: CommandRegistry = {
     summary: 'score a CSV file of readings with the scoring core (backfill, threshold tuning)',
     load: async () => (await import('./score.ts')).scoreCommand,
   },
+  replay: {
+    summary: 'shadow replay: re-score history with a candidate configuration and show the cases it would open, update or not open',
+    load: async () => (await import('./replay-command.ts')).replayCommand,
+  },
   demo: {
     summary: 'run the whole pipeline on the local stack with a simulated fleet and print a summary',
     load: async () => (await import('./demo-command.ts')).demoCommand,

@@ -159,7 +159,8 @@ interface ScoreOptions {
   progress: boolean | undefined;
 }
 
-function defaultAssetId(input: string): string {
+/** The asset id of an input without one: the file's name without extension, or "stdin" (also `pdm replay`'s CSV default). */
+export function defaultAssetId(input: string): string {
   if (input === '-') return 'stdin';
   const base = basename(input);
   return base.slice(0, base.length - extname(base).length) || base;
@@ -250,8 +251,8 @@ async function openOutput(output: string, stdout: Writable): Promise<Output> {
   };
 }
 
-/** Text of a sensor cell → value: number, ±Infinity, NaN for text (the core reports it). */
-function parseValue(cell: string): number {
+/** Text of a sensor cell → value: number, ±Infinity, NaN for text (the core reports it). Also read by `pdm replay`'s CSV input. */
+export function parseValue(cell: string): number {
   if (DECIMAL.test(cell)) return Number(cell);
   const lower = cell.toLowerCase();
   if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;

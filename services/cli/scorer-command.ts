@@ -3,8 +3,8 @@ import { ServiceConfigError } from '../runtime/errors.ts';
 import { startScorer } from '../scorer/scorer.ts';
 import { serviceCommand } from './service-command.ts';
 
-/** Optional numeric tuning variables of the scorer; every bad one is reported at once. */
-function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; checkpointMaxReadings?: number; stateTtlMs?: number } {
+/** Optional numeric tuning variables of the scorer; every bad one is reported at once (also read by `pdm replay`, to expire states as the scorer does). */
+export function scorerTuning(env: NodeJS.ProcessEnv): { checkpointIntervalMs?: number; checkpointMaxReadings?: number; stateTtlMs?: number } {
   const problems: string[] = [];
   const num = (name: string, integer: boolean, min: number): number | undefined => {
     const raw = env[name]?.trim();

@@ -12,6 +12,11 @@ export interface KafkaOptions {
   clientId: string;
   /** First retry backoff of broker requests, ms (default 200). */
   initialRetryTimeMs?: number;
+  /**
+   * Retries of a broker request, connecting included (default 10: about 100 s of patience
+   * for a broker that is down, what a service wants; a command a person waits on wants less).
+   */
+  retries?: number;
   /** TLS and SASL. Default: the PDM_KAFKA_TLS* and PDM_KAFKA_SASL_* variables. */
   security?: KafkaSecurity;
 }
@@ -36,7 +41,7 @@ export function createKafka(opts: KafkaOptions): Kafka {
       if (entry.level <= logLevel.ERROR) log.warn(String(message), fields);
       else log.debug(String(message), fields);
     },
-    retry: { initialRetryTime: opts.initialRetryTimeMs ?? 200, retries: 10 },
+    retry: { initialRetryTime: opts.initialRetryTimeMs ?? 200, retries: opts.retries ?? 10 },
   });
 }
 
