@@ -1,37 +1,6 @@
 /** `pdm case-opener`: turns failure predictions into Salesforce cases (services/case-opener). */
-import { startCaseOpener, type CaseOpenerOptions } from '../case-opener/opener.ts';
-import { ServiceConfigError } from '../runtime/errors.ts';
+import { startCaseOpener } from '../case-opener/opener.ts';
 import { serviceCommand } from './service-command.ts';
-
-type Tuning = Pick<CaseOpenerOptions, 'serviceMarginHours' | 'minimumServiceWindowHours' | 'fieldService'>;
-
-/** Optional tuning variables of the case opener; every bad one is reported at once. */
-export function caseOpenerTuning(env: NodeJS.ProcessEnv): Tuning {
-  const problems: string[] = [];
-  const hours = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return undefined;
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v < 0) {
-      problems.push(`${name}=${raw}: must be a number of hours >= 0`);
-      return undefined;
-    }
-    return v;
-  };
-  const serviceMarginHours = hours('PDM_CASE_SERVICE_MARGIN_HOURS');
-  const minimumServiceWindowHours = hours('PDM_CASE_MIN_SERVICE_WINDOW_HOURS');
-  const fs = env.PDM_SF_FIELD_SERVICE?.trim().toLowerCase();
-  let fieldService: boolean | undefined;
-  if (fs === 'on' || fs === 'true' || fs === '1') fieldService = true;
-  else if (fs === 'off' || fs === 'false' || fs === '0') fieldService = false;
-  else if (fs) problems.push(`PDM_SF_FIELD_SERVICE=${env.PDM_SF_FIELD_SERVICE!.trim()}: must be on or off`);
-  if (problems.length > 0) throw new ServiceConfigError(problems);
-  return {
-    ...(serviceMarginHours !== undefined ? { serviceMarginHours } : {}),
-    ...(minimumServiceWindowHours !== undefined ? { minimumServiceWindowHours } : {}),
-    ...(fieldService !== undefined ? { fieldService } : {}),
-  };
-}
 
 export const caseOpenerCommand = serviceCommand(
   'case-opener',
@@ -50,6 +19,6 @@ export const caseOpenerCommand = serviceCommand(
       metrics: ctx.metrics,
       health: ctx.health,
       sessionTimeoutMs: ctx.env.sessionTimeoutMs,
-      ...caseOpenerTuning(process.env),
+      ...ctx.config.caseOpener,
     }),
 );
