@@ -19,6 +19,10 @@ export const COMMANDS: CommandRegistry = {
     summary: 'shadow replay: re-score history with a candidate configuration and show the cases it would open, update or not open',
     load: async () => (await import('./replay-command.ts')).replayCommand,
   },
+  config: {
+    summary: 'check a configuration without starting anything (config check FILE), or list every setting (config reference)',
+    load: async () => (await import('./config-command.ts')).configCommand,
+  },
   demo: {
     summary: 'run the whole pipeline on the local stack with a simulated fleet and print a summary',
     load: async () => (await import('./demo-command.ts')).demoCommand,

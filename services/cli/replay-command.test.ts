@@ -49,7 +49,7 @@ describe('pdm replay arguments', () => {
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
     const lines = stderr.trimEnd().split('\n');
     expect(lines[0]).toBe('pdm replay: invalid configuration (3 problem(s)):');
-    expect(lines[1]).toBe(`  - --config ${path('missing.json')}: ENOENT: no such file or directory, open '${path('missing.json')}'`);
+    expect(lines[1]).toBe(`  - --config ${path('missing.json')}: cannot read it (no such file)`);
     expect(lines.slice(2)).toEqual([expect.stringMatching(new RegExp(`^  - --baseline ${path('bad.json')}: detector\\.raiseThreshold: `)), expect.stringMatching(new RegExp(`^  - --baseline ${path('bad.json')}: detector\\.clearRatio: `))]);
   });
 });

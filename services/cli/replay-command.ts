@@ -20,7 +20,7 @@ import { readCsvHistory } from './replay-csv.ts';
 import { compileReplayOptions, ReplayOptionsError, type ReplayConfig } from './replay-options.ts';
 import { ReplayProgress } from './replay-progress.ts';
 import { defaultAssetId, GENERIC_ASSET_TYPE } from './score.ts';
-import { loadDetectionConfig } from './service-command.ts';
+import { loadDetectionConfig } from '../config/load.ts';
 
 const OPTIONS = {
   from: { type: 'string' },
@@ -162,8 +162,7 @@ async function loadConfigs(candidate: string | undefined, baseline: string | und
       return await loadDetectionConfig(file);
     } catch (err) {
       if (!(err instanceof ServiceConfigError)) throw err;
-      // loadDetectionConfig names the option --config; the baseline's problems say --baseline.
-      problems.push(...err.problems.map((p) => p.replace(/^--config /, `${label} `)));
+      problems.push(...err.problems.map((p) => `${label} ${p}`));
       return DEFAULT_CONFIG;
     }
   };
@@ -198,17 +197,17 @@ interface RunResult {
 
 async function replayKafka(rescore: RescoreOptions, span: Readonly<ReplayConfig>, scorerGroup: string | undefined, io: CliIo, progressMode: boolean | undefined): Promise<RunResult> {
   // Loaded here so that the CSV path never loads kafkajs.
-  const [{ scorerTuning }, { pipelineEnv }, { topicNames }, { createKafka }, { AvroCodec }, { replayFromKafka }] = await Promise.all([
-    import('./scorer-command.ts'),
-    import('../kafka/env.ts'),
+  const [{ loadConfiguration }, { topicNames }, { createKafka }, { AvroCodec }, { replayFromKafka }] = await Promise.all([
+    import('../config/load.ts'),
     import('../kafka/topics.ts'),
     import('../kafka/client.ts'),
     import('../kafka/codec.ts'),
     import('../replay/kafka-replay.ts'),
   ]);
-  const env = pipelineEnv();
+  // Connections and the scorer's state TTL as the services have them: PDM_CONFIG_FILE, the environment over it.
+  const { env, scorer } = await loadConfiguration(undefined, process.env);
   const topics = topicNames(env.topicPrefix);
-  const ttl = scorerTuning(process.env).stateTtlMs;
+  const ttl = scorer.stateTtlMs;
   if (ttl !== undefined) rescore = { ...rescore, stateTtlMs: ttl };
   const progress = new ReplayProgress(io.stderr, progressMode, LARGE_READ_RECORDS);
   let inputs: Awaited<ReturnType<typeof replayFromKafka>>;

@@ -277,7 +277,7 @@ describe('pdm score errors', () => {
     await writeFile(cfg, '{ "version": ');
     const run = await pdm(['score', '--input', '-', '--config', cfg], 'timestamp,a\n1,2\n');
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^pdm score: config ${cfg} is not valid JSON: .+\\n$`));
+    expect(run.stderr).toMatch(new RegExp(`^pdm score: config ${cfg} is invalid \\(1 issue\\(s\\)\\):\\n  - not JSON: .+\\n$`));
   });
 
   it('lists every problem of an invalid config at once (exit 1)', async () => {

@@ -8,20 +8,20 @@
  * not grow with the file. One asset's state is all it keeps.
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { loadDetectionConfig } from '../config/load.ts';
 import {
-  compileConfig,
-  ConfigError,
   DEFAULT_CONFIG,
   newState,
   score,
   UnknownAssetTypeError,
 } from '../core/index.ts';
 import type { AssetState, CompiledConfig, PredictionEvent, QualityFinding, Reading, Step } from '../core/types.ts';
+import { ServiceConfigError } from '../runtime/errors.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { CsvReader, CsvSyntaxError, csvLine } from './csv.ts';
@@ -170,39 +170,14 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 
 async function loadConfig(file: string | undefined): Promise<CompiledConfig> {
   if (file === undefined) return DEFAULT_CONFIG;
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // A configuration file of the services (its detection section) or a detection-only file.
+    return await loadDetectionConfig(file);
   } catch (err) {
-    throw new InputError(`pdm score: cannot read config ${file}: ${errorText(err)}`);
+    if (!(err instanceof ServiceConfigError)) throw err;
+    const issues = err.problems.map((p) => `  - ${p.startsWith(`${file}: `) ? p.slice(file.length + 2) : p}`).join('\n');
+    throw new InputError(`pdm score: config ${file} is invalid (${err.problems.length} issue(s)):\n${issues}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`pdm score: config ${file} is not valid JSON: ${errorText(err)}`);
-  }
-  try {
-    return compileConfig(raw);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      const issues = err.issues.map((i) => `  - ${formatIssue(i)}`).join('\n');
-      throw new InputError(`pdm score: config ${file} is invalid (${err.issues.length} issue(s)):\n${issues}`);
-    }
-    throw err;
-  }
-}
-
-function formatIssue(issue: unknown): string {
-  if (typeof issue === 'string') return issue;
-  if (issue !== null && typeof issue === 'object') {
-    const { path, message } = issue as { path?: unknown; message?: unknown };
-    if (typeof message === 'string') {
-      const where = Array.isArray(path) ? path.join('.') : typeof path === 'string' ? path : '';
-      return where ? `${where}: ${message}` : message;
-    }
-  }
-  return JSON.stringify(issue);
 }
 
 /** Opens the input; a file is checked up front so a typo fails before any output. */

@@ -1,7 +1,7 @@
 /**
  * The one lifecycle of every `pdm <service>` command (scorer, influx-sink, case-opener, web):
- * read the connection settings from PDM_* variables (services/kafka/env.ts) and the detection
- * config from --config; serve /metrics, /healthz and /readyz (runtime/metrics.ts,
+ * load the configuration (services/config: the file named by --config or PDM_CONFIG_FILE, the
+ * PDM_* variables over it, every setting validated at once); serve /metrics, /healthz and /readyz (runtime/metrics.ts,
  * runtime/health.ts) from before the start, so a slow start reads as alive but not ready;
  * start the service; stop cleanly on SIGINT/SIGTERM (flushing and committing what it holds).
  * Bad configuration stops it at start with every problem named and exit code 1. However the
@@ -9,11 +9,11 @@
  * must never keep a dead service's process alive, so an exit that has not happened
  * EXIT_GRACE_MS after the end is forced.
  */
-import { readFile } from 'node:fs/promises';
-import { compileConfig, ConfigError, DEFAULT_CONFIG, type CompiledConfig } from '../core/index.ts';
-import { pipelineEnv, type PipelineEnv } from '../kafka/env.ts';
+import { loadConfiguration, type Configuration } from '../config/load.ts';
+import type { CompiledConfig } from '../core/index.ts';
+import type { PipelineEnv } from '../kafka/env.ts';
 import { topicNames, type TopicNames } from '../kafka/topics.ts';
-import { describeError, ServiceConfigError } from '../runtime/errors.ts';
+import { describeError } from '../runtime/errors.ts';
 import { Health } from '../runtime/health.ts';
 import { createLogger } from '../runtime/log.ts';
 import { MetricsRegistry } from '../runtime/metrics.ts';
@@ -22,6 +22,8 @@ import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 
 export interface ServiceContext {
+  /** Everything configured (file and environment), validated. */
+  config: Configuration;
   env: PipelineEnv;
   topics: TopicNames;
   cfg: CompiledConfig;
@@ -51,32 +53,6 @@ export const EXIT_GRACE_MS = 5_000;
 /** The longest a graceful stop may take before the process exits anyway, ms. */
 export const STOP_TIMEOUT_MS = 60_000;
 
-/** PDM_UNHEALTHY_AFTER_MS: how long a dependency may be down before /healthz fails (default 60 s). */
-function unhealthyAfterMs(env: NodeJS.ProcessEnv): number {
-  const raw = env.PDM_UNHEALTHY_AFTER_MS?.trim();
-  if (!raw) return 60_000;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1_000) throw new ServiceConfigError([`PDM_UNHEALTHY_AFTER_MS=${raw}: must be an integer ≥ 1000 (ms)`]);
-  return v;
-}
-
-/** Loads and validates a detection config file; every issue is listed at once. */
-export async function loadDetectionConfig(file: string | undefined): Promise<CompiledConfig> {
-  if (file === undefined) return DEFAULT_CONFIG;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new ServiceConfigError([`--config ${file}: ${describeError(err)}`]);
-  }
-  try {
-    return compileConfig(raw);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ServiceConfigError(err.issues.map((i) => `--config ${file}: ${i.path}: ${i.message}`));
-    throw err;
-  }
-}
-
 export function serviceCommand(
   name: string,
   summary: string,
@@ -93,17 +69,15 @@ export function serviceCommand(
 ${summary}
 
 Options:
-${ownUsage.join('')}  --config FILE        detection configuration (JSON) merged over the defaults
+${ownUsage.join('')}  --config FILE        the configuration file (JSON, one section per part and "detection";
+                       default: PDM_CONFIG_FILE). The environment overrides it.
   --instance-id ID     stable id of this instance (scorer: its transactional id suffix); default 0
   --metrics-port PORT  serve /metrics (Prometheus), /healthz and /readyz on PORT
   --metrics-host HOST  their address (default 127.0.0.1, or PDM_METRICS_HOST; 0.0.0.0 in a
                        container, where the probes come from outside the pod)
 
-Environment (defaults point at the local stack, npm run stack:up):
-  PDM_KAFKA_BROKERS, PDM_REGISTRY_URL, PDM_TOPIC_PREFIX, PDM_PARTITIONS,
-  PDM_INFLUX_URL, PDM_INFLUX_ORG, PDM_INFLUX_BUCKET, PDM_INFLUX_TOKEN,
-  PDM_SF_LOGIN_URL, PDM_SF_USERNAME, PDM_SF_PASSWORD, PDM_SF_CLIENT_ID, PDM_SF_CLIENT_SECRET,
-  PDM_SF_API_VERSION, PDM_DASHBOARD_URL, PDM_LOG_LEVEL, PDM_LOG_FORMAT=json
+Every setting, its file key, variable and default: pdm config reference. Defaults point at
+the local stack (npm run stack:up). Check a configuration without starting: pdm config check.
 `;
   return {
     usage,
@@ -116,13 +90,14 @@ Environment (defaults point at the local stack, npm run stack:up):
       }
       let ctx: ServiceContext;
       try {
-        const env = pipelineEnv();
+        const config = await loadConfiguration(opts.config, process.env);
         ctx = {
-          env,
-          topics: topicNames(env.topicPrefix),
-          cfg: await loadDetectionConfig(opts.config),
+          config,
+          env: config.env,
+          topics: topicNames(config.env.topicPrefix),
+          cfg: config.cfg,
           metrics: new MetricsRegistry(true),
-          health: new Health(unhealthyAfterMs(process.env)),
+          health: new Health(config.runtime.unhealthyAfterMs),
           instanceId: opts['instance-id'] ?? '0',
           options: Object.fromEntries(Object.keys(own).map((k) => [k, opts[k]])),
         };
@@ -131,7 +106,7 @@ Environment (defaults point at the local stack, npm run stack:up):
         return 1;
       }
       const log = createLogger(name);
-      const host = opts['metrics-host'] ?? process.env.PDM_METRICS_HOST ?? '127.0.0.1';
+      const host = opts['metrics-host'] ?? ctx.config.runtime.metricsHost;
       ctx.health.notReady('starting');
       const server = metricsPort !== undefined ? await ctx.metrics.serve(metricsPort, host, ctx.health) : undefined;
       // Whatever ends the service, the process ends with it (see EXIT_GRACE_MS).
