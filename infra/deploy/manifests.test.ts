@@ -1,7 +1,8 @@
 /**
  * The deployment files against the code, statically (no Docker engine or cluster here):
  * every Kubernetes manifest and compose.yaml parse; every environment variable they give a
- * pdm container is one a service reads (services/cli/env-vars.ts); commands and their
+ * pdm container is one a service reads (services/cli/env-vars.ts), and the ConfigMap's
+ * configuration file loads as a service would load it; commands and their
  * options are real `pdm` subcommands and options (asked of the CLI itself); probes and
  * health checks hit /healthz and /readyz on the port given to --metrics-port; KEDA scales
  * real workloads on the consumer groups and topics the services use; and the Dockerfile
@@ -10,13 +11,16 @@
  * commands import, with only production dependencies.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { isServiceEnvVar } from '../../services/cli/env-vars.ts';
+import { parseConfigFile } from '../../services/config/config-file.ts';
+import { loadConfiguration } from '../../services/config/load.ts';
 import { topicNames } from '../../services/kafka/topics.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,6 +108,10 @@ const workloads: Workload[] = k8s
   .map(({ file, doc }) => ({ file, kind: String(doc.kind), name: String(asObj(doc.metadata).name), pod: asObj(asObj(asObj(doc.spec).template).spec) }));
 const configMap = k8s.find(({ doc }) => doc.kind === 'ConfigMap')?.doc;
 const configData = asObj(asObj(configMap).data);
+/** The configuration file the ConfigMap holds, parsed as the services parse it. */
+const CONFIG_KEY = 'pdm.json';
+const configFile = parseConfigFile(String(configData[CONFIG_KEY]), `configmap.yaml ${CONFIG_KEY}`);
+const setting = (env: string) => configFile.settings.get(env);
 
 describe('Kubernetes manifests', () => {
   it('parse, and kustomization.yaml lists every manifest but the secret template', () => {
@@ -125,12 +133,21 @@ describe('Kubernetes manifests', () => {
     }
   });
 
-  it('set only variables a service reads, from the ConfigMap and the Secret', () => {
-    expect(Object.keys(configData).filter((k) => !isServiceEnvVar(k))).toEqual([]);
+  it('give every service the ConfigMap’s configuration file, valid as a service would load it, and only known variables besides', async () => {
+    expect(Object.keys(configData)).toEqual([CONFIG_KEY]);
     const secretKeys = Object.keys(asObj(k8s.find(({ doc }) => doc.kind === 'Secret')?.doc.stringData));
+    // Loaded with the Secret's variables, as a pod starts: every setting validated, nothing missing.
+    const dir = mkdtempSync(join(tmpdir(), 'pdm-manifests-'));
+    writeFileSync(join(dir, CONFIG_KEY), String(configData[CONFIG_KEY]));
+    const env: NodeJS.ProcessEnv = Object.fromEntries(secretKeys.map((k) => [k, 'from-the-secret']));
+    const loaded = await loadConfiguration(join(dir, CONFIG_KEY), env);
+    expect(loaded.env.brokers).toEqual(['kafka-bootstrap.kafka.svc:9092']);
+    expect(loaded.applied!.fromFile.length).toBeGreaterThan(8);
     for (const w of workloads) {
+      const volumes = new Map(asArr(w.pod.volumes).map(asObj).map((v) => [String(v.name), v]));
       for (const c of asArr(w.pod.containers).map(asObj)) {
         const args = asArr(c.args).map(String).join(' ');
+        let configPath: string | undefined;
         for (const e of asArr(c.env).map(asObj)) {
           const name = String(e.name);
           const from = asObj(e.valueFrom);
@@ -140,13 +157,20 @@ describe('Kubernetes manifests', () => {
             continue;
           }
           expect(isServiceEnvVar(name), `${w.file}: ${name} is not a variable any service reads`).toBe(true);
+          if (name === 'PDM_CONFIG_FILE') configPath = String(e.value);
           const ref = asObj(from.secretKeyRef);
           if (from.secretKeyRef) {
             expect([ref.name, ref.key], `${w.file}: ${name}`).toEqual(['pdm-secrets', name]);
             expect(secretKeys).toContain(name);
           }
         }
-        expect(asArr(c.envFrom).map((f) => asObj(asObj(f).configMapRef).name)).toEqual([asObj(configMap?.metadata).name]);
+        // PDM_CONFIG_FILE names the ConfigMap's key where the pod mounts it.
+        expect(configPath, `${w.file}: PDM_CONFIG_FILE`).toBeDefined();
+        const mount = asArr(c.volumeMounts).map(asObj).find((m) => configPath!.startsWith(`${String(m.mountPath)}/`));
+        expect(mount, `${w.file}: nothing mounted at ${configPath}`).toBeDefined();
+        expect(configPath!.slice(String(mount!.mountPath).length + 1)).toBe(CONFIG_KEY);
+        expect(asObj(volumes.get(String(mount!.name))?.configMap).name, `${w.file}: volume ${String(mount!.name)}`).toBe(asObj(configMap?.metadata).name);
+        expect(c.envFrom, `${w.file}: settings belong in the file`).toBeUndefined();
       }
     }
   });
@@ -178,12 +202,12 @@ describe('Kubernetes manifests', () => {
       const [trigger] = asArr(s.triggers).map(asObj);
       expect(trigger!.type).toBe('kafka');
       const meta = asObj(trigger!.metadata);
-      expect(meta.bootstrapServers).toBe(configData.PDM_KAFKA_BROKERS);
+      expect(meta.bootstrapServers).toBe(setting('PDM_KAFKA_BROKERS'));
       // The group id the service's command gives its consumer (prefix + pdm-<service>).
       const commandFile = readFileSync(join(ROOT, 'services', 'cli', target.name === 'scorer' ? 'scorer-command.ts' : 'sink-command.ts'), 'utf8');
       expect(commandFile).toContain(`groupId: \`\${ctx.env.topicPrefix}${String(meta.consumerGroup)}\``);
       if (meta.topic !== undefined) expect(meta.topic).toBe(topicNames().readings);
-      expect(Number(s.maxReplicaCount)).toBeLessThanOrEqual(Number(configData.PDM_PARTITIONS));
+      expect(Number(s.maxReplicaCount)).toBeLessThanOrEqual(Number(setting('PDM_PARTITIONS')));
     }
   });
 });
