@@ -5,6 +5,8 @@
  * (exactly-once: no duplicate, no gap, same numbers).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,6 +244,46 @@ describe('scorer on the real stack', () => {
     }
     expect(runs.get('kill')).toEqual(runs.get('uninterrupted'));
     expect(runs.get('term')).toEqual(runs.get('uninterrupted'));
+  });
+
+  it('restarted with changed thresholds and detector parameters (pdm scorer --config FILE), keeps every asset\'s learned state', async () => {
+    const { prefix, topics } = await prepare();
+    const readings = fridgeReadings(3, 330);
+    const first = readings.slice(0, 3 * 320);
+    const dir = mkdtempSync(join(tmpdir(), 'pdm-config-'));
+    const file = join(dir, 'tuned.json');
+    // The deployment's file: connections in their sections, and the tuned detection.
+    writeFileSync(file, JSON.stringify({
+      kafka: { brokers: stackInfo().kafka.brokers, topicPrefix: prefix, partitions: PARTITIONS },
+      registry: { url: stackInfo().registry.url },
+      detection: { version: 'tuned-1', detector: { raiseThreshold: 0.4, spreadHalfLifeReadings: 50 }, assetTypes: { refrigerator: { failureModes: { compressor_failure: { threshold: 0.45 } } } } },
+    }));
+    const env = { ...process.env, PDM_KAFKA_BROKERS: stackInfo().kafka.brokers.join(','), PDM_REGISTRY_URL: stackInfo().registry.url, PDM_TOPIC_PREFIX: prefix, PDM_PARTITIONS: String(PARTITIONS) };
+    const runScorer = async (args: string[], childEnv: NodeJS.ProcessEnv, expected: number): Promise<Scored[]> => {
+      const child = spawn(process.execPath, [BIN, 'scorer', ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      try {
+        return await readScores(kafka, codec, topics.scores, expected);
+      } finally {
+        // A graceful stop checkpoints every state.
+        child.kill('SIGTERM');
+        const code = await new Promise((r) => child.once('exit', r));
+        expect(code, log).toBe(0);
+      }
+    };
+    await produceReadings(kafka, codec, topics.readings, first);
+    await runScorer([], env, first.length);
+    await produceReadings(kafka, codec, topics.readings, readings.slice(first.length));
+    // Only the file names the stack this time: no connection variable is set.
+    const { PDM_KAFKA_BROKERS: _b, PDM_REGISTRY_URL: _r, PDM_TOPIC_PREFIX: _t, PDM_PARTITIONS: _p, ...bare } = env;
+    const all = await runScorer(['--config', file], bare, readings.length);
+    const after = all.filter((s) => s.configVersion === 'tuned-1');
+    expect(after).toHaveLength(readings.length - first.length);
+    // Scored under the new configuration from the restored states: nothing re-learns (a
+    // fresh state would learn for 300 readings).
+    for (const s of after) expect(s.sensors.map((x) => x.learning)).toEqual([false, false, false, false]);
+    expect(all.filter((s) => s.configVersion !== 'tuned-1')).toHaveLength(first.length);
   });
 
   /** One asset id per partition of PARTITIONS (the first of each, by kafkajs's default partitioner). */
