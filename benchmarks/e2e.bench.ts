@@ -11,6 +11,7 @@
  * 4. latency (e2e/pipeline.ts): at a fixed rate, produce → score on Kafka and produce → score
  *    acknowledged by InfluxDB, over several runs with fresh processes (their spread is reported);
  * 5. instances (e2e/instances.ts): K scorer processes in one group.
+ * 6. restore (e2e/restore.ts): a scorer loading every state from the changelog, beside a bare read of it.
  *
  * Options: --json, --readings N (200000), --pipeline-readings N (200000), --rate R (5000),
  * --seconds S per latency run (12), --warmup S (3), --latency-runs K (5), --assets A (1000),
@@ -27,6 +28,7 @@ import { OPTS, PARTITIONS, runs, TARGETS } from './e2e/args.ts';
 import { cpuBreakdown } from './e2e/breakdown.ts';
 import { benchDatabase, encodeAll, fleetReadings, prepareTopics, produceAll, retag } from './e2e/fixtures.ts';
 import { scorerProcessesThroughput } from './e2e/instances.ts';
+import { restoreTime } from './e2e/restore.ts';
 import { latencyRun, percentile, pipelineRate, type LatencyRun } from './e2e/pipeline.ts';
 import { bareClientThroughput, checkSamePoints, readOutputs, sinkThroughput } from './e2e/sink.ts';
 import { bareConsumer, passthroughThroughput, scorerThroughput } from './e2e/throughput.ts';
@@ -235,6 +237,23 @@ async function main(): Promise<number> {
       say();
       say(`5. ${OPTS.instances} pdm scorer processes in one group: ${fmtRate(multi.steadyPerSec)} steady (readings produced meanwhile in ${multi.produceSec.toFixed(1)} s; ${multi.concurrentTxnRetries} CONCURRENT_TRANSACTIONS retries)`);
       Object.assign(json, { scorerInstances: OPTS.instances, scorerProcessesReadingsPerSec: multi.steadyPerSec });
+    }
+
+    // ---- 6. restore
+    if (runs('restore')) {
+      const rt = await prepareTopics(admin, codec, `${run}-rs.`, created);
+      const r = await restoreTime(kafka, admin, codec, env, rt, OPTS.restoreAssets, groups);
+      const mb = r.bytes / 2 ** 20;
+      say();
+      say(`6. restore: a scorer taking over all ${PARTITIONS} partitions loads ${formatCount(r.assets)} asset states (${formatCount(r.records)} changelog records, ${mb.toFixed(0)} MiB, ${(r.bytes / r.assets).toFixed(0)} B a state):`);
+      say(
+        formatTable([
+          ['scorer restore: read, decode every state, replay range', `${r.restoreSec.toFixed(2)} s`, `${formatCount(r.assets / r.restoreSec)} states/s, ${(mb / r.restoreSec).toFixed(0)} MiB/s`],
+          ['  baseline: bare kafkajs consumer reading the same changelog, no decode', `${r.bareSec.toFixed(2)} s`, `${(mb / r.bareSec).toFixed(0)} MiB/s`],
+          ['  ratio restore / bare read', formatRatio(r.restoreSec / r.bareSec), 'time; 1× = decoding costs nothing'],
+        ]),
+      );
+      Object.assign(json, { restoreAssets: r.assets, restoreRecords: r.records, restoreBytes: r.bytes, restoreSec: r.restoreSec, restoreBareSec: r.bareSec });
     }
 
     say();

@@ -17,7 +17,7 @@ function numArg(name: string, fallback: number, min: number): number {
   return v;
 }
 
-const known = new Set(['--json', '--readings', '--rate', '--seconds', '--warmup', '--assets', '--throughput-assets', '--learned', '--instances', '--latency-runs', '--pipeline-readings', '--skip']);
+const known = new Set(['--json', '--readings', '--rate', '--seconds', '--warmup', '--assets', '--throughput-assets', '--learned', '--instances', '--latency-runs', '--pipeline-readings', '--restore-assets', '--skip']);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (!a.startsWith('--')) continue;
@@ -29,7 +29,7 @@ for (let i = 0; i < argv.length; i++) {
 
 const skipIndex = argv.indexOf('--skip');
 const SKIP = new Set(skipIndex >= 0 ? (argv[skipIndex + 1] ?? '').split(',').filter(Boolean) : []);
-const PHASES = ['throughput', 'sink', 'pipeline', 'latency', 'instances'] as const;
+const PHASES = ['throughput', 'sink', 'pipeline', 'latency', 'instances', 'restore'] as const;
 for (const s of SKIP) {
   if (!(PHASES as readonly string[]).includes(s)) {
     process.stderr.write(`e2e.bench: --skip takes a comma-separated list of ${PHASES.join(', ')}; got ${s}\n`);
@@ -67,6 +67,8 @@ export const OPTS = Object.freeze({
   learned: Math.floor(numArg('--learned', 400, 0)),
   /** `pdm scorer` processes of the horizontal-scaling figure; default: the machine's cores. */
   instances: Math.floor(numArg('--instances', Math.min(cpus().length, PARTITIONS), 1)),
+  /** Assets whose states the restore phase loads back from the changelog. */
+  restoreAssets: Math.floor(numArg('--restore-assets', 50_000, 100)),
   skip: SKIP as ReadonlySet<string>,
 });
 
