@@ -61,10 +61,13 @@ function root(level: LogLevel, json: boolean): pino.Logger {
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
+  // process.stderr rather than a raw fd 2: on Linux its writes are synchronous for files,
+  // TTYs and pipes alike (nothing lost at exit), and every line goes through one
+  // interceptable stream, which is how a test proves no secret reaches the logs.
   const stream = json
-    ? pino.destination({ dest: 2, sync: true })
+    ? process.stderr
     : pretty({
-        destination: 2,
+        destination: process.stderr,
         sync: true,
         colorize: false,
         singleLine: true,
