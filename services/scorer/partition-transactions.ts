@@ -87,9 +87,10 @@ export class PartitionTransactions {
 
   /**
    * Takes the partitions of a new assignment: every producer is replaced by a fresh one, for
-   * the assigned partitions only. Connecting initialises each producer id, which fences the
-   * partition's previous owner (another instance, or this one before a failure) and aborts
-   * its open transaction, so the outputs are clean before the state is restored.
+   * the assigned partitions only, each with its transactional id initialised here, which
+   * fences the partition's previous owner (another instance, or this one before a failure)
+   * and aborts its open transaction, so the outputs are clean and the committed offsets final
+   * before the state is restored.
    */
   async assign(partitions: readonly number[]): Promise<void> {
     this.advanceEpoch();
@@ -109,6 +110,13 @@ export class PartitionTransactions {
             retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 },
           });
           await producer.connect();
+          // connect() only initialises an idempotent producer id; the transactional id's
+          // InitProducerId (the fence) is sent by the first transaction(). Begin one and end it
+          // empty (no request), so that the fence happens now, before the restore reads the
+          // committed offsets, and never later: a producer first used after its partition
+          // moved would otherwise fence the new owner and commit stale work.
+          const fence = await producer.transaction();
+          await fence.abort();
           fresh.set(partition, { producer, tail: Promise.resolve() });
         }),
       );
