@@ -5,12 +5,17 @@
  * pauses, restarts and stops by name. Everything it made is removed by close().
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { createKafka } from '../../services/kafka/client.ts';
 import { AvroCodec, loadSchemaText } from '../../services/kafka/codec.ts';
 import type { InfluxConnection, PipelineEnv } from '../../services/kafka/env.ts';
 import { dlqTopic, ensureTopics, topicNames, type TopicNames } from '../../services/kafka/topics.ts';
 import { startService, stopProcess, type ServiceName, type ServiceProcess } from '../test/processes.ts';
+
+/** Where close() writes each scenario's service logs (ignored by git). */
+export const LOG_ROOT = join(import.meta.dirname, '..', '..', 'test-output', 'reliability');
 
 export interface HarnessOptions {
   /** Scenario name: part of every name the harness makes. */
@@ -38,6 +43,8 @@ export class Harness {
   /** How many times a process was killed with SIGKILL. */
   kills = 0;
   private readonly started = new Map<string, { service: ServiceName; instance: string }>();
+  /** Every log line of each process key, across its restarts. */
+  private readonly logs = new Map<string, string[]>();
 
   private constructor(
     readonly env: PipelineEnv,
@@ -89,7 +96,11 @@ export class Harness {
 
   async start(service: ServiceName, instance = '0'): Promise<ServiceProcess> {
     const key = `${service}.${instance}`;
-    const p = await startService(service, instance, this.childEnv());
+    // Every line of every process (restarts of one instance appended), written out by close().
+    const lines = this.logs.get(key) ?? [];
+    this.logs.set(key, lines);
+    if (lines.length) lines.push(`---- ${new Date().toISOString()} restarted`);
+    const p = await startService(service, instance, this.childEnv(), lines);
     this.procs.set(key, p);
     this.started.set(key, { service, instance });
     return p;
@@ -113,6 +124,11 @@ export class Harness {
     const p = this.procs.get(key);
     if (p) await stopProcess(p);
     this.procs.delete(key);
+  }
+
+  /** Every line a process key logged so far, across its restarts. */
+  logOf(key: string): readonly string[] {
+    return this.logs.get(key) ?? [];
   }
 
   pause(key: string): void {
@@ -223,6 +239,11 @@ export class Harness {
       await stopProcess(p);
     }));
     this.procs.clear();
+    // The services' logs of the last run of each scenario, for the post-mortem of a failure.
+    const dir = join(LOG_ROOT, this.opts.name);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await Promise.all([...this.logs].map(([key, lines]) => writeFile(join(dir, `${key}.log`), `${lines.join('\n')}\n`)));
     const all = [...Object.values(this.topics), ...[this.topics.readings, this.topics.scores, this.topics.predictions, this.topics.caseRetry].map(dlqTopic)];
     await this.admin.deleteTopics({ topics: all, timeout: 30_000 }).catch(() => undefined);
     const groups = (['scorer', 'influx-sink', 'case-opener'] as const).map((s) => this.group(s));

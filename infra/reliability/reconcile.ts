@@ -69,6 +69,8 @@ export async function reconcile(h: Harness, traffic: Traffic, ns: string | reado
 
   // Scores: exactly one per good reading, with the uninterrupted run's value.
   const seen = new Map<string, number>();
+  /** Where each score came from (partition@offset of its record), to show where duplicates are. */
+  const where = new Map<string, string[]>();
   let rows = 0;
   let wrongScores = 0;
   for (const rec of await read(h.topics.scores)) {
@@ -77,6 +79,10 @@ export async function reconcile(h: Harness, traffic: Traffic, ns: string | reado
       rows++;
       const key = `${s.assetId}|${s.ts}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
+      const at = `${rec.partition}@${rec.offset}`;
+      const list = where.get(key);
+      if (list) list.push(at);
+      else where.set(key, [at]);
       const want = traffic.expectedScores.get(key);
       if (want !== undefined && !Object.is(want, s.score)) wrongScores++;
     }
@@ -86,7 +92,17 @@ export async function reconcile(h: Harness, traffic: Traffic, ns: string | reado
   const duplicateScores = rows - seen.size;
   if (missing.length) problems.push(`${missing.length} good readings without a score (e.g. ${missing.slice(0, 3).join(', ')})`);
   if (phantom.length) problems.push(`${phantom.length} scores of readings never produced as good (e.g. ${phantom.slice(0, 3).join(', ')})`);
-  if (duplicateScores) problems.push(`${duplicateScores} duplicate scores`);
+  if (duplicateScores) {
+    // Which records hold them: one chunk written twice shows as a run of offsets per partition.
+    const dup = [...where].filter(([, at]) => at.length > 1);
+    const spans = new Map<string, Set<string>>();
+    for (const [, at] of dup) for (const a of at) {
+      const [p, o] = a.split('@');
+      (spans.get(p!) ?? spans.set(p!, new Set()).get(p!)!).add(o!);
+    }
+    const detail = [...spans].map(([p, os]) => `partition ${p}: records ${[...os].sort((a, b) => Number(a) - Number(b)).join(',')}`.slice(0, 300)).join('; ');
+    problems.push(`${duplicateScores} duplicate scores (of ${dup.length} readings; ${detail})`);
+  }
   if (wrongScores) problems.push(`${wrongScores} scores differ from an uninterrupted run's`);
 
   // Predictions: exactly the uninterrupted run's events, once each.
