@@ -39,6 +39,24 @@ describe('avro guard', () => {
     expect(() => arr.fromBuffer(Buffer.from([...varint(-3n), ...varint(24n), 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toThrow('array block declares 3 items; the 9 bytes left hold at most 1');
   });
 
+  it('reads old bytes through a reader schema (a resolver), maps and arrays included, and still refuses a huge count', () => {
+    const writer = avro.Type.forSchema({ type: 'record', name: 'R', fields: [{ name: 'm', type: { type: 'map', values: 'double' } }, { name: 'a', type: { type: 'array', items: 'int' } }] });
+    const reader = avro.Type.forSchema({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'm', type: { type: 'map', values: 'double' } },
+        { name: 'a', type: { type: 'array', items: 'long' } },
+        { name: 'added', type: ['null', 'string'], default: null },
+      ],
+    });
+    const resolver = reader.createResolver(writer);
+    const value = { m: { x: 1.5, y: -2 }, a: [1, 2, 3] };
+    expect(reader.fromBuffer(writer.toBuffer(value), resolver)).toEqual({ ...value, added: null });
+    // A map count of 10^12 in a few bytes: refused through the resolver too (each entry takes a key byte).
+    expect(() => reader.fromBuffer(Buffer.from([...varint(1_000_000_000_000n), 2, 97, 0, 0, 0, 0, 0, 0, 0, 0, 0]), resolver)).toThrow(/map block declares 1000000000000 items/);
+  });
+
   it('decodes every well-formed reading and score block exactly as encoded', () => {
     fc.assert(
       fc.property(

@@ -31,6 +31,9 @@ type AnyType = avro.Type & { typeName: string };
 export function minEncodedBytes(type: avro.Type, seen = new Set<avro.Type>()): number {
   const t = type as AnyType;
   if (seen.has(type)) return 0; // recursive type: no bound claimed
+  // Reading with a reader schema, avsc hands its readers a Resolver instead of the item type:
+  // it does not say what the writer's items take, so no bound is claimed for them.
+  if (typeof t.typeName !== 'string') return 0;
   switch (t.typeName) {
     case 'null':
       return 0;
