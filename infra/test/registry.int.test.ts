@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AvroCodec } from '../../services/kafka/codec.ts';
 import { stackInfo, uniqueName } from './stack-env.ts';
 
 interface AvroField { name: string; type: unknown; default?: unknown; doc?: string }
@@ -137,5 +138,36 @@ describe('schema registry (Apicurio ccompat API)', () => {
       status: 404,
       message: `Confluent_Schema_Registry - Schema ${UNKNOWN_ID} not found.`,
     });
+  });
+});
+
+describe('a subject whose registrant died between registering and setting its compatibility', () => {
+  const url = stackInfo().registry.url;
+  const topic = uniqueName('test-orphan');
+  const subject = `${topic}-value`;
+
+  afterAll(async () => {
+    for (const query of ['', '?permanent=true']) await fetch(`${url}/subjects/${encodeURIComponent(subject)}${query}`, { method: 'DELETE' });
+  });
+
+  it('is completed by the next service to register it (BACKWARD), which then starts', async () => {
+    // The client's first step alone (POST the version), as a process killed -9 before its PUT /config leaves it.
+    const post = await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(readingSchema) }),
+    });
+    expect(post.status, await post.text()).toBe(200);
+    // The plain client refuses such a subject on every later start, whatever the delay.
+    const plain = await new SchemaRegistry({ host: url })
+      .register({ type: SchemaType.AVRO, schema: JSON.stringify(readingSchema) }, { subject, compatibility: COMPATIBILITY.BACKWARD })
+      .then(() => undefined, (e: unknown) => e);
+    expect(String((plain as Error)?.message)).toContain('Compatibility does not match the configuration (BACKWARD != NONE)');
+
+    const codec = new AvroCodec(url);
+    const id = await codec.registerValueSchema(topic, JSON.stringify(readingSchema));
+    expect(id).toBeGreaterThan(0);
+    expect(await (await fetch(`${url}/config/${encodeURIComponent(subject)}`)).json()).toEqual({ compatibilityLevel: 'BACKWARD' });
+    expect(await codec.decode(codec.encode(topic, reading))).toEqual(reading);
   });
 });
