@@ -23,10 +23,11 @@
  * Concurrency: writes for one asset are chained (one at a time, in offset order, across
  * both topics); different assets run in parallel up to `concurrency` Salesforce writes.
  */
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { DEFAULT_CONFIG } from '../core/config.ts';
 import type { CompiledConfig, PredictionEvent } from '../core/types.ts';
 import { createKafka, dependencyOf } from '../kafka/client.ts';
+import { ConsumerRestarts } from '../kafka/consumer-restart.ts';
 import { AvroCodec, loadSchemaText } from '../kafka/codec.ts';
 import { deadLetter, headerString, type SourceRecord } from '../kafka/dlq.ts';
 import { heartbeatIntervalMs, type SalesforceConnection } from '../kafka/env.ts';
@@ -176,6 +177,8 @@ class CaseOpener implements RunningService {
   private readonly writer: EpisodeWriter;
   private readonly codec: AvroCodec;
   private readonly consumer: Consumer;
+  /** Runs the consumer again when it gave up on an unreachable broker. */
+  private restarts: ConsumerRestarts | undefined;
   private readonly producer: Producer;
   private readonly config: CompiledConfig;
   private readonly stopping = new AbortController();
@@ -269,21 +272,25 @@ class CaseOpener implements RunningService {
       this.health.up('schema-registry');
       this.health.ready();
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      const { error, restart } = e.payload as { error: Error; restart: boolean };
-      this.health.down(dependencyOf(error), describeError(error));
-      this.health.notReady('the consumer is restarting after an error');
-      this.log.error('consumer crashed', { error: describeError(error), err: error, restart });
-      if (!restart) this.settle.reject(new PipelineError('case-opener: the Kafka consumer stopped after an error', false, { cause: error }));
-    });
-    await this.consumer.run({
+    const run: ConsumerRunConfig = {
       eachBatchAutoResolve: false,
       autoCommit: false,
       // Batches of different partitions in parallel; the per-asset chains keep one asset's
       // writes in order even when its records sit in both the predictions and retry topics.
       partitionsConsumedConcurrently: Math.max(1, Math.min(this.c.concurrency, 16)),
       eachBatch: (p) => this.eachBatch(p),
+    };
+    const restarts = (this.restarts = new ConsumerRestarts(this.consumer, run, this.log));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const { error, restart } = e.payload as { error: Error; restart: boolean };
+      this.health.down(dependencyOf(error), describeError(error));
+      this.health.notReady('the consumer is restarting after an error');
+      this.log.error('consumer crashed', { error: describeError(error), err: error, restart });
+      if (!restart && !this.stopping.signal.aborted && !restarts.takeOver(error)) {
+        this.settle.reject(new PipelineError('case-opener: the Kafka consumer stopped after an error', false, { cause: error }));
+      }
     });
+    await this.consumer.run(run);
     this.log.info('started', {
       predictions: this.opts.topics.predictions,
       retry: this.opts.topics.caseRetry,
@@ -308,6 +315,7 @@ class CaseOpener implements RunningService {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping.abort();
+      this.restarts?.stop();
       for (const t of this.resumeTimers) clearTimeout(t);
       this.resumeTimers.clear();
       try {

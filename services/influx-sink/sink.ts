@@ -19,8 +19,9 @@
  * - Misconfiguration (wrong token, no such bucket): refused at start; if it appears later
  *   the service stops (done rejects) without committing what it could not write.
  */
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, Producer } from 'kafkajs';
 import { createKafka, dependencyOf } from '../kafka/client.ts';
+import { ConsumerRestarts } from '../kafka/consumer-restart.ts';
 import { AvroCodec } from '../kafka/codec.ts';
 import { deadLetter, type SourceRecord } from '../kafka/dlq.ts';
 import { heartbeatIntervalMs } from '../kafka/env.ts';
@@ -77,6 +78,8 @@ class Sink implements InfluxSink {
   private readonly writer: InfluxWriter;
   private readonly codec: AvroCodec;
   private readonly consumer: Consumer;
+  /** Runs the consumer again when it gave up on an unreachable broker. */
+  private restarts: ConsumerRestarts | undefined;
   private readonly producer: Producer;
   private readonly kinds: ReadonlyMap<string, RecordKind>;
   private readonly queue: WriteQueue;
@@ -201,22 +204,24 @@ class Sink implements InfluxSink {
       await this.disconnect();
       throw new ServiceConfigError([`cannot connect to Kafka at ${this.cfg.brokers.join(',')} or subscribe to ${[...this.kinds.keys()].join(', ')}: ${describeError(cause)}`]);
     }
+    const run: ConsumerRunConfig = {
+      autoCommit: false,
+      // Offsets are resolved one record at a time, as each is appended or dead-lettered.
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.trackBatch(payload),
+    };
+    this.restarts = new ConsumerRestarts(this.consumer, run, this.log);
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.health.down(dependencyOf(e.payload.error), describeError(e.payload.error));
       this.health.notReady('the consumer is restarting after an error');
-      if (!e.payload.restart) this.fail(e.payload.error);
+      if (!e.payload.restart && !this.restarts?.takeOver(e.payload.error)) this.fail(e.payload.error);
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.health.up('kafka');
       this.health.up('schema-registry');
       this.health.ready();
     });
-    await this.consumer.run({
-      autoCommit: false,
-      // Offsets are resolved one record at a time, as each is appended or dead-lettered.
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.trackBatch(payload),
-    });
+    await this.consumer.run(run);
     this.timer = setInterval(() => {
       if (this.pending.entries.length > 0 && this.queue.hasRoom) this.submitPending();
     }, this.cfg.flushIntervalMs);
@@ -380,6 +385,7 @@ class Sink implements InfluxSink {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
+    this.restarts?.stop();
     clearInterval(this.timer);
     // Stop fetching, but stay in the group: commits need a live membership. A consumer that is
     // restarting after a crash (a coordinator still loading, a rebalance) has no group to
@@ -413,6 +419,7 @@ class Sink implements InfluxSink {
       return;
     }
     this.stopping = true;
+    this.restarts?.stop();
     clearInterval(this.timer);
     this.queue.beginStop();
     const lost = this.pending.points;

@@ -21,8 +21,9 @@
  * batches one at a time; each partition has its own PartitionState, so a state is only
  * touched by one batch at a time. The restore is shared (one promise) and advances the epoch.
  */
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { createKafka, dependencyOf } from '../kafka/client.ts';
+import { ConsumerRestarts } from '../kafka/consumer-restart.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { deadLetter } from '../kafka/dlq.ts';
 import { heartbeatIntervalMs } from '../kafka/env.ts';
@@ -261,13 +262,21 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     resolveDone = res;
     rejectDone = rej;
   });
+  const run: ConsumerRunConfig = {
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    // Partitions are scored concurrently, each committed by its own producer.
+    partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+    eachBatch: processBatch,
+  };
+  const restarts = new ConsumerRestarts(consumer, run, log);
   consumer.on(consumer.events.CRASH, (e) => {
     const err = e.payload.error;
     log.error('consumer crashed', { error: describeError(err), err, restart: e.payload.restart });
     health.down(dependencyOf(err), describeError(err));
     health.notReady('the consumer is restarting after an error');
     needRestore = true;
-    if (!e.payload.restart && !stopping) {
+    if (!e.payload.restart && !stopping && !restarts.takeOver(err)) {
       void shutdown().then(() => rejectDone(err));
     }
   });
@@ -279,13 +288,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     restoreOnce().catch((err: unknown) => log.warn('restore after the assignment failed; retried at the next batch', { error: describeError(err) }));
   });
 
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    // Partitions are scored concurrently, each committed by its own producer.
-    partitionsConsumedConcurrently: cfg.partitionsConcurrently,
-    eachBatch: processBatch,
-  });
+  await consumer.run(run);
   log.info('scoring', { topic: topics.readings, groupId, instanceId });
 
   /** Writes every state changed since its last checkpoint, so that a planned restart replays nothing. */
@@ -305,6 +308,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   async function shutdown(): Promise<void> {
     if (stopping) return done;
     stopping = true;
+    restarts.stop();
     // Stop fetching and let the running batches commit, then checkpoint what changed since
     // the last checkpoints.
     await consumer.stop().catch(() => undefined);
