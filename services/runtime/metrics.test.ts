@@ -25,6 +25,17 @@ describe('MetricsRegistry', () => {
     expect(() => r.gauge('pdm_dead_letters_total', '')).toThrow('metric pdm_dead_letters_total is a Counter, asked for as a Gauge');
   });
 
+  it('takes the description of the service that declares a metric a reader asked for first by name', async () => {
+    const r = new MetricsRegistry();
+    const read = r.counter('pdm_influx_points_written_total', ''); // a benchmark's reader, before the sink starts
+    r.counter('pdm_influx_points_written_total', 'Points InfluxDB accepted').inc({ measurement: 'reading' }, 5);
+    expect(read.get()).toBe(5);
+    expect(await r.registry.metrics()).toContain('# HELP pdm_influx_points_written_total Points InfluxDB accepted');
+    // Never declared with a description: its name stands in, rather than prom-client refusing the update.
+    r.gauge('pdm_only_read', '').set(1);
+    expect(await r.registry.metrics()).toContain('# HELP pdm_only_read pdm_only_read');
+  });
+
   it('renders the Prometheus text format, histograms with their buckets', async () => {
     const r = new MetricsRegistry();
     r.counter('pdm_x_total', 'X things').inc({ kind: 'a' }, 3);

@@ -27,7 +27,8 @@ abstract class Wrapped<M extends client.Counter | client.Gauge | client.Histogra
   protected readonly labelSets = new Map<string, Labels>();
   constructor(
     readonly name: string,
-    readonly help: string,
+    /** Its description; a reader that asks for the metric by name first may leave it empty (see MetricsRegistry.get). */
+    public help: string,
     protected readonly registry: client.Registry,
   ) {}
 
@@ -65,7 +66,7 @@ abstract class Wrapped<M extends client.Counter | client.Gauge | client.Histogra
 
 export class Counter extends Wrapped<client.Counter> {
   protected create(labelNames: string[]): client.Counter {
-    return new client.Counter({ name: this.name, help: this.help, labelNames, registers: [this.registry] });
+    return new client.Counter({ name: this.name, help: this.help || this.name, labelNames, registers: [this.registry] });
   }
 
   inc(labels: Labels = {}, by = 1): void {
@@ -77,7 +78,7 @@ export class Counter extends Wrapped<client.Counter> {
 
 export class Gauge extends Wrapped<client.Gauge> {
   protected create(labelNames: string[]): client.Gauge {
-    return new client.Gauge({ name: this.name, help: this.help, labelNames, registers: [this.registry] });
+    return new client.Gauge({ name: this.name, help: this.help || this.name, labelNames, registers: [this.registry] });
   }
 
   set(value: number, labels: Labels = {}): void {
@@ -101,7 +102,7 @@ export class Histogram extends Wrapped<client.Histogram> {
   }
 
   protected create(labelNames: string[]): client.Histogram {
-    return new client.Histogram({ name: this.name, help: this.help, labelNames, buckets: [...this.buckets], registers: [this.registry] });
+    return new client.Histogram({ name: this.name, help: this.help || this.name, labelNames, buckets: [...this.buckets], registers: [this.registry] });
   }
 
   /** Records one observation; get() returns how many there were. */
@@ -147,6 +148,10 @@ export class MetricsRegistry {
     const m = this.metrics.get(name);
     if (m) {
       if (!(m instanceof kind)) throw new Error(`metric ${name} is a ${m.constructor.name}, asked for as a ${kind.name}`);
+      // A test or benchmark may ask for a metric by name before the service declares it, with
+      // no description: the service's description is the one scraped.
+      const declared = make();
+      if (!m.help && declared.help) m.help = declared.help;
       return m as T;
     }
     const made = make();
