@@ -106,8 +106,10 @@ export class PartitionTransactions {
             transactionTimeout: 60_000,
             // Transaction requests right after a commit often meet CONCURRENT_TRANSACTIONS while
             // the broker writes the markers; the default 200 ms first backoff would stall the
-            // stream far longer than the markers take.
-            retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 20 },
+            // stream far longer than the markers take, and so would a backoff doubling to 1 s
+            // (runs with many such retries had a p99 of 0.3-0.7 s at 5,000 readings/s). At most
+            // 100 ms between tries, about 10 s of patience in all.
+            retry: { initialRetryTime: 10, maxRetryTime: 100, retries: 100 },
           });
           await producer.connect();
           // connect() only initialises an idempotent producer id; the transactional id's
