@@ -8,6 +8,9 @@
  * (see command.ts).
  */
 import { runCli, type CommandRegistry } from './dispatch.ts';
+import { dropKnownWarnings } from './warnings.ts';
+
+dropKnownWarnings();
 
 /** Subcommands by name, in the order `pdm --help` lists them. */
 export const COMMANDS: CommandRegistry = {
