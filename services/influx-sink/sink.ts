@@ -217,6 +217,9 @@ class Sink implements InfluxSink {
       if (!e.payload.restart && !this.restarts?.takeOver(e.payload.error)) this.fail(e.payload.error);
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      // A consumer restarted after a crash is a new kafkajs group member with nothing paused:
+      // while InfluxDB is still refusing writes, pause it again, or pending points would grow.
+      if (this.paused) this.consumer.pause(this.topicList());
       this.health.up('kafka');
       this.health.up('schema-registry');
       this.health.ready();
