@@ -158,10 +158,18 @@ export const zombie: Scenario = {
       // Half the fleet as a backlog, so that both scorers are in the middle of chunks.
       const half = Math.floor(messages.length / 2);
       await h.produce(messages.slice(0, half), 0);
+      // Both scorers must hold partitions when one is paused, or the pause proves nothing (a
+      // CI run at half scale paused scorer.0 before it had joined: 'moved after 0 s').
+      const zombieProc = h.procs.get('scorer.0')!;
+      const other = h.procs.get('scorer.1')!;
+      const joinBy = Date.now() + 60_000;
+      while (zombieProc.partitions.length === 0 || other.partitions.length === 0 || zombieProc.partitions.length + other.partitions.length < 6) {
+        if (Date.now() > joinBy) throw new Error(`the two scorers never shared the partitions (scorer.0: ${zombieProc.partitions.join(',')}; scorer.1: ${other.partitions.join(',')})`);
+        await sleep(100);
+      }
       await sleep(1_500);
       h.pause('scorer.0');
       const pausedAt = Date.now();
-      const other = h.procs.get('scorer.1')!;
       // The group moves the paused member's partitions once its session (6 s) expires.
       const until = Date.now() + 60_000;
       while (other.partitions.length < 6) {
