@@ -133,25 +133,24 @@ export class MetricsRegistry {
   }
 
   counter(name: string, help: string): Counter {
-    return this.get(name, () => new Counter(name, help, this.registry), Counter);
+    return this.get(name, help, () => new Counter(name, help, this.registry), Counter);
   }
 
   gauge(name: string, help: string): Gauge {
-    return this.get(name, () => new Gauge(name, help, this.registry), Gauge);
+    return this.get(name, help, () => new Gauge(name, help, this.registry), Gauge);
   }
 
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.get(name, () => new Histogram(name, help, this.registry, buckets), Histogram);
+    return this.get(name, help, () => new Histogram(name, help, this.registry, buckets), Histogram);
   }
 
-  private get<T extends Counter | Gauge | Histogram>(name: string, make: () => T, kind: abstract new (...args: never[]) => T): T {
+  private get<T extends Counter | Gauge | Histogram>(name: string, help: string, make: () => T, kind: abstract new (...args: never[]) => T): T {
     const m = this.metrics.get(name);
     if (m) {
       if (!(m instanceof kind)) throw new Error(`metric ${name} is a ${m.constructor.name}, asked for as a ${kind.name}`);
       // A test or benchmark may ask for a metric by name before the service declares it, with
       // no description: the service's description is the one scraped.
-      const declared = make();
-      if (!m.help && declared.help) m.help = declared.help;
+      if (!m.help) m.help = help;
       return m as T;
     }
     const made = make();
