@@ -6,6 +6,7 @@
  * that some branch could short-circuit.
  */
 import type { Reading } from '../../services/core/types.ts';
+import { Rng } from '../../services/simulator/prng.ts';
 
 /** Sample period of the fixtures, ms (the default configuration's samplePeriodSec is 60). */
 export const SAMPLE_PERIOD_MS = 60_000;
@@ -25,16 +26,10 @@ export const EV_SENSORS = [
   'tire_pressure_rr_kpa',
 ] as const;
 
-/** Small seeded PRNG (mulberry32): deterministic fixtures, no dependency. */
+/** Uniform [0, 1) draws of a seeded stream (the simulator's mulberry32): deterministic fixtures. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** Standard normal from a uniform source (Box-Muller). */

@@ -8,6 +8,7 @@
 import type { Message } from 'kafkajs';
 import type { AvroCodec } from '../../services/kafka/codec.ts';
 import { recordWriterKey } from '../../services/kafka/codec.ts';
+import { Rng } from '../../services/simulator/prng.ts';
 
 /** Header naming a bad record (copied to its dead letter with the other headers). */
 export const POISON_HEADER = 'rel-poison';
@@ -18,16 +19,10 @@ export interface Poison {
   message: Message;
 }
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
+/** Uniform [0, 1) draws of a seeded stream (the simulator's mulberry32), so a failing run can be replayed with its seed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /**
