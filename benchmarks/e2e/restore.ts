@@ -9,17 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
-import { DEFAULT_CONFIG } from '../../services/core/index.ts';
 import type { AvroCodec } from '../../services/kafka/codec.ts';
 import type { PipelineEnv } from '../../services/kafka/env.ts';
 import type { TopicNames } from '../../services/kafka/topics.ts';
-import { createLogger } from '../../services/runtime/log.ts';
 import { MetricsRegistry } from '../../services/runtime/metrics.ts';
-import type { RunningService } from '../../services/runtime/service.ts';
-import { startScorer } from '../../services/scorer/scorer.ts';
-import { PARTITIONS } from './args.ts';
 import { encodeAll, fleetReadings, produceAll } from './fixtures.ts';
-import { withTimeout } from './throughput.ts';
+import { benchScorer, withTimeout } from './throughput.ts';
 
 export interface RestoreResult {
   assets: number;
@@ -33,19 +28,6 @@ export interface RestoreResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function scorer(env: PipelineEnv, topics: TopicNames, groupId: string, metrics: MetricsRegistry): Promise<RunningService> {
-  return startScorer({
-    brokers: env.brokers,
-    registryUrl: env.registryUrl,
-    topics,
-    partitions: PARTITIONS,
-    cfg: DEFAULT_CONFIG,
-    groupId,
-    instanceId: randomUUID(),
-    metrics,
-    logger: createLogger('bench.restore', 'warn'),
-  });
-}
 
 /** Reads `topic` from the start to its end offsets without decoding; seconds and bytes. */
 async function bareRead(kafka: Kafka, admin: Admin, topic: string, groups: string[]): Promise<{ sec: number; records: number; bytes: number }> {
@@ -92,7 +74,7 @@ export async function restoreTime(kafka: Kafka, admin: Admin, codec: AvroCodec, 
 
   // Every asset scored, then a graceful stop: all states and a final checkpoint in the changelog.
   const m1 = new MetricsRegistry();
-  const first = await scorer(env, topics, groupId, m1);
+  const first = await benchScorer(env, topics, groupId, m1, 'bench.restore');
   const scored = m1.counter('pdm_scorer_readings_total', '');
   const t0 = Date.now();
   while (scored.get() < total) {
@@ -104,7 +86,7 @@ export async function restoreTime(kafka: Kafka, admin: Admin, codec: AvroCodec, 
   const bare = await bareRead(kafka, admin, topics.state, groups);
 
   const m2 = new MetricsRegistry();
-  const second = await scorer(env, topics, groupId, m2);
+  const second = await benchScorer(env, topics, groupId, m2, 'bench.restore');
   try {
     const restored = m2.counter('pdm_scorer_restored_states_total', '');
     const t1 = Date.now();

@@ -19,6 +19,7 @@ import type { ScoreBlockRecord } from '../../services/kafka/records.ts';
 import type { TopicNames } from '../../services/kafka/topics.ts';
 import { createLogger } from '../../services/runtime/log.ts';
 import { MetricsRegistry } from '../../services/runtime/metrics.ts';
+import type { RunningService } from '../../services/runtime/service.ts';
 import { PartitionTransactions } from '../../services/scorer/partition-transactions.ts';
 import { DEFAULT_SCORER } from '../../services/scorer/options.ts';
 import { SCORER_FETCH, startScorer } from '../../services/scorer/scorer.ts';
@@ -186,13 +187,9 @@ export interface ScorerRun extends RateResult {
   committed: number;
 }
 
-export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0): Promise<ScorerRun> {
-  const groupId = `${topics.readings}-bench-scorer`;
-  groups.push(groupId);
-  const metrics = new MetricsRegistry();
-  const readings = metrics.counter('pdm_scorer_readings_total', 'Readings scored');
-  const t0 = performance.now();
-  const scorer = await startScorer({
+/** An in-process scorer with the default configuration on the benchmark's topics, logging warnings only. */
+export function benchScorer(env: PipelineEnv, topics: TopicNames, groupId: string, metrics: MetricsRegistry, logName: string): Promise<RunningService> {
+  return startScorer({
     brokers: env.brokers,
     registryUrl: env.registryUrl,
     topics,
@@ -201,8 +198,17 @@ export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: T
     groupId,
     instanceId: randomUUID(),
     metrics,
-    logger: createLogger('bench.scorer', 'warn'),
+    logger: createLogger(logName, 'warn'),
   });
+}
+
+export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0): Promise<ScorerRun> {
+  const groupId = `${topics.readings}-bench-scorer`;
+  groups.push(groupId);
+  const metrics = new MetricsRegistry();
+  const readings = metrics.counter('pdm_scorer_readings_total', 'Readings scored');
+  const t0 = performance.now();
+  const scorer = await benchScorer(env, topics, groupId, metrics, 'bench.scorer');
   // The counter moves once per committed transaction (after the commit), so polling it
   // gives the time each batch became durable. 5 ms is far below a batch's duration.
   const samples: { t: number; n: number }[] = [];
