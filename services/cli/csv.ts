@@ -41,6 +41,23 @@ const enum Mode {
   QuoteInQuoted,
 }
 
+/** A record sink that hands the first record (the header) to `onHeader` and every later one to `onRow`. */
+export function withHeader(onHeader: (fields: string[], line: number) => void, onRow: (fields: string[], line: number) => void): { sink: RecordSink; readonly headerSeen: boolean } {
+  let headerSeen = false;
+  return {
+    sink: (fields, line) => {
+      if (headerSeen) onRow(fields, line);
+      else {
+        headerSeen = true;
+        onHeader(fields, line);
+      }
+    },
+    get headerSeen() {
+      return headerSeen;
+    },
+  };
+}
+
 /** Incremental CSV reader: call {@link push} per chunk, then {@link end} once. */
 export class CsvReader {
   private mode = Mode.Plain;

@@ -16,7 +16,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { MaintenanceEvent, Reading } from '../core/types.ts';
 import type { StepInput } from '../scorer/step.ts';
 import { ReplayError } from '../replay/errors.ts';
-import { CsvReader, CsvSyntaxError } from './csv.ts';
+import { CsvReader, CsvSyntaxError, withHeader } from './csv.ts';
 import { parseValue } from './score.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -116,14 +116,8 @@ export async function readCsvHistory(o: CsvHistoryOptions): Promise<number> {
     chunk.push({ kind: 'reading', reading, offset: line, src: src(line), recordTs: ts! });
   };
 
-  let headerSeen = false;
-  const reader = new CsvReader((fields, line) => {
-    if (headerSeen) onRow(fields, line);
-    else {
-      headerSeen = true;
-      onHeader(fields);
-    }
-  });
+  const csv = withHeader(onHeader, onRow);
+  const reader = new CsvReader(csv.sink);
   const decoder = new StringDecoder('utf8');
   let bytes = 0;
   const flush = () => {
@@ -153,7 +147,7 @@ export async function readCsvHistory(o: CsvHistoryOptions): Promise<number> {
   } finally {
     if (stream !== o.stdin) stream.destroy();
   }
-  if (!headerSeen) throw new ReplayError(`pdm replay: ${name}: empty input, expected a header line`);
+  if (!csv.headerSeen) throw new ReplayError(`pdm replay: ${name}: empty input, expected a header line`);
   if (records === 0) throw new ReplayError(`pdm replay: ${name}: no records after the header: there is no history to replay`);
   return records;
 }

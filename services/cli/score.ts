@@ -24,7 +24,7 @@ import type { AssetState, CompiledConfig, PredictionEvent, QualityFinding, Readi
 import { ServiceConfigError } from '../runtime/errors.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { CliIo, Command } from './command.ts';
-import { CsvReader, CsvSyntaxError, csvLine } from './csv.ts';
+import { CsvReader, CsvSyntaxError, csvLine, withHeader } from './csv.ts';
 import { Progress } from './progress.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -350,14 +350,8 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
     return csvLine(cells);
   };
 
-  let headerSeen = false;
-  const reader = new CsvReader((fields, line) => {
-    if (headerSeen) onRow(fields, line);
-    else {
-      headerSeen = true;
-      onHeader(fields);
-    }
-  });
+  const csv = withHeader(onHeader, onRow);
+  const reader = new CsvReader(csv.sink);
 
   // Write what the last chunk produced; wait for 'drain' when the consumer is slower than us
   // (that pause is what keeps memory flat on a slow pipe). once() rejects on 'error'.
@@ -404,7 +398,7 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
       if (err instanceof CsvSyntaxError) throw new InputError(`pdm score: ${inputName}: ${err.message}`);
       throw err;
     }
-    if (!headerSeen) throw new InputError(`pdm score: ${inputName}: empty input, expected a header line`);
+    if (!csv.headerSeen) throw new InputError(`pdm score: ${inputName}: empty input, expected a header line`);
     await flush();
     await out.commit();
   } catch (err) {
