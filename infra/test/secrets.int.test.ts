@@ -12,7 +12,7 @@ import { ensureTopics, topicNames } from '../../services/kafka/topics.ts';
 import { createFleet } from '../../services/simulator/fleet.ts';
 import { StandinControl } from '../salesforce-standin/control.ts';
 import { startService, stopProcess } from './processes.ts';
-import { stackInfo, uniqueName } from './stack-env.ts';
+import { serviceEnv, stackInfo, uniqueName } from './stack-env.ts';
 
 describe('secrets in logs', () => {
   it('no InfluxDB token, Salesforce password, security token or client secret appears in any line of a debug-level run', async () => {
@@ -25,19 +25,7 @@ describe('secrets in logs', () => {
     await ensureTopics(admin, topics, { partitions: 2 });
     const codec = new AvroCodec(s.registry.url);
     await codec.registerValueSchema(topics.readings, loadSchemaText('reading'));
-    const env = {
-      PDM_KAFKA_BROKERS: s.kafka.brokers.join(','),
-      PDM_REGISTRY_URL: s.registry.url,
-      PDM_TOPIC_PREFIX: prefix,
-      PDM_PARTITIONS: '2',
-      PDM_INFLUX_URL: s.influx.url,
-      PDM_INFLUX_TOKEN: s.influx.token,
-      PDM_INFLUX_BUCKET: s.influx.bucket,
-      PDM_SF_LOGIN_URL: s.salesforce.loginUrl,
-      PDM_LOG_LEVEL: 'debug',
-      PDM_KAFKA_LOG: 'debug',
-      PDM_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
+    const env = { ...serviceEnv(s, prefix, 2), PDM_LOG_LEVEL: 'debug', PDM_KAFKA_LOG: 'debug' };
     const lines: string[] = [];
     // A refused login first: its error must not quote what it was given.
     const refused = await startService('influx-sink', 'refused', { ...env, PDM_INFLUX_TOKEN: 'pdm:wrong-secret-value' }, lines);

@@ -6,7 +6,7 @@
  * instead of lingering.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
+import { serviceEnv, stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
 import { freePort, startService, type ServiceName } from '../../infra/test/processes.ts';
 import { createKafka } from '../kafka/client.ts';
 import { ensureTopics, topicNames } from '../kafka/topics.ts';
@@ -21,17 +21,7 @@ beforeAll(async () => {
   await admin.connect();
   await ensureTopics(admin, topicNames(prefix), { partitions: 2 });
   await admin.disconnect();
-  env = {
-    PDM_KAFKA_BROKERS: s.kafka.brokers.join(','),
-    PDM_REGISTRY_URL: s.registry.url,
-    PDM_TOPIC_PREFIX: prefix,
-    PDM_PARTITIONS: '2',
-    PDM_INFLUX_URL: s.influx.url,
-    PDM_INFLUX_TOKEN: s.influx.token,
-    PDM_INFLUX_BUCKET: s.influx.bucket,
-    PDM_SF_LOGIN_URL: s.salesforce.loginUrl,
-    PDM_KAFKA_SESSION_TIMEOUT_MS: '6000',
-  };
+  env = serviceEnv(s, prefix, 2);
 });
 
 afterAll(() => undefined);
