@@ -164,6 +164,7 @@ export const zombie: Scenario = {
       const other = h.procs.get('scorer.1')!;
       const joinBy = Date.now() + 60_000;
       while (zombieProc.partitions.length === 0 || other.partitions.length === 0 || zombieProc.partitions.length + other.partitions.length < 6) {
+        h.assertAlive();
         if (Date.now() > joinBy) throw new Error(`the two scorers never shared the partitions (scorer.0: ${zombieProc.partitions.join(',')}; scorer.1: ${other.partitions.join(',')})`);
         await sleep(100);
       }
