@@ -32,6 +32,7 @@ import { restoreTime } from './e2e/restore.ts';
 import { latencyRun, percentile, pipelineRate, type LatencyRun } from './e2e/pipeline.ts';
 import { bareClientThroughput, checkSamePoints, readOutputs, sinkThroughput } from './e2e/sink.ts';
 import { bareConsumer, passthroughThroughput, scorerThroughput } from './e2e/throughput.ts';
+import { DEFAULT_SCORER } from '../services/scorer/options.ts';
 import { formatCount, formatRatio, formatTable, formatTargets, type TargetCheck } from './lib/format.ts';
 import { formatMachine, machineInfo } from './lib/machine.ts';
 
@@ -90,8 +91,10 @@ async function main(): Promise<number> {
       const bare = runs('throughput') ? await bareConsumer(kafka, env.registryUrl, tp.readings, total, groups, warm) : undefined;
       const pass = runs('throughput') ? await passthroughThroughput(kafka, env, tp, total, groups, warm) : undefined;
       const sc = await scorerThroughput(admin, env, tp, total, groups, warm);
+      // The same scorer with its scoring on the consuming thread: what the scoring threads buy.
+      const sc0 = runs('throughput') ? await scorerThroughput(admin, env, tp, total, groups, warm, { scoringThreads: 0 }, 'scorer-one-thread') : undefined;
       if (sc.committed !== total) throw new Error(`scorer committed offsets cover ${sc.committed} readings, ${total} produced`);
-      if (bare && pass) {
+      if (bare && pass && sc0) {
         const probe = `${run}-tp.produce-probe`;
         await admin.createTopics({ topics: [{ topic: probe, numPartitions: PARTITIONS }] });
         created.push(probe);
@@ -101,9 +104,10 @@ async function main(): Promise<number> {
         say('1. scorer throughput (same topic, same readings, steady state):');
         say(
           formatTable([
-            ['scorer: decode, score, blocks, changelog, offsets in transactions', fmtRate(sc.steadyPerSec), `${(1e6 / sc.steadyPerSec).toFixed(1)} µs/reading; ${formatCount(sc.transactions)} transactions`],
+            [`scorer: decode, score, blocks, changelog, offsets in transactions (${DEFAULT_SCORER.scoringThreads} scoring threads)`, fmtRate(sc.steadyPerSec), `${(1e6 / sc.steadyPerSec).toFixed(1)} µs/reading; ${formatCount(sc.transactions)} transactions`],
             ['  baseline: exactly-once passthrough (decode, same blocks, no scoring)', fmtRate(pass.steadyPerSec), `${(1e6 / pass.steadyPerSec).toFixed(1)} µs/reading; ${formatCount(pass.transactions)} transactions`],
             ['  ratio scorer / passthrough', formatRatio(ratio), `target ≥ ${TARGETS.scorerOverPassthroughMin}×`],
+            ['  reference: the scorer scoring on its consuming thread (scoringThreads 0)', fmtRate(sc0.steadyPerSec), `${formatRatio(sc0.steadyPerSec / pass.steadyPerSec)} of the passthrough; the threads give ${formatRatio(sc.steadyPerSec / sc0.steadyPerSec)}`],
             ['  reference: bare kafkajs consumer, decode only', fmtRate(bare.steadyPerSec), `scorer ${formatRatio(sc.steadyPerSec / bare.steadyPerSec)} of it`],
           ]),
         );
@@ -122,6 +126,9 @@ async function main(): Promise<number> {
           scorerReadingsPerSec: sc.steadyPerSec,
           passthroughReadingsPerSec: pass.steadyPerSec,
           scorerOverPassthroughRatio: ratio,
+          scoringThreads: DEFAULT_SCORER.scoringThreads,
+          scorerOneThreadReadingsPerSec: sc0.steadyPerSec,
+          scorerOneThreadOverPassthroughRatio: sc0.steadyPerSec / pass.steadyPerSec,
           bareConsumerReadingsPerSec: bare.steadyPerSec,
           scorerOverBareRatio: sc.steadyPerSec / bare.steadyPerSec,
           scorerTransactions: sc.transactions,

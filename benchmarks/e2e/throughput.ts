@@ -21,7 +21,7 @@ import { createLogger } from '../../services/runtime/log.ts';
 import { MetricsRegistry } from '../../services/runtime/metrics.ts';
 import type { RunningService } from '../../services/runtime/service.ts';
 import { PartitionTransactions } from '../../services/scorer/partition-transactions.ts';
-import { DEFAULT_SCORER } from '../../services/scorer/options.ts';
+import { DEFAULT_SCORER, type ScorerOptions } from '../../services/scorer/options.ts';
 import { SCORER_FETCH, startScorer } from '../../services/scorer/scorer.ts';
 import { PARTITIONS } from './args.ts';
 
@@ -187,8 +187,8 @@ export interface ScorerRun extends RateResult {
   committed: number;
 }
 
-/** An in-process scorer with the default configuration on the benchmark's topics, logging warnings only. */
-export function benchScorer(env: PipelineEnv, topics: TopicNames, groupId: string, metrics: MetricsRegistry, logName: string): Promise<RunningService> {
+/** An in-process scorer with the default configuration on the benchmark's topics, logging warnings only; `options` override the scorer's defaults. */
+export function benchScorer(env: PipelineEnv, topics: TopicNames, groupId: string, metrics: MetricsRegistry, logName: string, options: Partial<ScorerOptions> = {}): Promise<RunningService> {
   return startScorer({
     brokers: env.brokers,
     registryUrl: env.registryUrl,
@@ -199,16 +199,18 @@ export function benchScorer(env: PipelineEnv, topics: TopicNames, groupId: strin
     instanceId: randomUUID(),
     metrics,
     logger: createLogger(logName, 'warn'),
+    ...options,
   });
 }
 
-export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0): Promise<ScorerRun> {
-  const groupId = `${topics.readings}-bench-scorer`;
+/** The scorer's steady rate on the topic; `options` override its defaults (a fresh group per distinct `name`). */
+export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0, options: Partial<ScorerOptions> = {}, name = 'scorer'): Promise<ScorerRun> {
+  const groupId = `${topics.readings}-bench-${name}`;
   groups.push(groupId);
   const metrics = new MetricsRegistry();
   const readings = metrics.counter('pdm_scorer_readings_total', 'Readings scored');
   const t0 = performance.now();
-  const scorer = await benchScorer(env, topics, groupId, metrics, 'bench.scorer');
+  const scorer = await benchScorer(env, topics, groupId, metrics, `bench.${name}`, options);
   // The counter moves once per committed transaction (after the commit), so polling it
   // gives the time each batch became durable. 5 ms is far below a batch's duration.
   const samples: { t: number; n: number }[] = [];

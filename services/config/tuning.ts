@@ -45,6 +45,7 @@ export interface ScorerTuning {
   checkpointIntervalMs: number;
   checkpointMaxReadings: number;
   stateTtlMs: number;
+  scoringThreads: number;
 }
 
 /** The scorer's checkpoint and state-expiry settings that are set (also read by `pdm replay`, to expire states as the scorer does). */
@@ -55,6 +56,7 @@ export function scorerTuning(env: Env): Partial<ScorerTuning> {
     checkpointIntervalMs: num('PDM_SCORER_CHECKPOINT_MS', { min: 0, unit: 'ms' }),
     checkpointMaxReadings: num('PDM_SCORER_CHECKPOINT_READINGS', { integer: true, min: 1, unit: 'readings' }),
     stateTtlMs: num('PDM_SCORER_STATE_TTL_MS', { integer: true, min: 1_000, unit: 'ms' }),
+    scoringThreads: num('PDM_SCORER_THREADS', { integer: true, min: 0, max: 64, unit: 'threads' }),
   }));
 }
 

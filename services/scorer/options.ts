@@ -34,6 +34,13 @@ export interface ScorerOptions {
   /** Partitions scored at once, each with its own transactions. Default 8. */
   partitionsConcurrently?: number;
   /**
+   * Worker threads that decode, score and encode (default 2; 0: all on the consuming thread).
+   * Each assigned partition goes to one of them (partition modulo the count), so partitions
+   * beyond the count share a thread. The consuming thread keeps Kafka: fetches,
+   * transactions, restores.
+   */
+  scoringThreads?: number;
+  /**
    * A changed asset state is written to the changelog in the first transaction at least this
    * long after its first unwritten change, ms (default 10,000): bounds the readings a
    * restore replays.
@@ -65,6 +72,7 @@ export const DEFAULT_SCORER = Object.freeze({
   instanceId: '0',
   maxReadingsPerTransaction: 20_000,
   partitionsConcurrently: 8,
+  scoringThreads: 2,
   checkpointIntervalMs: 10_000,
   checkpointMaxReadings: 50_000,
   restoreTimeoutMs: 120_000,
@@ -88,6 +96,7 @@ export function compileScorerOptions(opts: ScorerOptions): ScorerConfig {
   int('partitions', c.partitions, 1, 10_000);
   int('maxReadingsPerTransaction', c.maxReadingsPerTransaction, 1, 1_000_000);
   int('partitionsConcurrently', c.partitionsConcurrently, 1, 1_000);
+  int('scoringThreads', c.scoringThreads, 0, 64);
   if (!Number.isFinite(c.checkpointIntervalMs) || c.checkpointIntervalMs < 0) problems.push(`checkpointIntervalMs: ${c.checkpointIntervalMs} is not a duration ≥ 0 ms`);
   int('checkpointMaxReadings', c.checkpointMaxReadings, 1, Number.MAX_SAFE_INTEGER);
   int('restoreTimeoutMs', c.restoreTimeoutMs, 1_000, 3_600_000);

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { decodeState, type AssetState } from '../core/index.ts';
 import type { AvroCodec } from '../kafka/codec.ts';
 import { describeError, PipelineError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/log.ts';
@@ -50,14 +49,14 @@ export async function replayRanges(
 
 /**
  * Reads the committed changelog of the given partitions from the beginning up to its end
- * (as of the start of the restore) into `into`. kafkajs has no manual partition assignment,
+ * (as of the start of the restore) into `into`, as each state's encoded bytes. kafkajs has no manual partition assignment,
  * so a throwaway consumer group subscribes to the topic and pauses the unwanted partitions.
  * Returns the number of asset states restored, each partition's checkpoint marker and each
  * restored state's sourceOffset.
  */
 /** What a restore read back. */
 export interface RestoredPartitions {
-  /** Asset states restored. */
+  /** Asset states restored (their encoded bytes are in `into`). */
   count: number;
   /** Each partition's checkpoint marker: the first readings offset its states do not cover. */
   markers: Map<number, bigint>;
@@ -74,7 +73,7 @@ export async function restorePartitions(
   codec: AvroCodec,
   topic: string,
   partitions: number[],
-  into: Map<number, Map<string, AssetState>>,
+  into: Map<number, Map<string, Buffer>>,
   timeoutMs: number,
   log: Logger,
 ): Promise<RestoredPartitions> {
@@ -128,7 +127,9 @@ export async function restorePartitions(
             continue;
           }
           if (!states.has(key)) count++;
-          states.set(key, decodeState(new Uint8Array(rec.state)));
+          // A copy: the decoded bytes view the fetch's buffer. Decoding the state is left to
+          // whoever holds the partition (scoring.ts), which may be another thread.
+          states.set(key, Buffer.from(rec.state));
           sourceOffsets.get(batch.partition)?.set(key, rec.sourceOffset);
           // 0: written before lastSeenMs existed; unknown, so no expiry until the asset's next record.
           if (rec.lastSeenMs > 0) lastSeen.get(batch.partition)?.set(key, rec.lastSeenMs);

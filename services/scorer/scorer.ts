@@ -8,6 +8,8 @@
  * where the last committed transaction left off.
  *
  * The parts, each in its own file:
+ * - scoring.ts: the CPU work per chunk (decode, step, checkpoints, encoding) over the
+ *   partitions' states, on this thread or in worker threads (scoring-threads.ts);
  * - decode.ts: a chunk of records → the step's inputs (readings, repairs, poison);
  * - step.ts: the pure per-record step over one partition's states (partition-state.ts);
  * - score-blocks.ts: the columnar score records;
@@ -19,7 +21,8 @@
  *
  * Concurrency: kafkajs runs eachBatch for several partitions at once, but one partition's
  * batches one at a time; each partition has its own PartitionState, so a state is only
- * touched by one batch at a time. The restore is shared (one promise) and advances the epoch.
+ * touched by one batch at a time (in one thread: a partition always goes to the same one).
+ * The restore is shared (one promise) and advances the epoch.
  */
 import type { ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { createKafka, dependencyOf } from '../kafka/client.ts';
@@ -33,14 +36,12 @@ import { createLogger } from '../runtime/log.ts';
 import { Health } from '../runtime/health.ts';
 import { BUCKETS, MetricsRegistry } from '../runtime/metrics.ts';
 import type { RunningService } from '../runtime/service.ts';
-import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
-import { decodeInputs } from './decode.ts';
-import { PartitionTransactions, type TopicMessages } from './partition-transactions.ts';
+import { PartitionTransactions } from './partition-transactions.ts';
 import { compileScorerOptions, SERVICE, type ScorerOptions } from './options.ts';
-import { advanceReplay, newPartitionState, sweepExpired, type PartitionState } from './partition-state.ts';
-import { predictionRecord, type StateRecord } from './records.ts';
 import { replayRanges, restorePartitions } from './restore.ts';
-import { ANOMALY_SCORE, applyChunk } from './step.ts';
+import { LocalScoring, type LoadedPartition, type Scoring } from './scoring.ts';
+import { ThreadedScoring } from './scoring-threads.ts';
+import { ANOMALY_SCORE } from './step.ts';
 
 export { CHECKPOINT_KEY, dueForCheckpoint } from './checkpoints.ts';
 export { splitBySize, transactionalIdOf } from './partition-transactions.ts';
@@ -105,16 +106,31 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   await codec.registerValueSchema(topics.predictions, loadSchemaText('prediction'));
   await codec.registerValueSchema(topics.state, loadSchemaText('state'));
   await codec.registerRecordSchema(topics.readings, loadSchemaText('maintenance'));
-  const encodeState = (rec: StateRecord) => codec.encode(topics.state, rec);
+  const settings = { stateTtlMs: cfg.stateTtlMs, checkpointIntervalMs: cfg.checkpointIntervalMs, checkpointMaxReadings: cfg.checkpointMaxReadings };
+  /** Restores wanted: set on an assignment, a failed transaction, a lost scoring thread. */
+  let needRestore = true;
+  let scoring: Scoring;
+  try {
+    scoring =
+      cfg.scoringThreads === 0
+        ? new LocalScoring({ codec, topics, scoreBlockKey, cfg: cfg.cfg, ...settings })
+        : await ThreadedScoring.start({ registryUrl: cfg.registryUrl, topics, cfg: cfg.cfg, settings }, cfg.scoringThreads, (err) => {
+            log.error('a scoring thread stopped; its partitions are restored', { error: describeError(err), err });
+            needRestore = true;
+          });
+  } catch (err) {
+    await admin.disconnect();
+    throw err;
+  }
 
   const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => m.transactions.inc(), aborted: () => m.aborts.inc() });
 
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: cfg.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs(cfg.sessionTimeoutMs), ...SCORER_FETCH });
-  /** The partitions assigned in the current generation, each with its states. */
-  let parts = new Map<number, PartitionState>();
+  /** The partitions assigned in the current generation. */
   let assigned: number[] = [];
+  /** Asset states held per partition (the metric). */
+  const assets = new Map<number, number>();
   let restoring: Promise<void> | undefined;
-  let needRestore = true;
   /** Assignments received; a restore that began before the latest one must be redone. */
   let joins = 0;
 
@@ -132,25 +148,27 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // First the producers: each fences the partition's previous owner and aborts its open
     // transaction, so the changelog read below ends at the last committed state.
     await txns.assign(assigned);
-    const states = new Map(assigned.map((p) => [p, new Map()]));
+    const states = new Map(assigned.map((p) => [p, new Map<string, Buffer>()]));
     const { count, markers, sourceOffsets, lastSeen, records } = await restorePartitions(kafka, codec, topics.state, assigned, states, cfg.restoreTimeoutMs, log);
     // Readings between each partition's checkpoint and the group's committed offset were
     // scored and their outputs committed, but their states were not checkpointed: replay them.
     const replay = await replayRanges(admin, groupId, topics.readings, assigned, markers, log);
-    const next = new Map(assigned.map((p) => [p, newPartitionState(p, states.get(p), lastSeen.get(p))]));
-    // Every partition with committed work restarts at its replay start (= the committed offset
-    // when there is nothing to replay): after a failed transaction kafkajs's own positions
-    // may be past what was committed.
+    const loaded = new Map<number, LoadedPartition<Buffer>>(assigned.map((p) => [p, { partition: p, states: states.get(p)!, lastSeen: lastSeen.get(p) ?? new Map() }]));
     for (const [partition, { from, until }] of replay) {
-      const part = next.get(partition)!;
+      const part = loaded.get(partition)!;
       if (from < until) {
         part.replayUntil = until;
         part.restoredOffsets = sourceOffsets.get(partition);
       }
       part.position = until;
-      consumer.seek({ topic: topics.readings, partition, offset: from.toString() });
     }
-    parts = next;
+    await scoring.load([...loaded.values()]);
+    // Every partition with committed work restarts at its replay start (= the committed offset
+    // when there is nothing to replay): after a failed transaction kafkajs's own positions
+    // may be past what was committed.
+    for (const [partition, { from }] of replay) consumer.seek({ topic: topics.readings, partition, offset: from.toString() });
+    assets.clear();
+    for (const [p, st] of states) assets.set(p, st.size);
     // An assignment that arrived meanwhile (another rebalance) needs its own restore.
     needRestore = joins !== join;
     health.up('kafka');
@@ -183,48 +201,24 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     if (messages.length === 0) return;
     const epoch = txns.epoch;
     const partition = batch.partition;
-    let part = parts.get(partition);
-    if (!part) parts.set(partition, (part = newPartitionState(partition)));
-    const replayEnd = part.replayUntil;
     const tChunk = performance.now();
-    const inputs = await decodeInputs(codec, batch.topic, partition, messages);
-    const result = applyChunk(part, inputs, cfg.cfg, now(), cfg.stateTtlMs);
+    const out = await scoring.score(partition, batch.topic, messages, now());
     const lastOffset = messages[messages.length - 1]!.offset;
     const nextOffset = BigInt(lastOffset) + 1n;
-    advanceReplay(part, nextOffset);
-    m.replayed.inc({}, result.counts.replayed);
-    if (replayEnd !== undefined && nextOffset <= replayEnd) {
-      // Replay only: nothing to write, the offsets up to replayEnd are committed already.
+    const { counts } = out;
+    m.replayed.inc({}, counts.replayed);
+    if (out.replayOnly) {
+      // Replay only: nothing to write, the offsets up to the replay's end are committed already.
       resolveOffset(lastOffset);
       await heartbeat();
       return;
     }
-
-    // About one state (3.6 KB) per 8 scored readings keeps a transaction's bytes balanced.
-    const { counts } = result;
-    const due = dueForCheckpoint(part.dirty, now(), Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), cfg.checkpointIntervalMs, cfg.checkpointMaxReadings);
-    const changelog = due.length > 0 ? checkpointRecords(partition, part.states, part.dirty, due, nextOffset, encodeState, part.lastSeen) : [];
-    // Expiry sweep, at most every tenth of the TTL of record time: assets gone silent leave
-    // memory and, by tombstone, the changelog.
-    let expired: string[] = [];
-    if (part.clockMs >= part.nextSweepMs) {
-      expired = sweepExpired(part, cfg.stateTtlMs);
-      part.nextSweepMs = part.clockMs + cfg.stateTtlMs / 10;
-      for (const assetId of expired) changelog.push({ key: assetId, partition, value: null });
-    }
-    const dead = result.deadLetters.map((d) => deadLetter(d.src, d.error, SERVICE, now()));
-    const byTopic: TopicMessages[] = [
-      { topic: topics.scores, messages: result.blocks.records().map((b) => ({ key: b.assetId, value: codec.encode(scoreBlockKey, b) })) },
-      { topic: topics.predictions, messages: result.predictions.map((p) => ({ key: p.assetId, value: codec.encode(topics.predictions, predictionRecord(p)) })) },
-      { topic: topics.state, messages: changelog },
-      ...groupByTopic(dead),
-    ];
     const labels = { service: SERVICE };
     m.chunkSeconds.observe((performance.now() - tChunk) / 1000, labels);
     m.chunkReadings.observe(messages.length, labels);
     const tCommit = performance.now();
     try {
-      await txns.commit(partition, { epoch, topicMessages: byTopic, offset: nextOffset.toString() });
+      await txns.commit(partition, { epoch, topicMessages: out.topicMessages, offset: nextOffset.toString() });
       m.commitSeconds.observe((performance.now() - tCommit) / 1000, labels);
       health.up('kafka');
     } catch (err) {
@@ -233,20 +227,19 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       needRestore = true;
       throw new PipelineError(`${batch.topic}[${partition}]: transaction for offsets ${messages[0]!.offset}..${lastOffset}`, true, { cause: err });
     }
-    part.position = nextOffset;
-    // This partition's chunks run one at a time, so `dirty` did not change meanwhile.
-    for (const id of due) part.dirty.delete(id);
-    m.checkpointed.inc({}, due.length);
-    m.expired.inc({}, expired.length + counts.expired);
+    scoring.committed(partition, out.due, nextOffset);
+    m.checkpointed.inc({}, out.due.length);
+    m.expired.inc({}, out.expired);
     resolveOffset(lastOffset);
     m.readings.inc({}, counts.readings);
     m.anomalies.inc({}, counts.anomalies);
     for (const [kind, n] of counts.predictions) m.predictions.inc({ kind }, n);
     for (const [kind, n] of counts.findings) m.findings.inc({ kind }, n);
     for (const [outcome, n] of counts.maintenance) m.maintenance.inc({ outcome }, n);
-    for (const d of dead) m.deadLetters.inc({ service: SERVICE, reason: String(d.message.headers?.['pdm-dlq-reason']) });
+    for (const reason of out.deadReasons) m.deadLetters.inc({ service: SERVICE, reason });
+    assets.set(partition, out.assets);
     let total = 0;
-    for (const p of parts.values()) total += p.states.size;
+    for (const n of assets.values()) total += n;
     m.assets.set(total);
     m.lag.set(Number(batch.offsetLag()), { service: SERVICE, topic: batch.topic, partition: String(partition) });
     await heartbeat();
@@ -295,12 +288,9 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
   async function finalCheckpoint(): Promise<void> {
     if (needRestore) return; // the states are not those of the last commit
     let records = 0;
-    for (const part of parts.values()) {
-      // Mid-replay the states are behind `position`: such a partition keeps its last checkpoint.
-      if (part.dirty.size === 0 || part.position === undefined || part.replayUntil !== undefined) continue;
-      const changelog = checkpointRecords(part.partition, part.states, part.dirty, [...part.dirty.keys()], part.position, encodeState, part.lastSeen);
-      await txns.commit(part.partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.state, messages: changelog }] });
-      records += changelog.length;
+    for (const { partition, messages } of await scoring.finalCheckpoint()) {
+      await txns.commit(partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.state, messages }] });
+      records += messages.length;
     }
     if (records > 0) log.info('final checkpoint', { records });
   }
@@ -315,20 +305,11 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     await finalCheckpoint().catch((err: unknown) => log.warn('final checkpoint failed; the next start replays from the last one', { error: describeError(err) }));
     await consumer.disconnect().catch(() => undefined);
     await txns.close().catch(() => undefined);
+    await scoring.close().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     resolveDone();
     return done;
   }
 
   return { name: SERVICE, metrics, health, stop: shutdown, done };
-}
-
-function groupByTopic(items: { topic: string; message: TopicMessages['messages'][number] }[]): TopicMessages[] {
-  const by = new Map<string, TopicMessages['messages']>();
-  for (const { topic, message } of items) {
-    const list = by.get(topic) ?? [];
-    list.push(message);
-    by.set(topic, list);
-  }
-  return [...by].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -1,0 +1,170 @@
+/**
+ * The scorer's CPU work on its partitions, behind one interface so that it can run on the
+ * consuming thread (LocalScoring, here) or in worker threads (scoring-threads.ts) with the
+ * same code: it owns the assigned partitions' states and, per fetched chunk, decodes,
+ * applies the step, picks the states due for a checkpoint, sweeps expired assets and encodes
+ * every output record. The consuming thread keeps Kafka: the fetch, the transactions, the
+ * offsets, the restore's reads.
+ *
+ * Order: calls for one partition are applied in the order they were made (a partition's
+ * chunks run one at a time, and `committed` follows its chunk's transaction), so the
+ * invariants of partition-state.ts hold wherever the states live.
+ */
+import type { KafkaMessage, Message } from 'kafkajs';
+import { decodeState, type AssetState, type CompiledConfig } from '../core/index.ts';
+import { deadLetter, DLQ_HEADERS, headerString } from '../kafka/dlq.ts';
+import type { AvroCodec } from '../kafka/codec.ts';
+import type { TopicNames } from '../kafka/topics.ts';
+import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
+import { decodeInputs } from './decode.ts';
+import type { TopicMessages } from './partition-transactions.ts';
+import { advanceReplay, newPartitionState, sweepExpired, type PartitionState } from './partition-state.ts';
+import { predictionRecord, type StateRecord } from './records.ts';
+import { applyChunk, type ChunkCounts } from './step.ts';
+
+export const SERVICE_NAME = 'scorer';
+
+/** A partition as a restore left it: its states (decoded, or their changelog bytes) and where its replay stands. */
+export interface LoadedPartition<S = AssetState> {
+  partition: number;
+  states: Map<string, S>;
+  lastSeen: Map<string, number>;
+  /** Set when readings between the checkpoint and the committed offset must be replayed. */
+  replayUntil?: bigint;
+  restoredOffsets?: Map<string, number>;
+  /** Next offset after the last committed chunk, when the group has committed any. */
+  position?: bigint;
+}
+
+/** What one chunk gives the consuming thread. */
+export interface ChunkOutcome {
+  /** The chunk only rebuilt states (a replay): nothing to write, its offsets are committed already. */
+  replayOnly: boolean;
+  topicMessages: TopicMessages[];
+  /** Assets whose checkpoint this chunk's transaction carries: pass back to `committed`. */
+  due: string[];
+  counts: ChunkCounts;
+  /** Assets expired (by the sweep or at their next record). */
+  expired: number;
+  /** The reason of each dead letter, for the metrics. */
+  deadReasons: string[];
+  /** Asset states the partition holds after the chunk. */
+  assets: number;
+}
+
+/** The scoring work of the assigned partitions. */
+export interface Scoring {
+  /** Replaces every partition's states by these (after a restore; a partition not listed is dropped). */
+  load(partitions: LoadedPartition<Buffer>[]): Promise<void>;
+  /** Decodes and scores one partition's chunk; `now` stamps dead letters and checkpoint ages. */
+  score(partition: number, topic: string, messages: KafkaMessage[], now: number): Promise<ChunkOutcome>;
+  /** The chunk's transaction committed: its checkpoints are written, the partition is at `nextOffset`. */
+  committed(partition: number, due: string[], nextOffset: bigint): void;
+  /** Changelog records of every state changed since its checkpoint, per partition (a planned stop). */
+  finalCheckpoint(): Promise<{ partition: number; messages: Message[] }[]>;
+  close(): Promise<void>;
+}
+
+/** What the scoring needs besides the states: the codec with the output schemas registered, the settings. */
+export interface ScoringContext {
+  codec: AvroCodec;
+  topics: TopicNames;
+  /** encode() key of the score block record. */
+  scoreBlockKey: string;
+  cfg: CompiledConfig;
+  stateTtlMs: number;
+  checkpointIntervalMs: number;
+  checkpointMaxReadings: number;
+}
+
+/** The scoring on the calling thread. */
+export class LocalScoring implements Scoring {
+  private parts = new Map<number, PartitionState>();
+  private readonly encodeState: (rec: StateRecord) => Buffer;
+
+  constructor(private readonly ctx: ScoringContext) {
+    this.encodeState = (rec) => ctx.codec.encode(ctx.topics.state, rec);
+  }
+
+  async load(partitions: LoadedPartition<Buffer>[]): Promise<void> {
+    this.parts = new Map(
+      partitions.map((l) => {
+        const states = new Map<string, AssetState>();
+        for (const [id, bytes] of l.states) states.set(id, decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+        const part = newPartitionState(l.partition, states, l.lastSeen);
+        part.replayUntil = l.replayUntil;
+        part.restoredOffsets = l.restoredOffsets;
+        part.position = l.position;
+        return [l.partition, part];
+      }),
+    );
+  }
+
+  async score(partition: number, topic: string, messages: KafkaMessage[], now: number): Promise<ChunkOutcome> {
+    const { ctx } = this;
+    let part = this.parts.get(partition);
+    if (!part) this.parts.set(partition, (part = newPartitionState(partition)));
+    const replayEnd = part.replayUntil;
+    const inputs = await decodeInputs(ctx.codec, topic, partition, messages);
+    const result = applyChunk(part, inputs, ctx.cfg, now, ctx.stateTtlMs);
+    const nextOffset = BigInt(messages[messages.length - 1]!.offset) + 1n;
+    advanceReplay(part, nextOffset);
+    const { counts } = result;
+    if (replayEnd !== undefined && nextOffset <= replayEnd) {
+      return { replayOnly: true, topicMessages: [], due: [], counts, expired: counts.expired, deadReasons: [], assets: part.states.size };
+    }
+    // About one state (3.6 KB) per 8 scored readings keeps a transaction's bytes balanced.
+    const due = dueForCheckpoint(part.dirty, now, Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), ctx.checkpointIntervalMs, ctx.checkpointMaxReadings);
+    const changelog = due.length > 0 ? checkpointRecords(partition, part.states, part.dirty, due, nextOffset, this.encodeState, part.lastSeen) : [];
+    // Expiry sweep, at most every tenth of the TTL of record time: assets gone silent leave
+    // memory and, by tombstone, the changelog.
+    let expired = counts.expired;
+    if (part.clockMs >= part.nextSweepMs) {
+      const gone = sweepExpired(part, ctx.stateTtlMs);
+      part.nextSweepMs = part.clockMs + ctx.stateTtlMs / 10;
+      for (const assetId of gone) changelog.push({ key: assetId, partition, value: null });
+      expired += gone.length;
+    }
+    const dead = result.deadLetters.map((d) => deadLetter(d.src, d.error, SERVICE_NAME, now));
+    const topicMessages: TopicMessages[] = [
+      { topic: ctx.topics.scores, messages: result.blocks.records().map((b) => ({ key: b.assetId, value: ctx.codec.encode(ctx.scoreBlockKey, b) })) },
+      { topic: ctx.topics.predictions, messages: result.predictions.map((p) => ({ key: p.assetId, value: ctx.codec.encode(ctx.topics.predictions, predictionRecord(p)) })) },
+      { topic: ctx.topics.state, messages: changelog },
+      ...groupByTopic(dead),
+    ];
+    const deadReasons = dead.map((d) => headerString(d.message.headers, DLQ_HEADERS.reason) ?? 'unknown');
+    return { replayOnly: false, topicMessages, due, counts, expired, deadReasons, assets: part.states.size };
+  }
+
+  committed(partition: number, due: string[], nextOffset: bigint): void {
+    const part = this.parts.get(partition);
+    if (!part) return;
+    part.position = nextOffset;
+    // This partition's chunks run one at a time, so `dirty` did not change meanwhile.
+    for (const id of due) part.dirty.delete(id);
+  }
+
+  async finalCheckpoint(): Promise<{ partition: number; messages: Message[] }[]> {
+    const out: { partition: number; messages: Message[] }[] = [];
+    for (const part of this.parts.values()) {
+      // Mid-replay the states are behind `position`: such a partition keeps its last checkpoint.
+      if (part.dirty.size === 0 || part.position === undefined || part.replayUntil !== undefined) continue;
+      out.push({ partition: part.partition, messages: checkpointRecords(part.partition, part.states, part.dirty, [...part.dirty.keys()], part.position, this.encodeState, part.lastSeen) });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.parts.clear();
+  }
+}
+
+function groupByTopic(items: { topic: string; message: Message }[]): TopicMessages[] {
+  const by = new Map<string, Message[]>();
+  for (const { topic, message } of items) {
+    const list = by.get(topic) ?? [];
+    list.push(message);
+    by.set(topic, list);
+  }
+  return [...by].map(([topic, messages]) => ({ topic, messages }));
+}
