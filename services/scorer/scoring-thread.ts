@@ -29,9 +29,12 @@ const transfers = (packed: PackedMessages[]): ArrayBuffer[] => packed.map((p) =>
 
 async function answer(scoring: LocalScoring, call: ThreadCall): Promise<ThreadReply | undefined> {
   switch (call.op) {
-    case 'load':
-      await scoring.load(call.partitions.map((p) => ({ ...p, states: new Map(unpackMessages(p.states).map((m) => [(m.key as Buffer).toString('utf8'), m.value as Buffer])) })));
+    case 'load': {
+      const partitions = call.partitions.map((p) => ({ ...p, states: new Map(unpackMessages(p.states).map((m) => [(m.key as Buffer).toString('utf8'), m.value as Buffer])) }));
+      if (call.replace) await scoring.load(partitions);
+      else scoring.add(partitions);
       return { id: call.id };
+    }
     case 'score': {
       const o = await scoring.score(call.partition, call.topic, unpackChunk(call.chunk), call.now);
       const { topicMessages, ...rest } = o;

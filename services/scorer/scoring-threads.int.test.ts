@@ -133,9 +133,12 @@ describe('scoring threads on the real schema registry', () => {
       restoredOffsets.set(rec.assetId, rec.sourceOffset);
     }
     expect(marker).toBe(500n);
-    const load: LoadedPartition<Buffer>[] = [{ partition: 0, states, lastSeen, restoredOffsets, replayUntil: 800n, position: 800n }];
-    await local.load(load);
-    await threaded.load(load);
+    // Each side its own copy: a load releases the bytes it has decoded.
+    const load = (): LoadedPartition<Buffer>[] => [{ partition: 0, states: new Map(states), lastSeen: new Map(lastSeen), restoredOffsets: new Map(restoredOffsets), replayUntil: 800n, position: 800n }];
+    const given = load();
+    await local.load(given);
+    expect(given[0]!.states.size).toBe(0);
+    await threaded.load(load());
     const replay = await both(0, chunk(good.slice(500), keys.slice(500), 500));
     expect(replay.replayOnly).toBe(true);
     expect(replay.counts.replayed).toBe(300);

@@ -87,17 +87,27 @@ export class LocalScoring implements Scoring {
   }
 
   async load(partitions: LoadedPartition<Buffer>[]): Promise<void> {
-    this.parts = new Map(
-      partitions.map((l) => {
-        const states = new Map<string, AssetState>();
-        for (const [id, bytes] of l.states) states.set(id, decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
-        const part = newPartitionState(l.partition, states, l.lastSeen);
-        part.replayUntil = l.replayUntil;
-        part.restoredOffsets = l.restoredOffsets;
-        part.position = l.position;
-        return [l.partition, part];
-      }),
-    );
+    this.parts = new Map();
+    this.add(partitions);
+  }
+
+  /**
+   * Adds partitions to those held (load() without dropping the others). Each state's bytes
+   * are released as it is decoded, so a restore holds about one copy of the states, not two.
+   */
+  add(partitions: LoadedPartition<Buffer>[]): void {
+    for (const l of partitions) {
+      const states = new Map<string, AssetState>();
+      for (const [id, bytes] of l.states) {
+        states.set(id, decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+        l.states.delete(id);
+      }
+      const part = newPartitionState(l.partition, states, l.lastSeen);
+      part.replayUntil = l.replayUntil;
+      part.restoredOffsets = l.restoredOffsets;
+      part.position = l.position;
+      this.parts.set(l.partition, part);
+    }
   }
 
   async score(partition: number, topic: string, messages: KafkaMessage[], now: number): Promise<ChunkOutcome> {
