@@ -9,7 +9,9 @@
 import { parseArgs } from 'node:util';
 import { pipelineEnv } from '../../services/kafka/env.ts';
 import { formatTable } from '../../benchmarks/lib/format.ts';
+import { createKafka } from '../../services/kafka/client.ts';
 import { status, up } from '../stack/stack.ts';
+import { deleteStaleTestTopics } from '../test/stale-topics.ts';
 import { SCENARIOS, type ScenarioResult } from './scenarios.ts';
 
 async function main(): Promise<number> {
@@ -36,6 +38,17 @@ async function main(): Promise<number> {
   const st = await status();
   if (!Object.values(st).every((p) => p.up)) await up({ progress: (l) => log(`stack ${l}`) });
   const env = pipelineEnv();
+  // The broker restarts in the kafka-down scenario: topics earlier test runs left behind
+  // would slow that restart down (stale-topics.ts).
+  const kafka = createKafka({ brokers: env.brokers, clientId: 'pdm-reliability-janitor' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const n = await deleteStaleTestTopics(admin);
+    if (n > 0) log(`reliability: deleted ${n} topics earlier test runs left behind`);
+  } finally {
+    await admin.disconnect();
+  }
   const results: ScenarioResult[] = [];
   const t0 = Date.now();
   for (const s of SCENARIOS.filter((x) => !only || only.includes(x.name))) {
