@@ -245,8 +245,13 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     await heartbeat();
   };
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.readings], fromBeginning: true });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.readings], fromBeginning: true });
+  } catch (err) {
+    await Promise.allSettled([consumer.disconnect(), txns.close(), scoring.close(), admin.disconnect()]);
+    throw err;
+  }
 
   let stopping = false;
   let resolveDone!: () => void;

@@ -57,6 +57,9 @@ class ScoringThread {
 
   constructor(url: URL, init: ThreadInit, onExit: (err: Error) => void) {
     const worker = new Worker(url, { workerData: init });
+    // The consuming thread's sockets keep the process alive while it runs; a thread alone
+    // must not (a scorer that failed to start exits instead of hanging on its threads).
+    worker.unref();
     this.worker = worker;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (m: ThreadReply | { ready: true } | { initError: string }) => {
