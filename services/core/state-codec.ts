@@ -167,15 +167,24 @@ export function decodeState(bytes: Uint8Array): AssetState {
   return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
 }
 
-/** Version 4 numbers in the current layout (see the file header for what carries over). */
-function fromV4(old: Float64Array, nSensors: number): Float64Array {
-  const rest = old.length - HEADER_SLOTS - nSensors * V4_SENSOR_SLOTS;
-  if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version 4 state of ${old.length} numbers cannot hold ${nSensors} sensors`);
+/**
+ * An older version's numbers in the current layout: the header, then each sensor block as
+ * `sensor(from, to)` converts it (offsets into `old` and the new array), then the trackers,
+ * episodes and covariate fits, which kept their layout.
+ */
+function convert(old: Float64Array, nSensors: number, oldSlots: number, version: number, sensor: (f: Float64Array, from: number, to: number) => void): Float64Array {
+  const rest = old.length - HEADER_SLOTS - nSensors * oldSlots;
+  if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version ${version} state of ${old.length} numbers cannot hold ${nSensors} sensors`);
   const f = new Float64Array(HEADER_SLOTS + nSensors * SENSOR_SLOTS + rest);
   f.set(old.subarray(0, HEADER_SLOTS), 0);
-  for (let i = 0; i < nSensors; i++) {
-    const from = HEADER_SLOTS + i * V4_SENSOR_SLOTS;
-    const to = HEADER_SLOTS + i * SENSOR_SLOTS;
+  for (let i = 0; i < nSensors; i++) sensor(f, HEADER_SLOTS + i * oldSlots, HEADER_SLOTS + i * SENSOR_SLOTS);
+  f.set(old.subarray(HEADER_SLOTS + nSensors * oldSlots), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
+  return f;
+}
+
+/** Version 4 numbers in the current layout (see the file header for what carries over). */
+function fromV4(old: Float64Array, nSensors: number): Float64Array {
+  return convert(old, nSensors, V4_SENSOR_SLOTS, V4, (f, from, to) => {
     initSensor(f, to);
     f[to + SENSOR_LAST_VALID_TS] = old[from + V4_LAST_VALID_TS]!;
     f[to + SENSOR_RUN_VALUE] = old[from + V4_RUN_VALUE]!;
@@ -183,21 +192,12 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
     f[to + SENSOR_RUN_START_TS] = old[from + V4_RUN_START_TS]!;
     f[to + SENSOR_MEAN_INTERVAL_MS] = old[from + V4_MEAN_INTERVAL_MS]!;
     f[to + SENSOR_SCORE] = old[from + V4_SCORE]!;
-  }
-  // Trackers, episodes and covariate fits kept their layout.
-  f.set(old.subarray(HEADER_SLOTS + nSensors * V4_SENSOR_SLOTS), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
-  return f;
+  });
 }
 
 /** Version 5 numbers in the current layout (see the file header: nothing re-learns). */
 function fromV5(old: Float64Array, nSensors: number): Float64Array {
-  const rest = old.length - HEADER_SLOTS - nSensors * V5_SENSOR_SLOTS;
-  if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version 5 state of ${old.length} numbers cannot hold ${nSensors} sensors`);
-  const f = new Float64Array(HEADER_SLOTS + nSensors * SENSOR_SLOTS + rest);
-  f.set(old.subarray(0, HEADER_SLOTS), 0);
-  for (let i = 0; i < nSensors; i++) {
-    const from = HEADER_SLOTS + i * V5_SENSOR_SLOTS;
-    const to = HEADER_SLOTS + i * SENSOR_SLOTS;
+  return convert(old, nSensors, V5_SENSOR_SLOTS, V5, (f, from, to) => {
     f.set(old.subarray(from, from + SENSOR_HISTOGRAM), to);
     const lo = old[from + SENSOR_MIN]!;
     const hi = old[from + SENSOR_MAX]!;
@@ -208,7 +208,5 @@ function fromV5(old: Float64Array, nSensors: number): Float64Array {
     f[to + SENSOR_LEVEL_LOW] = lo;
     f[to + SENSOR_LEVEL_HIGH] = hi;
     f[to + SENSOR_LEVEL_BREAKS] = old[from + SENSOR_RANGE_EXTENSIONS]!;
-  }
-  f.set(old.subarray(HEADER_SLOTS + nSensors * V5_SENSOR_SLOTS), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
-  return f;
+  });
 }
