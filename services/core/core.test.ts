@@ -110,11 +110,13 @@ describe('newState', () => {
 });
 
 describe('state encoding', () => {
-  it('fits 4 KiB per 8 sensors for every default asset type (the 9-sensor van in 4.5 KiB)', () => {
+  // Issue 3's target is 4 KiB per 8-sensor asset; a sensor beyond 8 brings its block (41
+  // numbers since state version 6), its name and its trackers: the 9-sensor van in 4.75 KiB.
+  it('fits 4 KiB per 8 sensors for every default asset type (the 9-sensor van in 4.75 KiB)', () => {
     for (const [type, at] of DEFAULT_CONFIG.assetTypes) {
       if (at.generic) continue;
       const st = newState(`${type}-0001-with-a-long-asset-id`, type, DEFAULT_CONFIG);
-      expect(encodeState(st).length).toBeLessThanOrEqual(512 * Math.max(8, at.sensorNames.length));
+      expect(encodeState(st).length).toBeLessThanOrEqual(4096 + 768 * Math.max(0, at.sensorNames.length - 8));
     }
   });
 
@@ -149,7 +151,7 @@ describe('state encoding', () => {
     bytes[4] = 99;
     expect(() => decodeState(bytes)).toThrow(StateVersionError);
     expect(() => decodeState(bytes)).toThrow(
-      'cannot decode asset state: version 99 is not supported (this build reads version 4 and 5); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
+      'cannot decode asset state: version 99 is not supported (this build reads version 4 to 6); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
   });
 

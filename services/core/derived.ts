@@ -56,6 +56,7 @@ export interface DerivedParams {
   shiftFastAlpha: number;
   shiftSlowAlpha: number;
   rarityAlpha: number;
+  levelBreakAlpha: number;
   /** Growth per value of the value histogram's weights (2^(1/windowSize): the older ones decay relative to it). */
   histogramGrowth: number;
   /** Natural logs of the probabilities that score 0.5. */
@@ -64,6 +65,7 @@ export interface DerivedParams {
   lnSurpriseHalf: number;
   lnShiftHalf: number;
   lnRangeHalf: number;
+  lnLevelBreakHalf: number;
   decays: TrackerDecays;
 }
 
@@ -78,12 +80,14 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     shiftFastAlpha: alpha(d.shiftFastHalfLifeReadings),
     shiftSlowAlpha: alpha(d.shiftSlowHalfLifeReadings),
     rarityAlpha: alpha(d.rarityHalfLifeReadings),
+    levelBreakAlpha: alpha(d.levelBreakHalfLifeReadings),
     histogramGrowth: 1 / decay(1 / d.windowSize),
     lnJumpHalf: Math.log(d.jumpTailProbability),
     lnRarityHalf: Math.log(d.rarityTailProbability),
     lnSurpriseHalf: Math.log(d.surpriseTailProbability),
     lnShiftHalf: Math.log(d.shiftTailProbability),
     lnRangeHalf: Math.log(d.rangeBreakProbability),
+    lnLevelBreakHalf: Math.log(d.levelBreakProbability),
     decays: Object.freeze({
       level: new DecayMemo(),
       scatter: new DecayMemo(),

@@ -26,7 +26,7 @@ export class StateVersionError extends Error {
     readonly oldest: number = supported,
   ) {
     super(
-      `cannot decode asset state: version ${found} is not supported (this build reads version ${oldest === supported ? supported : `${oldest} and ${supported}`}); ` +
+      `cannot decode asset state: version ${found} is not supported (this build reads version ${oldest === supported ? supported : `${oldest} to ${supported}`}); ` +
         'refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
   }

@@ -59,13 +59,14 @@ describe('value histogram', () => {
   });
 
   it.each([
-    // [values, bins after]. Over [0, 8] the bins hold [1, 1, 0, 1, 0, 1, 0, 2]; widening down to
-    // [-8, 8] pairs them into the top four bins, and -8 lands in the bottom one.
-    [[0, 8, 1, 3, 5, 7, -8], [1, 0, 0, 0, 2, 1, 1, 2]],
-    // upward to [0, 16]: the pairs go to the bottom four, and 16 to the top
-    [[0, 8, 1, 3, 5, 7, 16], [2, 1, 1, 2, 0, 0, 0, 1]],
+    // [values, bins after]. Over [0, 7] the bins hold [1, 1, 0, 1, 0, 1, 2]; widening down to
+    // [-7, 7] doubles their width: their centres land in bins 3, 4, 4, 5, 5, 6, 6, and -7 in
+    // the bottom one.
+    [[0, 7, 1, 3, 5, 6, -7], [1, 0, 0, 1, 1, 1, 3]],
+    // upward to [0, 14]: the centres land in bins 0, 0, 1, 1, 2, 2, 3, and 14 in the top one
+    [[0, 7, 1, 3, 5, 6, 14], [2, 1, 1, 2, 0, 0, 1]],
     // a single repeated value, then a larger one: all of it goes to the bottom bin
-    [[5, 5, 5, 9], [3, 0, 0, 0, 0, 0, 0, 1]],
+    [[5, 5, 5, 9], [3, 0, 0, 0, 0, 0, 1]],
   ])('re-bins %j into %j (no decay)', (xs, bins) => {
     expect(build(xs, 1).bins).toEqual(bins);
   });
@@ -75,14 +76,16 @@ describe('value histogram', () => {
     const d = 0.9;
     const { f, lo, hi } = build(xs, d);
     expect(f[HISTOGRAM_BINS]!).toBeLessThan(1e101);
-    const naive = xs.reduce((s, x, i) => s + (Math.min(7, Math.floor((x / 100) * 8)) === 3 ? d ** (xs.length - i) : 0), 0);
+    const bin40 = Math.floor(0.4 * HISTOGRAM_BINS);
+    const naive = xs.reduce((s, x, i) => s + (Math.min(HISTOGRAM_BINS - 1, Math.floor((x / 100) * HISTOGRAM_BINS)) === bin40 ? d ** (xs.length - i) : 0), 0);
     expect(histogramBinWeight(f, 0, 40, lo, hi)).toBeCloseTo(naive, 9);
   });
 
   it('gives a value the share of its bin, and a value outside the range only the prior', () => {
-    const { f, lo, hi } = build([0, 8, 1, 1, 1, 7], 1);
+    // Over [0, 7] the three 1s share bin 1 (each bin one unit wide).
+    const { f, lo, hi } = build([0, 7, 1, 1, 1, 6], 1);
     const total = histogramTotal(f, 0);
-    expect(histogramShare(f, 0, 1.5, lo, hi, total)).toBeCloseTo((3 + 0.5) / (6 + 4), 12);
-    expect(histogramShare(f, 0, 9, lo, hi, total)).toBeCloseTo(0.5 / (6 + 4), 12);
+    expect(histogramShare(f, 0, 1.5, lo, hi, total)).toBeCloseTo((3 + 0.5) / (6 + 0.5 * HISTOGRAM_BINS), 12);
+    expect(histogramShare(f, 0, 9, lo, hi, total)).toBeCloseTo(0.5 / (6 + 0.5 * HISTOGRAM_BINS), 12);
   });
 });

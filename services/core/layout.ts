@@ -14,7 +14,7 @@ import { HISTOGRAM_SLOTS } from './histogram.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 5;
+export const STATE_VERSION = 6;
 
 // Header slots: the asset as a whole.
 export const ASSET_LAST_TS = 0;
@@ -25,7 +25,8 @@ export const HEADER_SLOTS = 4;
 
 // Sensor block slots: data-quality bookkeeping first, then the anomaly evidence (see
 // sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
-// the robust location and the likelihood of version 4 with these.
+// the robust location and the likelihood of version 4 with these; version 6 has 7 histogram
+// bins instead of 8 and adds the level's extremes and breaks.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 /** Time of the last valid value (stale detection). */
@@ -63,8 +64,16 @@ export const SENSOR_RARITY = 26;
 export const SENSOR_RARITY_TAIL = 27;
 /** The value histogram over [SENSOR_MIN, SENSOR_MAX] (histogram.ts: its bins, then the next value's weight). */
 export const SENSOR_HISTOGRAM = 30;
+/**
+ * The extremes the fast level has reached, each following the level past it with a short
+ * half-life (a level that creeps beyond everything the sensor has shown is measured against
+ * where it was, not where it crept to), and how many values had the fast level beyond them.
+ */
+export const SENSOR_LEVEL_LOW = SENSOR_HISTOGRAM + HISTOGRAM_SLOTS;
+export const SENSOR_LEVEL_HIGH = SENSOR_LEVEL_LOW + 1;
+export const SENSOR_LEVEL_BREAKS = SENSOR_LEVEL_LOW + 2;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_HISTOGRAM + HISTOGRAM_SLOTS;
+export const SENSOR_SLOTS = SENSOR_LEVEL_LOW + 3;
 
 // Failure tracker slots (one per failure mode × sensor).
 export const TRACKER_LEVEL = 0;
@@ -138,6 +147,8 @@ export function initSensor(f: Float64Array, o: number): void {
   f[o + SENSOR_RUN_START_TS] = NaN;
   f[o + SENSOR_MIN] = NaN;
   f[o + SENSOR_MAX] = NaN;
+  f[o + SENSOR_LEVEL_LOW] = NaN;
+  f[o + SENSOR_LEVEL_HIGH] = NaN;
 }
 
 /** Resets a failure tracker: it learns again (modeLearningHours) from its next active value. */

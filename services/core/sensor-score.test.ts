@@ -15,7 +15,7 @@ const T0 = Date.UTC(2026, 0, 5);
 const ONSET = 4000;
 const N = 4400;
 const OFF = 1e-300;
-const EVIDENCE = ['jump', 'surprise', 'shift', 'rarity', 'range'] as const;
+const EVIDENCE = ['jump', 'surprise', 'shift', 'rarity', 'range', 'level'] as const;
 type Evidence = (typeof EVIDENCE)[number];
 const KEYS: Record<Evidence, string> = {
   jump: 'jumpTailProbability',
@@ -23,6 +23,7 @@ const KEYS: Record<Evidence, string> = {
   shift: 'shiftTailProbability',
   rarity: 'rarityTailProbability',
   range: 'rangeBreakProbability',
+  level: 'levelBreakProbability',
 };
 const only = (e: Evidence): CompiledConfig =>
   compileConfig({ detector: Object.fromEntries(EVIDENCE.filter((x) => x !== e).map((x) => [KEYS[x], OFF])) });
@@ -60,6 +61,9 @@ const CASES: [string, Evidence, number[], number][] = [
   ['a level the machine never takes', 'rarity', regimes().map((v, i) => (i >= ONSET && i < ONSET + 100 ? 5 + noise(0.1) : v)), 100],
   // A step beyond the range, smaller than the machine's usual switches.
   ['a value beyond the all-time range', 'range', regimes().map((v, i) => (i >= ONSET && i < ONSET + 50 ? 14 + noise(0.1) : v)), 50],
+  // A drift of 0.12 noise deviations a value: no value breaks the range that the drift itself
+  // keeps extending, but the level goes where it has never been.
+  ['a level that creeps past everything the sensor has shown', 'level', Array.from({ length: N }, (_, i) => 20 + noise(1) + (i >= ONSET ? Math.min(12, 0.12 * (i - ONSET)) : 0)), 200],
 ];
 
 describe.each(CASES)('%s', (_, evidence, values, window) => {

@@ -8,9 +8,9 @@
  * The evidence, each measured on the corpus of `npm run eval:anomaly` (benchmarks/README.md
  * has the ablations):
  *  - jump: the larger error, in its own spread, of two predictors of the value (the value
- *    smoothed with weight ½, and the previous value) — spikes, dips, steps. A jump to a value
- *    the sensor often takes (its histogram bin holds rarityGateShare of the weight) is no
- *    evidence: a machine switching to one of its usual levels.
+ *    smoothed with weight ½, and the previous value) — spikes, dips, steps. A jump from another
+ *    bin to a value the sensor often takes (its histogram bin holds rarityGateShare of the
+ *    weight) is no evidence: a machine switching to one of its usual levels.
  *  - surprise: the short average of the steps measured in a ten times slower spread — a burst
  *    of spikes, a change of variance or of frequency, which the fast spreads would absorb.
  *  - shift: the distance between a fast and a slow level (the fast one Huber-clipped, so an
@@ -20,6 +20,12 @@
  *  - range: a value beyond the sensor's all-time range by a margin, scored by how often the
  *    sensor has extended its range at all (a record on a stable sensor is strong evidence; on
  *    one still exploring its range, a trend, or a cycle longer than its history, weak).
+ *  - level break: the fast level beyond the extremes it has reached by the same margin, scored
+ *    by how often it has been. The extremes follow the level past them with a short half-life,
+ *    so a drift that creeps beyond everything the sensor has shown (extending the range by a
+ *    little at every value, so that no value ever breaks it) is measured against where the
+ *    level was, not where it crept to; the fast level, not the value, so a heavy-tailed
+ *    sensor's outliers do not count.
  * Repeated identical values carry no information about spreads and jumps (an idle sparse
  * signal reads 0 for hours; a quantised one repeats its steps), so they do not teach them;
  * long repeats are `stuck` findings and never reach this code (score.ts).
@@ -28,6 +34,9 @@ import { binOf, HISTOGRAM_BINS, histogramAdd, histogramGrow } from './histogram.
 import {
   SENSOR_HISTOGRAM,
   SENSOR_JUMP_TAIL,
+  SENSOR_LEVEL_BREAKS,
+  SENSOR_LEVEL_HIGH,
+  SENSOR_LEVEL_LOW,
   SENSOR_MAX,
   SENSOR_MEAN_INTERVAL_MS,
   SENSOR_MIN,
@@ -77,6 +86,10 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     f[o + SENSOR_SMOOTHED] = x;
     f[o + SENSOR_SHIFT_FAST] = x;
     f[o + SENSOR_SHIFT_SLOW] = x;
+    if (!(f[o + SENSOR_LEVEL_LOW]! === f[o + SENSOR_LEVEL_LOW]!)) {
+      f[o + SENSOR_LEVEL_LOW] = x;
+      f[o + SENSOR_LEVEL_HIGH] = x;
+    }
   } else {
     const learning = n < det.learningReadings;
     const repeat = x === prev;
@@ -110,8 +123,14 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     const share = (binWeight + 0.5) / (total + 0.5 * HISTOGRAM_BINS);
     const rarity = f[o + SENSOR_RARITY]! + dp.rarityAlpha * (-Math.log(share) - f[o + SENSOR_RARITY]!);
 
+    const margin = det.rangeMarginShare * (hi - lo) > det.rangeMarginSpreads * s2 ? det.rangeMarginShare * (hi - lo) : det.rangeMarginSpreads * s2;
+    const levelLow = f[o + SENSOR_LEVEL_LOW]!;
+    const levelHigh = f[o + SENSOR_LEVEL_HIGH]!;
+    const levelBreak = fast > levelHigh + margin || fast < levelLow - margin;
     if (!learning) {
-      const gate = total > GATE_MIN_WEIGHT && binWeight >= det.rarityGateShare * total ? 0 : 1;
+      // A jump to a usual level from another bin is a machine switching levels; a jump within
+      // one bin (a step of a walk, a cycle's fast edge) is still a jump.
+      const gate = total > GATE_MIN_WEIGHT && binWeight >= det.rarityGateShare * total && binOf(prev, lo, hi) !== bin ? 0 : 1;
       const sj = gate * tailScore(tailLogProbability(f, o + SENSOR_JUMP_TAIL, jump), dp.lnJumpHalf);
       const ss = tailScore(tailLogProbability(f, o + SENSOR_SURPRISE_TAIL, surprise), dp.lnSurpriseHalf);
       const sh = tailScore(tailLogProbability(f, o + SENSOR_SHIFT_TAIL, shift), dp.lnShiftHalf);
@@ -119,13 +138,23 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
       s = sj > ss ? sj : ss;
       if (sh > s) s = sh;
       if (sr > s) s = sr;
-      const margin = det.rangeMarginShare * (hi - lo) > det.rangeMarginSpreads * s2 ? det.rangeMarginShare * (hi - lo) : det.rangeMarginSpreads * s2;
       if (x > hi + margin || x < lo - margin) {
         // How rare a break is: the rate at which this sensor has extended its range at all.
         const sb = tailScore(Math.log((f[o + SENSOR_RANGE_EXTENSIONS]! + RANGE_PRIOR) / n), dp.lnRangeHalf);
         if (sb > s) s = sb;
       }
+      if (levelBreak) {
+        // The same for the level: how often it has been beyond its own extremes.
+        const sl = tailScore(Math.log((f[o + SENSOR_LEVEL_BREAKS]! + RANGE_PRIOR) / n), dp.lnLevelBreakHalf);
+        if (sl > s) s = sl;
+      }
     }
+    // Counted while learning too, as range extensions are: a sensor still exploring its levels
+    // makes its later breaks less rare.
+    if (levelBreak) f[o + SENSOR_LEVEL_BREAKS] = f[o + SENSOR_LEVEL_BREAKS]! + 1;
+    // The level's extremes follow it past them, with a short half-life.
+    if (fast > levelHigh) f[o + SENSOR_LEVEL_HIGH] = levelHigh + dp.levelBreakAlpha * (fast - levelHigh);
+    else if (fast < levelLow) f[o + SENSOR_LEVEL_LOW] = levelLow + dp.levelBreakAlpha * (fast - levelLow);
     // Learn: the tails first (from the state before this value), then the statistics.
     if (!repeat) tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det.tailShare);
     tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det.tailShare);

@@ -2,7 +2,8 @@
  * State encoding across versions. A version 4 state (stored from the version 4 core of a
  * formula-made refrigerator whose compressor is wearing, mid-episode: fixtures/) decodes
  * into the current layout with its failure trackers, episodes and data-quality bookkeeping
- * intact and its anomaly evidence re-learning; scoring on from it continues its open episode
+ * intact and its anomaly evidence re-learning; a version 5 state (the same refrigerator)
+ * decodes with nothing re-learning; scoring on from it continues its open episode
  * and predicts the failure when a current state scored from the start does. The current encoding stores trackers as index pairs, and refuses what it
  * cannot read with a clear error.
  */
@@ -10,7 +11,20 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fridgeReadings } from './fixtures/fridge-readings.ts';
 import { decodeState, DEFAULT_CONFIG, encodeState, newState, score, StateFormatError, type AssetState, type PredictionEvent } from './index.ts';
-import { HEADER_SLOTS, SENSOR_READINGS, SENSOR_RUN_VALUE, SENSOR_SLOTS, sensorOffset, STATE_VERSION } from './layout.ts';
+import { HISTOGRAM_BINS } from './histogram.ts';
+import {
+  HEADER_SLOTS,
+  SENSOR_HISTOGRAM,
+  SENSOR_LEVEL_HIGH,
+  SENSOR_LEVEL_LOW,
+  SENSOR_MAX,
+  SENSOR_MIN,
+  SENSOR_READINGS,
+  SENSOR_RUN_VALUE,
+  SENSOR_SLOTS,
+  sensorOffset,
+  STATE_VERSION,
+} from './layout.ts';
 
 const V4_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v4.b64', import.meta.url), 'utf8'), 'base64'));
 /** Where the stored state stopped: 9.5 days of one reading a minute, an episode open since minute 13,141. */
@@ -53,6 +67,43 @@ describe('a version 4 state', () => {
     expect(reference.map((p) => p.kind)).toEqual(['escalated']);
     expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
     expect(Math.abs(continued[0]!.predictedFailureTs! - reference[0]!.predictedFailureTs!)).toBeLessThan(15 * 60_000);
+  });
+});
+
+describe('a version 5 state', () => {
+  // The same refrigerator stored at the same minute by the version 5 core (8 histogram bins,
+  // no level extremes): fixtures/fridge-state-v5.b64.
+  const V5_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v5.b64', import.meta.url), 'utf8'), 'base64'));
+  const V5_SENSOR_SLOTS = SENSOR_HISTOGRAM + 9;
+  const v5 = decodeState(V5_BYTES);
+  const raw = new Float64Array(V5_BYTES.buffer.slice(V5_BYTES.length - 8 * (4 + 4 * V5_SENSOR_SLOTS + 2 * 19 + 2 * 7)));
+
+  it('decodes with every statistic kept: the histogram re-binned with its mass, the level extremes at the all-time range', () => {
+    expect(v5.version).toBe(STATE_VERSION);
+    expect(v5.f.length).toBe(HEADER_SLOTS + 4 * SENSOR_SLOTS + 2 * 19 + 2 * 7);
+    expect(Array.from(v5.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(raw.subarray(4 + 4 * V5_SENSOR_SLOTS)));
+    for (let i = 0; i < 4; i++) {
+      const from = 4 + i * V5_SENSOR_SLOTS;
+      const to = sensorOffset(i);
+      expect(Array.from(v5.f.subarray(to, to + SENSOR_HISTOGRAM))).toEqual(Array.from(raw.subarray(from, from + SENSOR_HISTOGRAM)));
+      expect(v5.f[to + SENSOR_READINGS]).toBeGreaterThan(13_000);
+      const mass = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0);
+      expect(mass(v5.f.subarray(to + SENSOR_HISTOGRAM, to + SENSOR_HISTOGRAM + HISTOGRAM_BINS))).toBeCloseTo(mass(raw.subarray(from + SENSOR_HISTOGRAM, from + SENSOR_HISTOGRAM + 8)), 6);
+      expect(v5.f[to + SENSOR_HISTOGRAM + HISTOGRAM_BINS]).toBe(raw[from + SENSOR_HISTOGRAM + 8]);
+      expect([v5.f[to + SENSOR_LEVEL_LOW], v5.f[to + SENSOR_LEVEL_HIGH]]).toEqual([raw[from + SENSOR_MIN], raw[from + SENSOR_MAX]]);
+    }
+  });
+
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => {
+    const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+    run(fresh, 0, CUT);
+    const continued = run(v5, CUT, 11 * 1440);
+    const reference = run(fresh, CUT, 11 * 1440);
+    expect(continued.map((p) => p.kind)).toEqual(['escalated']);
+    expect(reference.map((p) => p.kind)).toEqual(['escalated']);
+    expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
+    expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
+    expect(v5.f[sensorOffset(2) + SENSOR_READINGS]).toBe(fresh.f[sensorOffset(2) + SENSOR_READINGS]);
   });
 });
 

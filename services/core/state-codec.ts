@@ -6,19 +6,32 @@
  * of failure trackers, each as u16 mode index + u16 sensor index (its name is always
  * "mode/sensor"); then u32 count of float64 numbers (padded to an 8-byte boundary) and the
  * numbers. The numbers are the state's exact bits, so decode → continue scores exactly as
- * never stopping. A default 8-sensor asset encodes to 3,936 B (passenger_ev), the 9-sensor
- * delivery_van to 4,536 B, both with a 17-character asset id.
+ * never stopping. A default 8-sensor asset encodes to 4,064 B (passenger_ev), the 9-sensor
+ * delivery_van to 4,680 B, both with a 17-character asset id.
  *
- * Older versions: a version 4 state (tracker names as strings, the sensor block of the
+ * Older versions: a version 5 state (8 histogram bins, no level extremes) decodes with
+ * everything kept: its histogram is re-binned onto 7 bins (each old bin's weight goes to the
+ * new bin its centre falls in), and the level's extremes start at the sensor's all-time range
+ * with its count of range extensions as the count of level breaks (the range is wider than
+ * the level's own extremes, so this errs toward fewer level breaks until the level has shown
+ * its own). A version 4 state (tracker names as strings, the sensor block of the
  * rolling-window detector) decodes into the current layout with its failure trackers,
  * episodes, covariate fits and data-quality bookkeeping intact; each sensor's anomaly
  * evidence re-learns from its next value (scores 0 for `learningReadings` values), since the
  * statistics of version 4 do not translate. Anything older is refused (StateVersionError).
  */
 import { StateFormatError, StateVersionError } from './errors.ts';
+import { binOf, HISTOGRAM_BINS } from './histogram.ts';
 import {
   HEADER_SLOTS,
   initSensor,
+  SENSOR_HISTOGRAM,
+  SENSOR_LEVEL_BREAKS,
+  SENSOR_LEVEL_HIGH,
+  SENSOR_LEVEL_LOW,
+  SENSOR_MAX,
+  SENSOR_MIN,
+  SENSOR_RANGE_EXTENSIONS,
   SENSOR_LAST_VALID_TS,
   SENSOR_MEAN_INTERVAL_MS,
   SENSOR_RUN_LENGTH,
@@ -34,8 +47,12 @@ const MAGIC = [0x50, 0x44, 0x4d, 0x53]; // "PDMS"
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The previous layout this build still reads (see the file header). */
+/** The oldest layout this build still reads (see the file header). */
 const V4 = 4;
+/** The layout before the level's extremes: 8 histogram bins and its weight ended the sensor block. */
+const V5 = 5;
+const V5_BINS = 8;
+const V5_SENSOR_SLOTS = SENSOR_HISTOGRAM + V5_BINS + 1;
 /** Numbers per sensor block in version 4, and where its bookkeeping sat. */
 const V4_SENSOR_SLOTS = 33;
 const V4_LAST_VALID_TS = 2;
@@ -96,7 +113,7 @@ export function encodeState(state: AssetState): Uint8Array {
 }
 
 /**
- * Reads a state written by encodeState (this version or version 4).
+ * Reads a state written by encodeState (this version, version 5 or version 4).
  * @throws StateVersionError for a version this build does not read (never a silent reset).
  * @throws StateFormatError for bytes that are not a state (bad magic, truncated, bad indexes).
  */
@@ -105,7 +122,7 @@ export function decodeState(bytes: Uint8Array): AssetState {
     throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
-  if (version !== STATE_VERSION && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
+  if (version !== STATE_VERSION && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
   let p = 6;
   const need = (n: number): void => {
     if (p + n > bytes.length) throw new StateFormatError(`cannot decode asset state: truncated at byte ${p} of ${bytes.length}`);
@@ -146,19 +163,28 @@ export function decodeState(bytes: Uint8Array): AssetState {
   need(count * 8);
   const raw = new Float64Array(count);
   for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
-  const f = version === V4 ? fromV4(raw, sensors.length) : raw;
+  const f = version === V4 ? fromV4(raw, sensors.length) : version === V5 ? fromV5(raw, sensors.length) : raw;
   return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
+}
+
+/**
+ * An older version's numbers in the current layout: the header, then each sensor block as
+ * `sensor(from, to)` converts it (offsets into `old` and the new array), then the trackers,
+ * episodes and covariate fits, which kept their layout.
+ */
+function convert(old: Float64Array, nSensors: number, oldSlots: number, version: number, sensor: (f: Float64Array, from: number, to: number) => void): Float64Array {
+  const rest = old.length - HEADER_SLOTS - nSensors * oldSlots;
+  if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version ${version} state of ${old.length} numbers cannot hold ${nSensors} sensors`);
+  const f = new Float64Array(HEADER_SLOTS + nSensors * SENSOR_SLOTS + rest);
+  f.set(old.subarray(0, HEADER_SLOTS), 0);
+  for (let i = 0; i < nSensors; i++) sensor(f, HEADER_SLOTS + i * oldSlots, HEADER_SLOTS + i * SENSOR_SLOTS);
+  f.set(old.subarray(HEADER_SLOTS + nSensors * oldSlots), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
+  return f;
 }
 
 /** Version 4 numbers in the current layout (see the file header for what carries over). */
 function fromV4(old: Float64Array, nSensors: number): Float64Array {
-  const rest = old.length - HEADER_SLOTS - nSensors * V4_SENSOR_SLOTS;
-  if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version 4 state of ${old.length} numbers cannot hold ${nSensors} sensors`);
-  const f = new Float64Array(HEADER_SLOTS + nSensors * SENSOR_SLOTS + rest);
-  f.set(old.subarray(0, HEADER_SLOTS), 0);
-  for (let i = 0; i < nSensors; i++) {
-    const from = HEADER_SLOTS + i * V4_SENSOR_SLOTS;
-    const to = HEADER_SLOTS + i * SENSOR_SLOTS;
+  return convert(old, nSensors, V4_SENSOR_SLOTS, V4, (f, from, to) => {
     initSensor(f, to);
     f[to + SENSOR_LAST_VALID_TS] = old[from + V4_LAST_VALID_TS]!;
     f[to + SENSOR_RUN_VALUE] = old[from + V4_RUN_VALUE]!;
@@ -166,8 +192,21 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
     f[to + SENSOR_RUN_START_TS] = old[from + V4_RUN_START_TS]!;
     f[to + SENSOR_MEAN_INTERVAL_MS] = old[from + V4_MEAN_INTERVAL_MS]!;
     f[to + SENSOR_SCORE] = old[from + V4_SCORE]!;
-  }
-  // Trackers, episodes and covariate fits kept their layout.
-  f.set(old.subarray(HEADER_SLOTS + nSensors * V4_SENSOR_SLOTS), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
-  return f;
+  });
+}
+
+/** Version 5 numbers in the current layout (see the file header: nothing re-learns). */
+function fromV5(old: Float64Array, nSensors: number): Float64Array {
+  return convert(old, nSensors, V5_SENSOR_SLOTS, V5, (f, from, to) => {
+    f.set(old.subarray(from, from + SENSOR_HISTOGRAM), to);
+    const lo = old[from + SENSOR_MIN]!;
+    const hi = old[from + SENSOR_MAX]!;
+    const w = (hi - lo) / V5_BINS;
+    for (let b = 0; b < V5_BINS; b++) f[to + SENSOR_HISTOGRAM + binOf(lo + (b + 0.5) * w, lo, hi)]! += old[from + SENSOR_HISTOGRAM + b]!;
+    // The weight the next value adds.
+    f[to + SENSOR_HISTOGRAM + HISTOGRAM_BINS] = old[from + SENSOR_HISTOGRAM + V5_BINS]!;
+    f[to + SENSOR_LEVEL_LOW] = lo;
+    f[to + SENSOR_LEVEL_HIGH] = hi;
+    f[to + SENSOR_LEVEL_BREAKS] = old[from + SENSOR_RANGE_EXTENSIONS]!;
+  });
 }

@@ -201,6 +201,14 @@ export interface DetectorParams {
    */
   rangeBreakProbability: number;
   /**
+   * Half-life, values, with which the fast level's extremes follow it when it goes past them.
+   * The fast level beyond them by the range margin is a level break (a drift or a shift
+   * reaching a level the sensor has not held before, however slowly it crept there). Default 30.
+   */
+  levelBreakHalfLifeReadings: number;
+  /** Rate of level breaks per value at which one scores 0.5 (as rangeBreakProbability). Default 0.01. */
+  levelBreakProbability: number;
+  /**
    * A jump to a value whose histogram bin holds at least this share of the weight is no
    * evidence (a machine switching to one of its usual levels). Default 0.2.
    */
