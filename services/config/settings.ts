@@ -61,7 +61,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   { key: 'caseOpener.dashboardUrl', env: 'PDM_DASHBOARD_URL', default: 'http://127.0.0.1:8080', description: 'base URL of the ops dashboards (Grafana, or pdm web); each case links to its asset’s dashboard over the episode window' },
   { key: 'scorer.checkpointMs', env: 'PDM_SCORER_CHECKPOINT_MS', default: '10000', description: 'checkpoint a changed state this long after its first unwritten change, ms', kind: 'number' },
   { key: 'scorer.checkpointReadings', env: 'PDM_SCORER_CHECKPOINT_READINGS', default: '50000', description: 'or after this many readings of its partition', kind: 'number' },
-  { key: 'scorer.threads', env: 'PDM_SCORER_THREADS', default: '2', description: 'worker threads that decode, score and encode (0: on the consuming thread); a partition always goes to the same one', kind: 'number' },
+  { key: 'scorer.threads', env: 'PDM_SCORER_THREADS', default: '0', description: 'worker threads that decode, score and encode (0: on the consuming thread); a partition always goes to the same one; only for a scorer with cores to spare', kind: 'number' },
   { key: 'scorer.stateTtlMs', env: 'PDM_SCORER_STATE_TTL_MS', default: '2592000000', description: 'an asset silent this long (Kafka record time) loses its state, removed by a changelog tombstone, ms (30 days)', kind: 'number' },
   { key: 'service.metricsHost', env: 'PDM_METRICS_HOST', default: '127.0.0.1', description: 'address of /metrics, /healthz and /readyz (0.0.0.0 in a container)' },
   { key: 'service.unhealthyAfterMs', env: 'PDM_UNHEALTHY_AFTER_MS', default: '60000', description: '/healthz fails once a dependency (Kafka, the registry, InfluxDB, Salesforce) has been down this long, ms', kind: 'number' },

@@ -34,10 +34,13 @@ export interface ScorerOptions {
   /** Partitions scored at once, each with its own transactions. Default 8. */
   partitionsConcurrently?: number;
   /**
-   * Worker threads that decode, score and encode (default 2; 0: all on the consuming thread).
+   * Worker threads that decode, score and encode (default 0: all on the consuming thread).
    * Each assigned partition goes to one of them (partition modulo the count), so partitions
-   * beyond the count share a thread. The consuming thread keeps Kafka: fetches,
-   * transactions, restores.
+   * beyond the count share a thread; the consuming thread keeps Kafka: fetches,
+   * transactions, restores. Threads pay for copies and more heaps (about 6 µs of CPU a
+   * reading), so they help only a scorer with cores to spare; on the 2-core development
+   * machine, shared with the broker, 2 threads gave 0.81-1.35x the one-thread rate
+   * (benchmarks/README.md, "End to end").
    */
   scoringThreads?: number;
   /**
@@ -72,7 +75,7 @@ export const DEFAULT_SCORER = Object.freeze({
   instanceId: '0',
   maxReadingsPerTransaction: 20_000,
   partitionsConcurrently: 8,
-  scoringThreads: 2,
+  scoringThreads: 0,
   checkpointIntervalMs: 10_000,
   checkpointMaxReadings: 50_000,
   restoreTimeoutMs: 120_000,
