@@ -17,12 +17,11 @@ import type { AvroCodec } from '../kafka/codec.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
 import { decodeInputs } from './decode.ts';
+import { SERVICE } from './options.ts';
 import type { TopicMessages } from './partition-transactions.ts';
 import { advanceReplay, newPartitionState, sweepExpired, type PartitionState } from './partition-state.ts';
 import { predictionRecord, type StateRecord } from './records.ts';
 import { applyChunk, type ChunkCounts } from './step.ts';
-
-export const SERVICE_NAME = 'scorer';
 
 /** A partition as a restore left it: its states (decoded, or their changelog bytes) and where its replay stands. */
 export interface LoadedPartition<S = AssetState> {
@@ -135,7 +134,7 @@ export class LocalScoring implements Scoring {
       for (const assetId of gone) changelog.push({ key: assetId, partition, value: null });
       expired += gone.length;
     }
-    const dead = result.deadLetters.map((d) => deadLetter(d.src, d.error, SERVICE_NAME, now));
+    const dead = result.deadLetters.map((d) => deadLetter(d.src, d.error, SERVICE, now));
     const topicMessages: TopicMessages[] = [
       { topic: ctx.topics.scores, messages: result.blocks.records().map((b) => ({ key: b.assetId, value: ctx.codec.encode(ctx.scoreBlockKey, b) })) },
       { topic: ctx.topics.predictions, messages: result.predictions.map((p) => ({ key: p.assetId, value: ctx.codec.encode(ctx.topics.predictions, predictionRecord(p)) })) },
