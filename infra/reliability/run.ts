@@ -9,9 +9,8 @@
 import { parseArgs } from 'node:util';
 import { pipelineEnv } from '../../services/kafka/env.ts';
 import { formatTable } from '../../benchmarks/lib/format.ts';
-import { createKafka } from '../../services/kafka/client.ts';
 import { status, up } from '../stack/stack.ts';
-import { deleteStaleTestTopics } from '../test/stale-topics.ts';
+import { clearStaleTestTopics } from '../test/stale-topics.ts';
 import { SCENARIOS, type ScenarioResult } from './scenarios.ts';
 
 async function main(): Promise<number> {
@@ -40,15 +39,7 @@ async function main(): Promise<number> {
   const env = pipelineEnv();
   // The broker restarts in the kafka-down scenario: topics earlier test runs left behind
   // would slow that restart down (stale-topics.ts).
-  const kafka = createKafka({ brokers: env.brokers, clientId: 'pdm-reliability-janitor' });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const n = await deleteStaleTestTopics(admin);
-    if (n > 0) log(`reliability: deleted ${n} topics earlier test runs left behind`);
-  } finally {
-    await admin.disconnect();
-  }
+  await clearStaleTestTopics(env.brokers, 'pdm-reliability-janitor', (line) => log(`reliability: ${line}`));
   const results: ScenarioResult[] = [];
   const t0 = Date.now();
   for (const s of SCENARIOS.filter((x) => !only || only.includes(x.name))) {

@@ -5,9 +5,8 @@
  * stack cannot start, the run fails here with the part, the cause and the log file.
  */
 import type { TestProject } from 'vitest/node';
-import { createKafka } from '../../services/kafka/client.ts';
 import { connectionInfo, PART_NAMES, up, type PartName, type StackStatus } from '../stack/stack.ts';
-import { deleteStaleTestTopics } from './stale-topics.ts';
+import { clearStaleTestTopics } from './stale-topics.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,15 +24,6 @@ export default async function setup(project: TestProject): Promise<void> {
   await up({ only, progress: (line) => process.stderr.write(`stack ${line}\n`) });
   process.stderr.write(`stack: ready for integration tests in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const info = await connectionInfo(only);
-  if (info.kafka.up) {
-    const admin = createKafka({ brokers: info.kafka.brokers as string[], clientId: 'pdm-test-janitor' }).admin();
-    await admin.connect();
-    try {
-      const n = await deleteStaleTestTopics(admin);
-      if (n > 0) process.stderr.write(`stack: deleted ${n} topics earlier test runs left behind\n`);
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  if (info.kafka.up) await clearStaleTestTopics(info.kafka.brokers as string[], 'pdm-test-janitor', (line) => process.stderr.write(`stack: ${line}\n`));
   project.provide('stack', info);
 }

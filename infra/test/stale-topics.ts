@@ -8,6 +8,7 @@
  * demo's, a user's). An interrupted `npm run bench:e2e` leaves topics named that way too.
  */
 import type { Admin } from 'kafkajs';
+import { createKafka } from '../../services/kafka/client.ts';
 
 const TEST_TOPIC = /^[a-z][a-z0-9-]*?-([0-9a-z]{8})-[0-9a-z]{1,6}[.-]/;
 /** Plausible creation times of a test topic: 2025 to 2040. */
@@ -29,4 +30,16 @@ export async function deleteStaleTestTopics(admin: Admin, maxAgeMs = 3_600_000, 
   const stale = staleTestTopics(await admin.listTopics(), now, maxAgeMs);
   for (let i = 0; i < stale.length; i += 500) await admin.deleteTopics({ topics: stale.slice(i, i + 500), timeout: 60_000 });
   return stale.length;
+}
+
+/** What a suite runs first: connects to `brokers`, deletes the stale test topics, says how many through `log`. */
+export async function clearStaleTestTopics(brokers: string[], clientId: string, log: (line: string) => void): Promise<void> {
+  const admin = createKafka({ brokers, clientId }).admin();
+  await admin.connect();
+  try {
+    const n = await deleteStaleTestTopics(admin);
+    if (n > 0) log(`deleted ${n} topics earlier test runs left behind`);
+  } finally {
+    await admin.disconnect();
+  }
 }
