@@ -30,18 +30,25 @@ export function packMessages(messages: readonly { key?: Bytes; value: Bytes; hea
   const lens = new Int32Array(messages.length * 2);
   const extras: PackedMessages['extras'] = [];
   let at = 0;
+  const put = (slot: number, b: Buffer | null): void => {
+    lens[slot] = b === null ? -1 : b.length;
+    if (b === null) return;
+    bytes.set(b, at);
+    at += b.length;
+  };
   for (let i = 0; i < messages.length; i++) {
-    for (const [j, b] of [keys[i], values[i]].entries()) {
-      lens[i * 2 + j] = b === null || b === undefined ? -1 : b.length;
-      if (b) {
-        bytes.set(b, at);
-        at += b.length;
-      }
-    }
+    put(i * 2, keys[i]!);
+    put(i * 2 + 1, values[i]!);
     const m = messages[i]!;
-    if ((m.headers && Object.keys(m.headers).length > 0) || m.partition !== undefined) extras.push([i, m.headers, m.partition]);
+    if (hasAny(m.headers) || m.partition !== undefined) extras.push([i, m.headers, m.partition]);
   }
   return { buf, lens, extras };
+}
+
+/** True when the headers name at least one (kafkajs gives every fetched message an object, mostly empty). */
+function hasAny(headers: IHeaders | undefined): boolean {
+  for (const _ in headers) return true;
+  return false;
 }
 
 /** A header value as kafkajs sends it: Buffers arrive as Uint8Arrays after a structured clone. */
