@@ -37,6 +37,16 @@ function run(st: AssetState, from: number, to: number): PredictionEvent[] {
   return fridgeReadings(from, to).flatMap((r) => score(st, r, DEFAULT_CONFIG).predictions);
 }
 
+/**
+ * The predictions of a restored state scored on from CUT to day 11, and of the same fridge
+ * scored from the start over the same span (the reference), with that fresh state after it.
+ */
+function scoredOnBeside(restored: AssetState): { continued: PredictionEvent[]; reference: PredictionEvent[]; fresh: AssetState } {
+  const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+  run(fresh, 0, CUT);
+  return { continued: run(restored, CUT, 11 * 1440), reference: run(fresh, CUT, 11 * 1440), fresh };
+}
+
 describe('a version 4 state', () => {
   const v4 = decodeState(V4_BYTES);
   const raw = new Float64Array(V4_BYTES.buffer.slice(V4_BYTES.length - 8 * (4 + 4 * V4_SENSOR_SLOTS + 2 * 19 + 2 * 7)));
@@ -55,10 +65,7 @@ describe('a version 4 state', () => {
   });
 
   it('scores on with its open episode: the escalation belongs to it, nothing new opens, and the predicted failure agrees with a state scored from the start', () => {
-    const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
-    run(fresh, 0, CUT);
-    const continued = run(v4, CUT, 11 * 1440);
-    const reference = run(fresh, CUT, 11 * 1440);
+    const { continued, reference } = scoredOnBeside(v4);
     expect(continued.map((p) => p.kind)).toEqual(['escalated']);
     expect(continued[0]!.episodeStartTs).toBe(fridgeReadings(13_141, 13_142)[0]!.ts);
     // The trackers learn as in version 4 but for how they count idle time between values
@@ -95,10 +102,7 @@ describe('a version 5 state', () => {
   });
 
   it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => {
-    const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
-    run(fresh, 0, CUT);
-    const continued = run(v5, CUT, 11 * 1440);
-    const reference = run(fresh, CUT, 11 * 1440);
+    const { continued, reference, fresh } = scoredOnBeside(v5);
     expect(continued.map((p) => p.kind)).toEqual(['escalated']);
     expect(reference.map((p) => p.kind)).toEqual(['escalated']);
     expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
