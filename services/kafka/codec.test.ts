@@ -1,6 +1,6 @@
 /** The codec's synchronous fast path classifies bad bytes exactly like decode(), without a registry. */
 import { describe, expect, it } from 'vitest';
-import { PoisonRecordError } from '../runtime/errors.ts';
+import { PipelineError, PoisonRecordError } from '../runtime/errors.ts';
 import { AvroCodec, loadSchemaText } from './codec.ts';
 
 // Nothing listens here: any registry call would fail, so these tests prove none is made.
@@ -35,6 +35,21 @@ describe('AvroCodec.decodeIfCached', () => {
 
   it('returns undefined for a schema id it has not cached (decode() fetches it)', () => {
     expect(codec.decodeIfCached(header(42, [2, 97]))).toBeUndefined();
+  });
+});
+
+describe('AvroCodec.prefetchSchemas', () => {
+  it('makes no registry call for values the decode will reject by their header', async () => {
+    const b = header(1);
+    b[0] = 7;
+    await expect(codec.prefetchSchemas([null, Buffer.from([0, 1]), b])).resolves.toBeUndefined();
+  });
+
+  it('fails with a retriable PipelineError when the registry does not answer, so no slice of the chunk is applied', async () => {
+    const err = await codec.prefetchSchemas([header(42, [2, 97])]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).retriable).toBe(true);
+    expect((err as Error).message).toBe('fetch schema id 42 from the registry at http://127.0.0.1:9');
   });
 });
 

@@ -176,6 +176,28 @@ export class AvroCodec {
     return type ? { value: decodeBody(type, id, buf!), schema: type.name ?? '' } : undefined;
   }
 
+  /**
+   * Fetches the schemas these values name that are not cached yet, so that decodeIfCached()
+   * decodes every one of them: a caller that applies a chunk slice by slice learns of an
+   * unreachable registry before its first slice changed anything. Values with a bad header
+   * or an id the registry does not know are left for the decode to report as poison.
+   */
+  async prefetchSchemas(values: Iterable<Buffer | null>): Promise<void> {
+    let missing: Set<number> | undefined;
+    for (const buf of values) {
+      if (!buf || buf.length < HEADER_BYTES || buf[0] !== MAGIC_BYTE) continue;
+      const id = buf.readUInt32BE(1);
+      if (!this.readers.has(id)) (missing ??= new Set()).add(id);
+    }
+    for (const id of missing ?? []) {
+      try {
+        await this.fetchSchema(id);
+      } catch (err) {
+        if (!(err instanceof PoisonRecordError)) throw err;
+      }
+    }
+  }
+
   private async fetchSchema(id: number): Promise<avro.Type> {
     // GET /schemas/ids/{id} of the Confluent API: the raw text, so the reader Type is built
     // with our avsc options rather than the client's.

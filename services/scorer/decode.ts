@@ -12,9 +12,11 @@ import { PoisonRecordError } from '../runtime/errors.ts';
 import { MAINTENANCE_SCHEMA, validMaintenance, validReading } from './records.ts';
 import type { StepInput } from './step.ts';
 
-export async function decodeInputs(codec: AvroCodec, topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<StepInput[]> {
+/** Decodes `messages[from, to)` (all of them by default). */
+export async function decodeInputs(codec: AvroCodec, topic: string, partition: number, messages: readonly KafkaMessage[], from = 0, to = messages.length): Promise<StepInput[]> {
   const out: StepInput[] = [];
-  for (const msg of messages) {
+  for (let i = from; i < to; i++) {
+    const msg = messages[i]!;
     const offset = Number(msg.offset);
     const recordTs = Number(msg.timestamp);
     const src = { topic, partition, offset: msg.offset, key: msg.key, value: msg.value, headers: msg.headers };

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, decodeState, encodeState, newState, type Reading } from '../core/index.ts';
 import { PoisonRecordError } from '../runtime/errors.ts';
 import { newPartitionState, sweepExpired } from './partition-state.ts';
-import { applyChunk, type StepInput } from './step.ts';
+import { applyChunk, emptyChunkResult, type StepInput } from './step.ts';
 
 const cfg = DEFAULT_CONFIG;
 const ASSET = 'FRIDGE-7';
@@ -48,6 +48,20 @@ describe('applyChunk', () => {
     expect(block!.maintenance).toEqual([{ ts: reading(300).ts - 30_000, failureMode: mode, sensors: null, source: 'field-service' }]);
     expect(part.dirty.get(ASSET)).toEqual({ at: 1_000, offset: 0 });
     expect(out.deadLetters).toEqual([]);
+  });
+
+  it('gives the same outputs and state when a chunk is applied slice by slice into one result', () => {
+    const all = stream(400, 300);
+    const whole = newPartitionState(0);
+    const once = applyChunk(whole, all, cfg, 1_000);
+    const sliced = newPartitionState(0);
+    const into = emptyChunkResult(cfg);
+    for (let i = 0; i < all.length; i += 128) expect(applyChunk(sliced, all.slice(i, i + 128), cfg, 1_000, Infinity, into)).toBe(into);
+    expect(into.blocks.records()).toEqual(once.blocks.records());
+    expect(into.counts).toEqual(once.counts);
+    expect(into.predictions).toEqual(once.predictions);
+    expect(bytes(sliced)).toBe(bytes(whole));
+    expect(sliced.dirty).toEqual(whole.dirty);
   });
 
   it('replays without output, skipping what the restored state holds, and ends in the state of the run that never stopped', () => {

@@ -67,18 +67,23 @@ function bump(counts: Map<string, number>, key: string): void {
 /** Where a record is, for error messages: `topic[partition]@offset`. */
 const at = (src: SourceRecord) => `${src.topic}[${src.partition}]@${src.offset}`;
 
-/**
- * Applies a chunk of one partition's records, in offset order, to its states (mutating
- * `part.states` and `part.dirty`) and returns what to commit. `now` stamps the assets that
- * became dirty (checkpoint ages).
- */
-export function applyChunk(part: PartitionState, inputs: readonly StepInput[], cfg: CompiledConfig, now: number, stateTtlMs = Infinity): ChunkResult {
-  const out: ChunkResult = {
+/** A chunk's outputs before its first record: what applyChunk adds to. */
+export function emptyChunkResult(cfg: CompiledConfig): ChunkResult {
+  return {
     blocks: new ScoreBlocks(cfg.version),
     predictions: [],
     deadLetters: [],
     counts: { readings: 0, replayed: 0, anomalies: 0, predictions: new Map(), findings: new Map(), maintenance: new Map(), expired: 0 },
   };
+}
+
+/**
+ * Applies a chunk of one partition's records, in offset order, to its states (mutating
+ * `part.states` and `part.dirty`) and returns what to commit. `now` stamps the assets that
+ * became dirty (checkpoint ages). `out`: outputs to add to, when one chunk is applied in
+ * slices (the next slice's records follow this one's in offset order).
+ */
+export function applyChunk(part: PartitionState, inputs: readonly StepInput[], cfg: CompiledConfig, now: number, stateTtlMs = Infinity, out: ChunkResult = emptyChunkResult(cfg)): ChunkResult {
   const { counts } = out;
   /** The asset's state, unless it expired (silent past the TTL by record time): then it is dropped. */
   const live = (assetId: string, recordTs: number) => {
