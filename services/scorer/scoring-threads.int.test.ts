@@ -3,8 +3,11 @@
  * (good readings, a maintenance event, bad bytes, an unknown schema id, an unknown asset
  * type, a NaN) scored by LocalScoring and by ThreadedScoring with the real schema registry
  * yield the same score blocks, predictions, checkpoints, dead letters (headers included) and
- * counts; after a restore from those checkpoints both go on alike, replay included.
+ * counts; after a restore from those checkpoints both go on alike, replay included. A
+ * thread that dies fails its partitions' calls and tells the scorer, while the other thread
+ * goes on; the next load starts a new one.
  */
+import type { Worker } from 'node:worker_threads';
 import type { KafkaMessage, Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
@@ -13,6 +16,7 @@ import { AvroCodec, loadSchemaText, recordWriterKey } from '../kafka/codec.ts';
 import { topicNames, type TopicNames } from '../kafka/topics.ts';
 import { CHECKPOINT_KEY } from './checkpoints.ts';
 import type { StateRecord } from './records.ts';
+import { PipelineError } from '../runtime/errors.ts';
 import { LocalScoring, type ChunkOutcome, type LoadedPartition } from './scoring.ts';
 import { ThreadedScoring } from './scoring-threads.ts';
 
@@ -146,5 +150,38 @@ describe('scoring threads on the real schema registry', () => {
     expect(after.counts.readings).toBe(100);
     expect(after.assets).toBe(2);
     expect(lost).toEqual([]);
+  });
+
+  it('a thread that dies fails its partitions and tells the scorer, the other thread goes on, and the next load starts a new thread', async () => {
+    const died: Error[] = [];
+    const info = stackInfo();
+    const scoring = await ThreadedScoring.start({ registryUrl: info.registry.url, topics, cfg: DEFAULT_CONFIG, settings }, 2, (err) => died.push(err));
+    try {
+      await scoring.load([]);
+      await local.load([]);
+      const readings = Array.from({ length: 100 }, (_, i) => reading(0, i));
+      const values = () => readings.map((r) => codec.encode(topics.readings, r));
+      const keys = readings.map((r) => r.assetId);
+      await scoring.score(0, topics.readings, chunk(values(), keys, 0), NOW);
+      // A crash of the thread holding partition 0 (even partitions), as an uncaught error would end it.
+      const threads = (scoring as unknown as { threads: { worker: Worker }[] }).threads;
+      await threads[0]!.worker.terminate();
+      await expect.poll(() => died.length).toBe(1);
+      expect(died[0]).toBeInstanceOf(PipelineError);
+      expect(died[0]!.message).toBe("scoring thread exited (code 1); its partitions' states are lost");
+      const refused = await scoring.score(0, topics.readings, chunk(values(), keys, 100), NOW).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PipelineError);
+      expect((refused as PipelineError).retriable).toBe(true);
+      expect((refused as Error).message).toBe("scoring thread is not running; its partitions' states are lost");
+      // Partition 1 lives on the other thread, untouched.
+      expect((await scoring.score(1, topics.readings, chunk(values(), keys, 0), NOW)).counts.readings).toBe(100);
+      // The scorer restores after onLost: a load starts a new thread, which scores as the consuming thread does.
+      await scoring.load([]);
+      const fresh = await scoring.score(0, topics.readings, chunk(values(), keys, 0), NOW);
+      expect(comparable(fresh)).toEqual(comparable(await local.score(0, topics.readings, chunk(values(), keys, 0), NOW)));
+      expect(died).toHaveLength(1);
+    } finally {
+      await scoring.close();
+    }
   });
 });
