@@ -33,6 +33,10 @@ export type ThreadCall =
   | { op: 'committed'; partition: number; due: string[]; nextOffset: bigint }
   | { op: 'final'; id: number };
 
+/** A call that expects a reply, before call() numbers it. */
+type ThreadRequest = DistributiveOmit<Extract<ThreadCall, { id: number }>, 'id'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 type PackedOutcome = Omit<ChunkOutcome, 'topicMessages'> & { topics: { topic: string; packed: PackedMessages }[] };
 
 export interface ThreadReply {
@@ -85,7 +89,7 @@ class ScoringThread {
   readonly worker: Worker;
   closing = false;
 
-  call(msg: ThreadCall extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
+  call(msg: ThreadRequest, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
     if (this.dead) return Promise.reject(new PipelineError('scoring thread is not running; its partitions\' states are lost', true));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
