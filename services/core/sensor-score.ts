@@ -26,6 +26,8 @@
  *    little at every value, so that no value ever breaks it) is measured against where the
  *    level was, not where it crept to; the fast level, not the value, so a heavy-tailed
  *    sensor's outliers do not count.
+ * The scales, short averages, tail models and histogram are 32-bit floats, rounded as they are
+ * written (layout.ts, SENSOR_FLOAT32_SLOTS).
  * Repeated identical values carry no information about spreads and jumps (an idle sparse
  * signal reads 0 for hours; a quantised one repeats its steps), so they do not teach them;
  * long repeats are `stuck` findings and never reach this code (score.ts).
@@ -160,18 +162,18 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det.tailShare);
     tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det.tailShare);
     tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det.tailShare);
-    f[o + SENSOR_SURPRISE] = surprise;
+    f[o + SENSOR_SURPRISE] = Math.fround(surprise);
     f[o + SENSOR_SHIFT_FAST] = fast;
     // A plain average until it would learn slower than the exponential one.
     const as = (n + 1) * dp.shiftSlowAlpha < 1 ? 1 / (n + 1) : dp.shiftSlowAlpha;
     f[o + SENSOR_SHIFT_SLOW] = f[o + SENSOR_SHIFT_SLOW]! + as * (x - f[o + SENSOR_SHIFT_SLOW]!);
-    f[o + SENSOR_RARITY] = rarity;
+    f[o + SENSOR_RARITY] = Math.fround(rarity);
     if (!repeat) {
       const a = n < SPREAD_WARM_VALUES ? 1 / n : dp.spreadAlpha;
-      f[o + SENSOR_SPREAD_SMOOTHED] = s1 + a * (a1 - s1);
-      f[o + SENSOR_SPREAD_STEP] = s2 + a * (a2 - s2);
+      f[o + SENSOR_SPREAD_SMOOTHED] = Math.fround(s1 + a * (a1 - s1));
+      f[o + SENSOR_SPREAD_STEP] = Math.fround(s2 + a * (a2 - s2));
       const b = n < SPREAD_WARM_VALUES ? 1 / n : dp.slowSpreadAlpha;
-      f[o + SENSOR_SPREAD_STEP_SLOW] = slow + b * (a2 - slow);
+      f[o + SENSOR_SPREAD_STEP_SLOW] = Math.fround(slow + b * (a2 - slow));
     }
     f[o + SENSOR_SMOOTHED] = f[o + SENSOR_SMOOTHED]! + 0.5 * e1;
   }
@@ -181,8 +183,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
   else histogramAdd(f, o + SENSOR_HISTOGRAM, x, lo, hi, dp.histogramGrowth);
   if (!(x >= lo)) f[o + SENSOR_MIN] = x;
   if (!(x <= hi)) f[o + SENSOR_MAX] = x;
-  f[o + SENSOR_SCORE] = s;
-  if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!);
+  f[o + SENSOR_SCORE] = Math.fround(s);
+  if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = Math.fround(n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!));
   f[o + SENSOR_READINGS] = n + 1;
   return s;
 }

@@ -14,7 +14,8 @@
  * probability against the log of the probability that scores 0.5: 0.5 means "as rare as
  * the configured tail probability", 1 means its square.
  *
- * O(1) per value; learning never allocates.
+ * O(1) per value; learning never allocates. Its three numbers are 32-bit floats (rounded as
+ * they are written: the state stores them so, layout.ts).
  */
 
 /** Slots of one tail model: threshold, mean excess, rate of passing the threshold. */
@@ -30,6 +31,8 @@ const THRESHOLD_STEP = 0.05;
 const WARM_VALUES = 200;
 /** From here on (and once 50 passes are expected) the learning rates are fixed: the fast path. */
 const STEADY_VALUES = WARM_VALUES;
+/** Magnitude a statistic is learned at most as: the model's numbers are 32-bit floats (range 3.4e38). */
+const LEARN_MAX = 1e30;
 /** The rate is counted over about 50 expected passes, and never taken below this. */
 const RATE_FLOOR = 1e-6;
 
@@ -55,9 +58,12 @@ export function tailScore(lnP: number, lnHalf: number): number {
 
 /**
  * Learns `u` into the tail model at `o`; `n` is how many values it learned before, `share`
- * the tail share the threshold aims at (e.g. 0.02: the 98th percentile).
+ * the tail share the threshold aims at (e.g. 0.02: the 98th percentile). A statistic beyond
+ * ±LEARN_MAX (1e30) is learned as ±LEARN_MAX, so the 32-bit numbers stay finite.
  */
 export function tailLearn(f: Float64Array, o: number, u: number, n: number, share: number): void {
+  if (u > LEARN_MAX) u = LEARN_MAX;
+  else if (u < -LEARN_MAX) u = -LEARN_MAX;
   const t = f[o + TAIL_THRESHOLD]!;
   const sigma = f[o + TAIL_EXCESS]!;
   const rate = f[o + TAIL_RATE]!;
@@ -66,34 +72,34 @@ export function tailLearn(f: Float64Array, o: number, u: number, n: number, shar
     const ar = share * (1 / 50);
     if (u > t) {
       const s = sigma + EXCESS_ALPHA * (u - t - sigma);
-      f[o + TAIL_EXCESS] = s;
-      f[o + TAIL_THRESHOLD] = t + THRESHOLD_STEP * s * (1 - share);
-      f[o + TAIL_RATE] = rate + ar * (1 - rate);
+      f[o + TAIL_EXCESS] = Math.fround(s);
+      f[o + TAIL_THRESHOLD] = Math.fround(t + THRESHOLD_STEP * s * (1 - share));
+      f[o + TAIL_RATE] = Math.fround(rate + ar * (1 - rate));
     } else {
       const next = t - THRESHOLD_STEP * sigma * share;
-      f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
+      f[o + TAIL_THRESHOLD] = Math.fround(next > 0 ? next : 0);
       const r = rate - ar * rate;
-      f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
+      f[o + TAIL_RATE] = Math.fround(r < RATE_FLOOR ? RATE_FLOOR : r);
     }
     return;
   }
   if (n === 0) {
-    f[o + TAIL_THRESHOLD] = u;
-    f[o + TAIL_EXCESS] = Math.abs(u) * 0.1 + 1e-12;
-    f[o + TAIL_RATE] = share;
+    f[o + TAIL_THRESHOLD] = Math.fround(u);
+    f[o + TAIL_EXCESS] = Math.fround(Math.abs(u) * 0.1 + 1e-12);
+    f[o + TAIL_RATE] = Math.fround(share);
     return;
   }
   const over = u > t;
   const ar = share / 50 > 1 / (n + 1) ? share / 50 : 1 / (n + 1);
   const r = rate + ar * ((over ? 1 : 0) - rate);
-  f[o + TAIL_RATE] = r < RATE_FLOOR ? RATE_FLOOR : r;
+  f[o + TAIL_RATE] = Math.fround(r < RATE_FLOOR ? RATE_FLOOR : r);
   let s = sigma;
   if (over) {
     const warm = 1 / (n * share + 1);
     const a = n < WARM_VALUES && warm > EXCESS_ALPHA ? warm : EXCESS_ALPHA;
     s += a * (u - t - s);
-    f[o + TAIL_EXCESS] = s;
+    f[o + TAIL_EXCESS] = Math.fround(s);
   }
   const next = t + THRESHOLD_STEP * s * (n < WARM_VALUES ? 5 : 1) * ((over ? 1 : 0) - share);
-  f[o + TAIL_THRESHOLD] = next > 0 ? next : 0;
+  f[o + TAIL_THRESHOLD] = Math.fround(next > 0 ? next : 0);
 }
