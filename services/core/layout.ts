@@ -17,6 +17,7 @@
  */
 import { UnknownAssetTypeError } from './errors.ts';
 import { HISTOGRAM_SLOTS } from './histogram.ts';
+import { TAIL_SLOTS } from './tail.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
@@ -32,7 +33,8 @@ export const HEADER_SLOTS = 4;
 // Sensor block slots: data-quality bookkeeping first, then the anomaly evidence (see
 // sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
 // the robust location and the likelihood of version 4 with these; version 6 has 7 histogram
-// bins instead of 8 and adds the level's extremes and breaks.
+// bins instead of 8 and adds the level's extremes and breaks; version 7 stores 32 of the 46
+// numbers as 32-bit floats and adds the jump run.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 /** Time of the last valid value (stale detection). */
@@ -78,12 +80,20 @@ export const SENSOR_HISTOGRAM = 30;
 export const SENSOR_LEVEL_LOW = SENSOR_HISTOGRAM + HISTOGRAM_SLOTS;
 export const SENSOR_LEVEL_HIGH = SENSOR_LEVEL_LOW + 1;
 export const SENSOR_LEVEL_BREAKS = SENSOR_LEVEL_LOW + 2;
+/**
+ * The jump run (version 7): the jump's longer average, its tail, and how many values its tail
+ * has learned (its own count, so that a state of an older version, which has none, warms it up
+ * from its next value while every other evidence goes on).
+ */
+export const SENSOR_JUMP_RUN = SENSOR_LEVEL_LOW + 3;
+export const SENSOR_JUMP_RUN_TAIL = SENSOR_JUMP_RUN + 1;
+export const SENSOR_JUMP_RUN_VALUES = SENSOR_JUMP_RUN_TAIL + TAIL_SLOTS;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_LEVEL_LOW + 3;
+export const SENSOR_SLOTS = SENSOR_JUMP_RUN_VALUES + 1;
 
 /**
  * Sensor slots kept at 32-bit float precision (state version 7): the mean interval and the last
- * score, the spreads, the short averages of surprise and rarity, the four tail models and the
+ * score, the spreads, the averages of surprise, rarity and jumps, the five tail models and the
  * histogram (its weights stay below 1e30, histogram.ts). Levels, extremes, times, the last
  * value (compared exactly for repeats and stuck runs) and counts that may pass 2^24 stay
  * 64-bit: their absolute precision matters on a sensor whose values sit far from 0.
@@ -109,6 +119,12 @@ export const SENSOR_FLOAT32_SLOTS: readonly number[] = Object.freeze([
   SENSOR_RARITY_TAIL + 1,
   SENSOR_RARITY_TAIL + 2,
   ...Array.from({ length: HISTOGRAM_SLOTS }, (_, k) => SENSOR_HISTOGRAM + k),
+  SENSOR_JUMP_RUN,
+  SENSOR_JUMP_RUN_TAIL,
+  SENSOR_JUMP_RUN_TAIL + 1,
+  SENSOR_JUMP_RUN_TAIL + 2,
+  // A count that stops at 2^24 (16.8 M values), long after its tail has reached its steady rates.
+  SENSOR_JUMP_RUN_VALUES,
 ]);
 const FLOAT32_SLOTS = Int32Array.from(SENSOR_FLOAT32_SLOTS);
 

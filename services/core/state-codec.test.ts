@@ -17,6 +17,7 @@ import { HISTOGRAM_BINS } from './histogram.ts';
 import {
   HEADER_SLOTS,
   SENSOR_HISTOGRAM,
+  SENSOR_JUMP_RUN,
   SENSOR_LEVEL_HIGH,
   SENSOR_LEVEL_LOW,
   SENSOR_MAX,
@@ -120,31 +121,34 @@ describe('a version 5 state', () => {
 
 describe('a version 6 state', () => {
   // The same refrigerator stored at the same minute by the version 6 core (every number
-  // float64): fixtures/fridge-state-v6.b64.
+  // float64, no jump run): fixtures/fridge-state-v6.b64.
   const V6_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v6.b64', import.meta.url), 'utf8'), 'base64'));
-  const count = HEADER_SLOTS + 4 * SENSOR_SLOTS + 2 * 19 + 2 * 7;
+  const V6_SENSOR_SLOTS = SENSOR_JUMP_RUN;
+  const rest = 2 * 19 + 2 * 7;
   const v6 = decodeState(V6_BYTES);
-  const raw = new Float64Array(V6_BYTES.buffer.slice(V6_BYTES.length - 8 * count));
+  const raw = new Float64Array(V6_BYTES.buffer.slice(V6_BYTES.length - 8 * (HEADER_SLOTS + 4 * V6_SENSOR_SLOTS + rest)));
 
-  it('decodes with every statistic kept: 64-bit slots bit for bit, 32-bit ones rounded, histograms with their shape', () => {
+  it('decodes with every statistic kept: 64-bit slots bit for bit, 32-bit ones rounded, histograms with their shape, a jump run learning', () => {
     expect(v6.version).toBe(STATE_VERSION);
-    expect(v6.f.length).toBe(count);
+    expect(v6.f.length).toBe(HEADER_SLOTS + 4 * SENSOR_SLOTS + rest);
     expect(Array.from(v6.f.subarray(0, HEADER_SLOTS))).toEqual(Array.from(raw.subarray(0, HEADER_SLOTS)));
-    expect(Array.from(v6.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(raw.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS)));
+    expect(Array.from(v6.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(raw.subarray(HEADER_SLOTS + 4 * V6_SENSOR_SLOTS)));
     for (let i = 0; i < 4; i++) {
       const o = sensorOffset(i);
+      const from = HEADER_SLOTS + i * V6_SENSOR_SLOTS;
       expect(v6.f[o + SENSOR_READINGS]).toBeGreaterThan(13_000);
-      for (let k = 0; k < SENSOR_SLOTS; k++) {
+      for (let k = 0; k < V6_SENSOR_SLOTS; k++) {
         if (k >= SENSOR_HISTOGRAM && k <= SENSOR_HISTOGRAM + HISTOGRAM_BINS) continue;
-        expect(v6.f[o + k], `sensor ${i} slot ${k}`).toBe(atPrecision(raw[o + k]!, k));
+        expect(v6.f[o + k], `sensor ${i} slot ${k}`).toBe(atPrecision(raw[from + k]!, k));
       }
       // The weights may have been scaled back below float32's range; their ratios hold.
       const h = o + SENSOR_HISTOGRAM;
       for (let b = 0; b < HISTOGRAM_BINS; b++) {
-        const was = raw[h + b]! / raw[h + HISTOGRAM_BINS]!;
+        const was = raw[from + SENSOR_HISTOGRAM + b]! / raw[from + SENSOR_HISTOGRAM + HISTOGRAM_BINS]!;
         expect(Math.abs(v6.f[h + b]! / v6.f[h + HISTOGRAM_BINS]! - was)).toBeLessThanOrEqual(1e-6 * was);
         expect(Math.fround(v6.f[h + b]!)).toBe(v6.f[h + b]);
       }
+      expect(Array.from(v6.f.subarray(o + SENSOR_JUMP_RUN, o + SENSOR_SLOTS))).toEqual(new Array(SENSOR_SLOTS - SENSOR_JUMP_RUN).fill(0));
     }
   });
 

@@ -8,12 +8,14 @@
  * float64 but for the sensor slots the core keeps at 32-bit precision (layout.ts,
  * SENSOR_FLOAT32_SLOTS), which are float32. The numbers are the state's exact bits, so
  * decode → continue scores exactly as never stopping. A default 8-sensor asset encodes to
- * 3,200 B (passenger_ev), the 9-sensor delivery_van to 3,708 B, both with a 17-character asset
- * id (version 6, all float64: 4,064 B and 4,680 B).
+ * 3,360 B (passenger_ev), the 9-sensor delivery_van to 3,888 B, both with a 17-character asset
+ * id (version 6, all float64 and no jump run: 4,064 B and 4,680 B).
  *
- * Older versions: a version 6 state (the same slots, all float64) decodes with nothing
- * re-learning: its 32-bit slots are rounded to float32 and its histograms' weights scaled
- * below float32's range. A version 5 state (8 histogram bins, no level extremes) decodes with
+ * Older versions: a version 6 state (all float64, no jump run) decodes with nothing
+ * re-learning: its 32-bit slots are rounded to float32, its histograms' weights scaled below
+ * float32's range, and its jump run starts learning (it scores once its tail has learned
+ * `learningReadings` values; every other evidence scores on). Versions 5 and 4 start the jump
+ * run the same way. A version 5 state (8 histogram bins, no level extremes) decodes with
  * everything kept: its histogram is re-binned onto 7 bins (each old bin's weight goes to the
  * new bin its centre falls in), and the level's extremes start at the sensor's all-time range
  * with its count of range extensions as the count of level breaks (the range is wider than
@@ -32,6 +34,7 @@ import {
   roundSensorFloat32,
   SENSOR_SLOT_IS_FLOAT32,
   SENSOR_HISTOGRAM,
+  SENSOR_JUMP_RUN,
   SENSOR_LEVEL_BREAKS,
   SENSOR_LEVEL_HIGH,
   SENSOR_LEVEL_LOW,
@@ -55,8 +58,9 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The oldest layout this build still reads (see the file header). */
 const V4 = 4;
-/** The layout before 32-bit slots: the same slots, every number float64. */
+/** The layout before 32-bit slots and the jump run: every number float64, the jump run's slots missing at the block's end. */
 const V6 = 6;
+const V6_SENSOR_SLOTS = SENSOR_JUMP_RUN;
 /** The layout before the level's extremes: 8 histogram bins and its weight ended the sensor block. */
 const V5 = 5;
 const V5_BINS = 8;
@@ -239,9 +243,9 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
   });
 }
 
-/** Version 6 numbers in the current layout: the same slots, at their current precision. */
+/** Version 6 numbers in the current layout: the same slots at their current precision, then a jump run that starts learning. */
 function fromV6(old: Float64Array, nSensors: number): Float64Array {
-  return convert(old, nSensors, SENSOR_SLOTS, V6, (f, from, to) => f.set(old.subarray(from, from + SENSOR_SLOTS), to));
+  return convert(old, nSensors, V6_SENSOR_SLOTS, V6, (f, from, to) => f.set(old.subarray(from, from + V6_SENSOR_SLOTS), to));
 }
 
 /** Version 5 numbers in the current layout (see the file header: nothing re-learns). */
