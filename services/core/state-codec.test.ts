@@ -56,6 +56,19 @@ function scoredOnBeside(restored: AssetState): { continued: PredictionEvent[]; r
   return { continued: run(restored, CUT, 11 * 1440), reference: run(fresh, CUT, 11 * 1440), fresh };
 }
 
+/**
+ * A restored state that kept its statistics: scored on, it escalates the open episode a state
+ * scored from the start escalates, within minutes of it, and its sensors' counts run on.
+ */
+function expectScoresOnUnbroken(restored: AssetState): void {
+  const { continued, reference, fresh } = scoredOnBeside(restored);
+  expect(continued.map((p) => p.kind)).toEqual(['escalated']);
+  expect(reference.map((p) => p.kind)).toEqual(['escalated']);
+  expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
+  expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
+  expect(restored.f[sensorOffset(2) + SENSOR_READINGS]).toBe(fresh.f[sensorOffset(2) + SENSOR_READINGS]);
+}
+
 describe('a version 4 state', () => {
   const v4 = decodeState(V4_BYTES);
   const raw = new Float64Array(V4_BYTES.buffer.slice(V4_BYTES.length - 8 * (4 + 4 * V4_SENSOR_SLOTS + 2 * 19 + 2 * 7)));
@@ -109,14 +122,7 @@ describe('a version 5 state', () => {
     }
   });
 
-  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => {
-    const { continued, reference, fresh } = scoredOnBeside(v5);
-    expect(continued.map((p) => p.kind)).toEqual(['escalated']);
-    expect(reference.map((p) => p.kind)).toEqual(['escalated']);
-    expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
-    expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
-    expect(v5.f[sensorOffset(2) + SENSOR_READINGS]).toBe(fresh.f[sensorOffset(2) + SENSOR_READINGS]);
-  });
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v5));
 });
 
 describe('a version 6 state', () => {
@@ -152,14 +158,7 @@ describe('a version 6 state', () => {
     }
   });
 
-  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => {
-    const { continued, reference, fresh } = scoredOnBeside(v6);
-    expect(continued.map((p) => p.kind)).toEqual(['escalated']);
-    expect(reference.map((p) => p.kind)).toEqual(['escalated']);
-    expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
-    expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
-    expect(v6.f[sensorOffset(2) + SENSOR_READINGS]).toBe(fresh.f[sensorOffset(2) + SENSOR_READINGS]);
-  });
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v6));
 });
 
 describe('the current encoding', () => {
