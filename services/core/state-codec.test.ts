@@ -10,6 +10,7 @@
  * clear error.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fridgeReadings } from './fixtures/fridge-readings.ts';
 import { decodeState, DEFAULT_CONFIG, encodeState, newState, score, StateFormatError, type AssetState, type PredictionEvent } from './index.ts';
@@ -177,6 +178,18 @@ describe('the current encoding', () => {
     const head = bytes.length - numbers;
     const v4Head = V4_BYTES.length - 8 * (4 + 4 * V4_SENSOR_SLOTS + 2 * 19 + 2 * 7);
     expect(Math.abs(head - (v4Head - names + 4 * st.pairs.length))).toBeLessThan(8);
+  });
+
+  it('holds every 32-bit slot at float32 precision after any values, so the 4-byte encoding loses nothing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: -1e15, max: 1e15, noNaN: true }), fc.integer({ min: -3, max: 3 })), { minLength: 1, maxLength: 700 }), (xs) => {
+        const st = newState('g', 'generic', DEFAULT_CONFIG);
+        xs.forEach((v, i) => score(st, { assetId: 'g', assetType: 'generic', ts: 1_000 * (i + 1), values: { v } }, DEFAULT_CONFIG));
+        for (let k = 0; k < SENSOR_SLOTS; k++) if (SENSOR_SLOT_IS_FLOAT32[k]) expect(Math.fround(st.f[sensorOffset(0) + k]!)).toBe(st.f[sensorOffset(0) + k]);
+        expect(decodeState(encodeState(st))).toEqual({ ...st, version: STATE_VERSION });
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('refuses a tracker that is not one of its own mode/sensor pairs', () => {
