@@ -57,6 +57,7 @@ export interface DerivedParams {
   shiftSlowAlpha: number;
   rarityAlpha: number;
   levelBreakAlpha: number;
+  jumpRunAlpha: number;
   /** Growth per value of the value histogram's weights (2^(1/windowSize): the older ones decay relative to it). */
   histogramGrowth: number;
   /** Natural logs of the probabilities that score 0.5. */
@@ -66,6 +67,7 @@ export interface DerivedParams {
   lnShiftHalf: number;
   lnRangeHalf: number;
   lnLevelBreakHalf: number;
+  lnJumpRunHalf: number;
   decays: TrackerDecays;
 }
 
@@ -81,6 +83,7 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     shiftSlowAlpha: alpha(d.shiftSlowHalfLifeReadings),
     rarityAlpha: alpha(d.rarityHalfLifeReadings),
     levelBreakAlpha: alpha(d.levelBreakHalfLifeReadings),
+    jumpRunAlpha: alpha(d.jumpRunHalfLifeReadings),
     histogramGrowth: 1 / decay(1 / d.windowSize),
     lnJumpHalf: Math.log(d.jumpTailProbability),
     lnRarityHalf: Math.log(d.rarityTailProbability),
@@ -88,6 +91,7 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     lnShiftHalf: Math.log(d.shiftTailProbability),
     lnRangeHalf: Math.log(d.rangeBreakProbability),
     lnLevelBreakHalf: Math.log(d.levelBreakProbability),
+    lnJumpRunHalf: Math.log(d.jumpRunTailProbability),
     decays: Object.freeze({
       level: new DecayMemo(),
       scatter: new DecayMemo(),

@@ -8,10 +8,12 @@
  *
  * Forgetting is lazy: instead of decaying every bin at every value, each new value weighs
  * 1/decay times the one before (HISTOGRAM_WEIGHT holds the next value's weight), and only the
- * ratios of weights mean anything; when the weights grow past 1e100 they are all scaled back.
+ * ratios of weights mean anything; when the weights grow past 1e30 they are all scaled back (the
+ * state holds them as 32-bit floats, whose range ends at 3.4e38).
  * When the range widens, the weights move to the bins their old bins' centres fall in (the
  * mass is kept exactly; the shape is kept to within one old bin). O(1) per value but for a
- * widening of the range or a rescale, which are O(HISTOGRAM_BINS); no allocation.
+ * widening of the range or a rescale, which are O(HISTOGRAM_BINS); no allocation. Its numbers
+ * are 32-bit floats, rounded as they are written (the state stores them so, layout.ts).
  */
 
 /**
@@ -23,7 +25,8 @@ export const HISTOGRAM_BINS = 7;
 /** Slots of a histogram: the bins, then the weight the next value adds. */
 export const HISTOGRAM_SLOTS = HISTOGRAM_BINS + 1;
 const WEIGHT = HISTOGRAM_BINS;
-const RESCALE_ABOVE = 1e100;
+/** Weight past which the weights are scaled back: far below float32's 3.4e38 (a bin holds at most a window's worth of weights). */
+const RESCALE_ABOVE = 1e30;
 
 /** Bin of x in [lo, hi] (0 when the range is a single value). */
 export function binOf(x: number, lo: number, hi: number): number {
@@ -66,7 +69,7 @@ export function histogramShare(f: Float64Array, o: number, x: number, lo: number
 export function histogramAdd(f: Float64Array, o: number, x: number, lo: number, hi: number, growth: number): void {
   if (!(lo === lo)) {
     f[o] = 1;
-    f[o + WEIGHT] = growth;
+    f[o + WEIGHT] = Math.fround(growth);
     return;
   }
   if (x < lo || x > hi) {
@@ -80,13 +83,13 @@ export function histogramAdd(f: Float64Array, o: number, x: number, lo: number, 
         for (let b = HISTOGRAM_BINS - 1; b >= 0; b--) {
           const c = f[o + b]!;
           f[o + b] = 0;
-          f[o + binOf(lo + (b + 0.5) * w, nlo, nhi)]! += c;
+          f[o + binOf(lo + (b + 0.5) * w, nlo, nhi)] = Math.fround(f[o + binOf(lo + (b + 0.5) * w, nlo, nhi)]! + c);
         }
       } else {
         for (let b = 0; b < HISTOGRAM_BINS; b++) {
           const c = f[o + b]!;
           f[o + b] = 0;
-          f[o + binOf(lo + (b + 0.5) * w, nlo, nhi)]! += c;
+          f[o + binOf(lo + (b + 0.5) * w, nlo, nhi)] = Math.fround(f[o + binOf(lo + (b + 0.5) * w, nlo, nhi)]! + c);
         }
       }
     } else {
@@ -104,12 +107,24 @@ export function histogramAdd(f: Float64Array, o: number, x: number, lo: number, 
   histogramGrow(f, o, binOf(x, lo, hi), growth);
 }
 
+/**
+ * Scales the histogram at `o` so that the next value weighs 1 (only the ratios of weights mean
+ * anything), when its weights have grown past what 32-bit floats hold comfortably: a state of
+ * version 6 or older let them grow to 1e100.
+ */
+export function histogramRescale(f: Float64Array, o: number): void {
+  const w = f[o + WEIGHT]!;
+  if (!(w > RESCALE_ABOVE)) return;
+  for (let k = 0; k < HISTOGRAM_BINS; k++) f[o + k] = Math.fround(f[o + k]! / w);
+  f[o + WEIGHT] = 1;
+}
+
 /** Adds a value to bin `b` of the histogram at `o` (its range unchanged) and grows the next weight. */
 export function histogramGrow(f: Float64Array, o: number, b: number, growth: number): void {
   const w = f[o + WEIGHT]!;
-  f[o + b]! += w;
+  f[o + b] = Math.fround(f[o + b]! + w);
   if (w > RESCALE_ABOVE) {
-    for (let k = 0; k < HISTOGRAM_BINS; k++) f[o + k]! /= w;
-    f[o + WEIGHT] = growth;
-  } else f[o + WEIGHT] = w * growth;
+    for (let k = 0; k < HISTOGRAM_BINS; k++) f[o + k] = Math.fround(f[o + k]! / w);
+    f[o + WEIGHT] = Math.fround(growth);
+  } else f[o + WEIGHT] = Math.fround(w * growth);
 }

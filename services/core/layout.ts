@@ -6,15 +6,22 @@
  * state through them. Creating a state, adopting a changed configuration's layout and
  * adding a generic sensor live here too, since they are the only code that moves blocks.
  *
- * Bump STATE_VERSION on any change of the slots and give state-codec.ts a path for the
- * previous version (or a stated re-learn rule).
+ * Some sensor slots hold 32-bit numbers (SENSOR_FLOAT32_SLOTS: scales, averages, the tail
+ * models and the histogram, where relative precision is all that matters): the core rounds
+ * them where it writes them (Math.fround), and the encoding stores them in 4 bytes
+ * instead of 8, so an 8-sensor asset's state has room for more evidence under 4 KiB and a
+ * decoded state still continues exactly as the one that never stopped.
+ *
+ * Bump STATE_VERSION on any change of the slots or their precision, and give state-codec.ts
+ * a path for the previous version (or a stated re-learn rule).
  */
 import { UnknownAssetTypeError } from './errors.ts';
 import { HISTOGRAM_SLOTS } from './histogram.ts';
+import { TAIL_SLOTS } from './tail.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 6;
+export const STATE_VERSION = 7;
 
 // Header slots: the asset as a whole.
 export const ASSET_LAST_TS = 0;
@@ -26,7 +33,8 @@ export const HEADER_SLOTS = 4;
 // Sensor block slots: data-quality bookkeeping first, then the anomaly evidence (see
 // sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
 // the robust location and the likelihood of version 4 with these; version 6 has 7 histogram
-// bins instead of 8 and adds the level's extremes and breaks.
+// bins instead of 8 and adds the level's extremes and breaks; version 7 stores 32 of the 46
+// numbers as 32-bit floats and adds the jump run.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 /** Time of the last valid value (stale detection). */
@@ -72,8 +80,65 @@ export const SENSOR_HISTOGRAM = 30;
 export const SENSOR_LEVEL_LOW = SENSOR_HISTOGRAM + HISTOGRAM_SLOTS;
 export const SENSOR_LEVEL_HIGH = SENSOR_LEVEL_LOW + 1;
 export const SENSOR_LEVEL_BREAKS = SENSOR_LEVEL_LOW + 2;
+/**
+ * The jump run (version 7): the jump's longer average, its tail, and how many values its tail
+ * has learned (its own count, so that a state of an older version, which has none, warms it up
+ * from its next value while every other evidence goes on).
+ */
+export const SENSOR_JUMP_RUN = SENSOR_LEVEL_LOW + 3;
+export const SENSOR_JUMP_RUN_TAIL = SENSOR_JUMP_RUN + 1;
+export const SENSOR_JUMP_RUN_VALUES = SENSOR_JUMP_RUN_TAIL + TAIL_SLOTS;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_LEVEL_LOW + 3;
+export const SENSOR_SLOTS = SENSOR_JUMP_RUN_VALUES + 1;
+
+/**
+ * Sensor slots kept at 32-bit float precision (state version 7): the mean interval and the last
+ * score, the spreads, the averages of surprise, rarity and jumps, the five tail models and the
+ * histogram (its weights stay below 1e30, histogram.ts). Levels, extremes, times, the last
+ * value (compared exactly for repeats and stuck runs) and counts that may pass 2^24 stay
+ * 64-bit: their absolute precision matters on a sensor whose values sit far from 0.
+ */
+export const SENSOR_FLOAT32_SLOTS: readonly number[] = Object.freeze([
+  SENSOR_MEAN_INTERVAL_MS,
+  SENSOR_SCORE,
+  SENSOR_SPREAD_SMOOTHED,
+  SENSOR_SPREAD_STEP,
+  SENSOR_SPREAD_STEP_SLOW,
+  SENSOR_JUMP_TAIL,
+  SENSOR_JUMP_TAIL + 1,
+  SENSOR_JUMP_TAIL + 2,
+  SENSOR_SURPRISE,
+  SENSOR_SURPRISE_TAIL,
+  SENSOR_SURPRISE_TAIL + 1,
+  SENSOR_SURPRISE_TAIL + 2,
+  SENSOR_SHIFT_TAIL,
+  SENSOR_SHIFT_TAIL + 1,
+  SENSOR_SHIFT_TAIL + 2,
+  SENSOR_RARITY,
+  SENSOR_RARITY_TAIL,
+  SENSOR_RARITY_TAIL + 1,
+  SENSOR_RARITY_TAIL + 2,
+  ...Array.from({ length: HISTOGRAM_SLOTS }, (_, k) => SENSOR_HISTOGRAM + k),
+  SENSOR_JUMP_RUN,
+  SENSOR_JUMP_RUN_TAIL,
+  SENSOR_JUMP_RUN_TAIL + 1,
+  SENSOR_JUMP_RUN_TAIL + 2,
+  // A count that stops at 2^24 (16.8 M values), long after its tail has reached its steady rates.
+  SENSOR_JUMP_RUN_VALUES,
+]);
+const FLOAT32_SLOTS = Int32Array.from(SENSOR_FLOAT32_SLOTS);
+
+/** Per sensor slot, whether it is stored as a 32-bit float (see SENSOR_FLOAT32_SLOTS). */
+export const SENSOR_SLOT_IS_FLOAT32: readonly boolean[] = Object.freeze(Array.from({ length: SENSOR_SLOTS }, (_, k) => SENSOR_FLOAT32_SLOTS.includes(k)));
+
+/**
+ * Rounds the 32-bit slots of the sensor block at `o` to their precision: for a block converted
+ * from an older version (the core rounds each slot as it writes it, which costs nothing
+ * measurable; rounding the whole block after every value cost 15–25% of the core's time).
+ */
+export function roundSensorFloat32(f: Float64Array, o: number): void {
+  for (let k = 0; k < FLOAT32_SLOTS.length; k++) f[o + FLOAT32_SLOTS[k]!] = Math.fround(f[o + FLOAT32_SLOTS[k]!]!);
+}
 
 // Failure tracker slots (one per failure mode × sensor).
 export const TRACKER_LEVEL = 0;

@@ -11,6 +11,9 @@
  *    smoothed with weight ½, and the previous value) — spikes, dips, steps. A jump from another
  *    bin to a value the sensor often takes (its histogram bin holds rarityGateShare of the
  *    weight) is no evidence: a machine switching to one of its usual levels.
+ *  - jump run: the jump (capped at 10 spreads) averaged over a longer stretch (half-life 30
+ *    values) — a run of moderate jumps none of which stands alone: an oscillation that appears,
+ *    a cycle that changes its shape or frequency, a drift that keeps outrunning the predictors.
  *  - surprise: the short average of the steps measured in a ten times slower spread — a burst
  *    of spikes, a change of variance or of frequency, which the fast spreads would absorb.
  *  - shift: the distance between a fast and a slow level (the fast one Huber-clipped, so an
@@ -26,6 +29,8 @@
  *    little at every value, so that no value ever breaks it) is measured against where the
  *    level was, not where it crept to; the fast level, not the value, so a heavy-tailed
  *    sensor's outliers do not count.
+ * The scales, short averages, tail models and histogram are 32-bit floats, rounded as they are
+ * written (layout.ts, SENSOR_FLOAT32_SLOTS).
  * Repeated identical values carry no information about spreads and jumps (an idle sparse
  * signal reads 0 for hours; a quantised one repeats its steps), so they do not teach them;
  * long repeats are `stuck` findings and never reach this code (score.ts).
@@ -33,6 +38,9 @@
 import { binOf, HISTOGRAM_BINS, histogramAdd, histogramGrow } from './histogram.ts';
 import {
   SENSOR_HISTOGRAM,
+  SENSOR_JUMP_RUN,
+  SENSOR_JUMP_RUN_TAIL,
+  SENSOR_JUMP_RUN_VALUES,
   SENSOR_JUMP_TAIL,
   SENSOR_LEVEL_BREAKS,
   SENSOR_LEVEL_HIGH,
@@ -58,7 +66,7 @@ import {
 import { tailLearn, tailLogProbability, tailScore } from './tail.ts';
 import type { CompiledConfig } from './types.ts';
 
-/** Cap of one step's surprise, in slow spreads (one huge spike must not dominate the average). */
+/** Cap of one step's surprise, in slow spreads, and of one jump in the jump run, in spreads (one huge spike must not dominate an average). */
 const SURPRISE_CAP = 10;
 /** Values before the rarity counts: the histogram needs some mass first. */
 const RARITY_MIN_VALUES = 50;
@@ -105,6 +113,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     const jump = z1 > z2 ? z1 : z2;
     const zr = slow > 0 ? a2 / slow : 0;
     const zs = zr < SURPRISE_CAP ? zr : SURPRISE_CAP;
+    const jumpRun = f[o + SENSOR_JUMP_RUN]! + dp.jumpRunAlpha * ((jump < SURPRISE_CAP ? jump : SURPRISE_CAP) - f[o + SENSOR_JUMP_RUN]!);
+    const jumpRunValues = f[o + SENSOR_JUMP_RUN_VALUES]!;
     const surprise = f[o + SENSOR_SURPRISE]! + dp.surpriseAlpha * (zs - f[o + SENSOR_SURPRISE]!);
     // Shift: the fast level follows the values, clipped to shiftClipSpreads slow spreads a step.
     const clip = det.shiftClipSpreads * slow;
@@ -138,6 +148,10 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
       s = sj > ss ? sj : ss;
       if (sh > s) s = sh;
       if (sr > s) s = sr;
+      if (jumpRunValues >= det.learningReadings) {
+        const sq = tailScore(tailLogProbability(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun), dp.lnJumpRunHalf);
+        if (sq > s) s = sq;
+      }
       if (x > hi + margin || x < lo - margin) {
         // How rare a break is: the rate at which this sensor has extended its range at all.
         const sb = tailScore(Math.log((f[o + SENSOR_RANGE_EXTENSIONS]! + RANGE_PRIOR) / n), dp.lnRangeHalf);
@@ -156,22 +170,27 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     if (fast > levelHigh) f[o + SENSOR_LEVEL_HIGH] = levelHigh + dp.levelBreakAlpha * (fast - levelHigh);
     else if (fast < levelLow) f[o + SENSOR_LEVEL_LOW] = levelLow + dp.levelBreakAlpha * (fast - levelLow);
     // Learn: the tails first (from the state before this value), then the statistics.
-    if (!repeat) tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det.tailShare);
+    if (!repeat) {
+      tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det.tailShare);
+      tailLearn(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun, jumpRunValues, det.tailShare);
+      f[o + SENSOR_JUMP_RUN_VALUES] = Math.fround(jumpRunValues + 1);
+    }
+    f[o + SENSOR_JUMP_RUN] = Math.fround(jumpRun);
     tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det.tailShare);
     tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det.tailShare);
     tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det.tailShare);
-    f[o + SENSOR_SURPRISE] = surprise;
+    f[o + SENSOR_SURPRISE] = Math.fround(surprise);
     f[o + SENSOR_SHIFT_FAST] = fast;
     // A plain average until it would learn slower than the exponential one.
     const as = (n + 1) * dp.shiftSlowAlpha < 1 ? 1 / (n + 1) : dp.shiftSlowAlpha;
     f[o + SENSOR_SHIFT_SLOW] = f[o + SENSOR_SHIFT_SLOW]! + as * (x - f[o + SENSOR_SHIFT_SLOW]!);
-    f[o + SENSOR_RARITY] = rarity;
+    f[o + SENSOR_RARITY] = Math.fround(rarity);
     if (!repeat) {
       const a = n < SPREAD_WARM_VALUES ? 1 / n : dp.spreadAlpha;
-      f[o + SENSOR_SPREAD_SMOOTHED] = s1 + a * (a1 - s1);
-      f[o + SENSOR_SPREAD_STEP] = s2 + a * (a2 - s2);
+      f[o + SENSOR_SPREAD_SMOOTHED] = Math.fround(s1 + a * (a1 - s1));
+      f[o + SENSOR_SPREAD_STEP] = Math.fround(s2 + a * (a2 - s2));
       const b = n < SPREAD_WARM_VALUES ? 1 / n : dp.slowSpreadAlpha;
-      f[o + SENSOR_SPREAD_STEP_SLOW] = slow + b * (a2 - slow);
+      f[o + SENSOR_SPREAD_STEP_SLOW] = Math.fround(slow + b * (a2 - slow));
     }
     f[o + SENSOR_SMOOTHED] = f[o + SENSOR_SMOOTHED]! + 0.5 * e1;
   }
@@ -181,8 +200,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
   else histogramAdd(f, o + SENSOR_HISTOGRAM, x, lo, hi, dp.histogramGrowth);
   if (!(x >= lo)) f[o + SENSOR_MIN] = x;
   if (!(x <= hi)) f[o + SENSOR_MAX] = x;
-  f[o + SENSOR_SCORE] = s;
-  if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!);
+  f[o + SENSOR_SCORE] = Math.fround(s);
+  if (last === last) f[o + SENSOR_MEAN_INTERVAL_MS] = Math.fround(n < 2 ? ts - last : f[o + SENSOR_MEAN_INTERVAL_MS]! + 0.05 * (ts - last - f[o + SENSOR_MEAN_INTERVAL_MS]!));
   f[o + SENSOR_READINGS] = n + 1;
   return s;
 }

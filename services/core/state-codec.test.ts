@@ -3,11 +3,14 @@
  * formula-made refrigerator whose compressor is wearing, mid-episode: fixtures/) decodes
  * into the current layout with its failure trackers, episodes and data-quality bookkeeping
  * intact and its anomaly evidence re-learning; a version 5 state (the same refrigerator)
- * decodes with nothing re-learning; scoring on from it continues its open episode
- * and predicts the failure when a current state scored from the start does. The current encoding stores trackers as index pairs, and refuses what it
- * cannot read with a clear error.
+ * decodes with nothing re-learning, and so does a version 6 state (the same refrigerator, every
+ * number float64); scoring on from them continues the open episode and predicts the failure
+ * when a current state scored from the start does. The current encoding stores the sensors'
+ * 32-bit slots in 4 bytes and trackers as index pairs, and refuses what it cannot read with a
+ * clear error.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fridgeReadings } from './fixtures/fridge-readings.ts';
 import { decodeState, DEFAULT_CONFIG, encodeState, newState, score, StateFormatError, type AssetState, type PredictionEvent } from './index.ts';
@@ -15,12 +18,14 @@ import { HISTOGRAM_BINS } from './histogram.ts';
 import {
   HEADER_SLOTS,
   SENSOR_HISTOGRAM,
+  SENSOR_JUMP_RUN,
   SENSOR_LEVEL_HIGH,
   SENSOR_LEVEL_LOW,
   SENSOR_MAX,
   SENSOR_MIN,
   SENSOR_READINGS,
   SENSOR_RUN_VALUE,
+  SENSOR_SLOT_IS_FLOAT32,
   SENSOR_SLOTS,
   sensorOffset,
   STATE_VERSION,
@@ -31,7 +36,12 @@ const V4_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fri
 const CUT = 9.5 * 1440;
 const V4_SENSOR_SLOTS = 33;
 
-/** The prediction events without the anomaly scores quoted as evidence (those re-learn). */
+/** 32-bit slots per sensor block (layout.ts). */
+const F32 = SENSOR_SLOT_IS_FLOAT32.filter((x) => x).length;
+/** Slot k of a sensor block at the precision the current core keeps it. */
+const atPrecision = (x: number, k: number): number => (SENSOR_SLOT_IS_FLOAT32[k] ? Math.fround(x) : x);
+/** A histogram's mass in units of the next value's weight (what its scores read; the weights themselves may be rescaled). */
+const relativeMass = (xs: Float64Array, from: number, bins: number): number => xs.subarray(from, from + bins).reduce((a, b) => a + b, 0) / xs[from + bins]!;
 
 function run(st: AssetState, from: number, to: number): PredictionEvent[] {
   return fridgeReadings(from, to).flatMap((r) => score(st, r, DEFAULT_CONFIG).predictions);
@@ -45,6 +55,19 @@ function scoredOnBeside(restored: AssetState): { continued: PredictionEvent[]; r
   const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
   run(fresh, 0, CUT);
   return { continued: run(restored, CUT, 11 * 1440), reference: run(fresh, CUT, 11 * 1440), fresh };
+}
+
+/**
+ * A restored state that kept its statistics: scored on, it escalates the open episode a state
+ * scored from the start escalates, within minutes of it, and its sensors' counts run on.
+ */
+function expectScoresOnUnbroken(restored: AssetState): void {
+  const { continued, reference, fresh } = scoredOnBeside(restored);
+  expect(continued.map((p) => p.kind)).toEqual(['escalated']);
+  expect(reference.map((p) => p.kind)).toEqual(['escalated']);
+  expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
+  expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
+  expect(restored.f[sensorOffset(2) + SENSOR_READINGS]).toBe(fresh.f[sensorOffset(2) + SENSOR_READINGS]);
 }
 
 describe('a version 4 state', () => {
@@ -92,23 +115,51 @@ describe('a version 5 state', () => {
     for (let i = 0; i < 4; i++) {
       const from = 4 + i * V5_SENSOR_SLOTS;
       const to = sensorOffset(i);
-      expect(Array.from(v5.f.subarray(to, to + SENSOR_HISTOGRAM))).toEqual(Array.from(raw.subarray(from, from + SENSOR_HISTOGRAM)));
+      expect(Array.from(v5.f.subarray(to, to + SENSOR_HISTOGRAM))).toEqual(Array.from(raw.subarray(from, from + SENSOR_HISTOGRAM), atPrecision));
       expect(v5.f[to + SENSOR_READINGS]).toBeGreaterThan(13_000);
-      const mass = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0);
-      expect(mass(v5.f.subarray(to + SENSOR_HISTOGRAM, to + SENSOR_HISTOGRAM + HISTOGRAM_BINS))).toBeCloseTo(mass(raw.subarray(from + SENSOR_HISTOGRAM, from + SENSOR_HISTOGRAM + 8)), 6);
-      expect(v5.f[to + SENSOR_HISTOGRAM + HISTOGRAM_BINS]).toBe(raw[from + SENSOR_HISTOGRAM + 8]);
+      const mass = relativeMass(v5.f, to + SENSOR_HISTOGRAM, HISTOGRAM_BINS);
+      expect(Math.abs(mass / relativeMass(raw, from + SENSOR_HISTOGRAM, 8) - 1)).toBeLessThan(1e-6);
       expect([v5.f[to + SENSOR_LEVEL_LOW], v5.f[to + SENSOR_LEVEL_HIGH]]).toEqual([raw[from + SENSOR_MIN], raw[from + SENSOR_MAX]]);
     }
   });
 
-  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => {
-    const { continued, reference, fresh } = scoredOnBeside(v5);
-    expect(continued.map((p) => p.kind)).toEqual(['escalated']);
-    expect(reference.map((p) => p.kind)).toEqual(['escalated']);
-    expect(continued[0]!.episodeStartTs).toBe(reference[0]!.episodeStartTs);
-    expect(Math.abs(continued[0]!.ts - reference[0]!.ts)).toBeLessThan(15 * 60_000);
-    expect(v5.f[sensorOffset(2) + SENSOR_READINGS]).toBe(fresh.f[sensorOffset(2) + SENSOR_READINGS]);
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v5));
+});
+
+describe('a version 6 state', () => {
+  // The same refrigerator stored at the same minute by the version 6 core (every number
+  // float64, no jump run): fixtures/fridge-state-v6.b64.
+  const V6_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v6.b64', import.meta.url), 'utf8'), 'base64'));
+  const V6_SENSOR_SLOTS = SENSOR_JUMP_RUN;
+  const rest = 2 * 19 + 2 * 7;
+  const v6 = decodeState(V6_BYTES);
+  const raw = new Float64Array(V6_BYTES.buffer.slice(V6_BYTES.length - 8 * (HEADER_SLOTS + 4 * V6_SENSOR_SLOTS + rest)));
+
+  it('decodes with every statistic kept: 64-bit slots bit for bit, 32-bit ones rounded, histograms with their shape, a jump run learning', () => {
+    expect(v6.version).toBe(STATE_VERSION);
+    expect(v6.f.length).toBe(HEADER_SLOTS + 4 * SENSOR_SLOTS + rest);
+    expect(Array.from(v6.f.subarray(0, HEADER_SLOTS))).toEqual(Array.from(raw.subarray(0, HEADER_SLOTS)));
+    expect(Array.from(v6.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(raw.subarray(HEADER_SLOTS + 4 * V6_SENSOR_SLOTS)));
+    for (let i = 0; i < 4; i++) {
+      const o = sensorOffset(i);
+      const from = HEADER_SLOTS + i * V6_SENSOR_SLOTS;
+      expect(v6.f[o + SENSOR_READINGS]).toBeGreaterThan(13_000);
+      for (let k = 0; k < V6_SENSOR_SLOTS; k++) {
+        if (k >= SENSOR_HISTOGRAM && k <= SENSOR_HISTOGRAM + HISTOGRAM_BINS) continue;
+        expect(v6.f[o + k], `sensor ${i} slot ${k}`).toBe(atPrecision(raw[from + k]!, k));
+      }
+      // The weights may have been scaled back below float32's range; their ratios hold.
+      const h = o + SENSOR_HISTOGRAM;
+      for (let b = 0; b < HISTOGRAM_BINS; b++) {
+        const was = raw[from + SENSOR_HISTOGRAM + b]! / raw[from + SENSOR_HISTOGRAM + HISTOGRAM_BINS]!;
+        expect(Math.abs(v6.f[h + b]! / v6.f[h + HISTOGRAM_BINS]! - was)).toBeLessThanOrEqual(1e-6 * was);
+        expect(Math.fround(v6.f[h + b]!)).toBe(v6.f[h + b]);
+      }
+      expect(Array.from(v6.f.subarray(o + SENSOR_JUMP_RUN, o + SENSOR_SLOTS))).toEqual(new Array(SENSOR_SLOTS - SENSOR_JUMP_RUN).fill(0));
+    }
   });
+
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v6));
 });
 
 describe('the current encoding', () => {
@@ -119,12 +170,26 @@ describe('the current encoding', () => {
     const back = decodeState(bytes);
     expect(back).toEqual({ ...st, version: STATE_VERSION });
     expect(encodeState(back)).toEqual(bytes);
+    // Every 32-bit slot of a sensor block in 4 bytes, every other number in 8.
+    const numbers = 8 * st.f.length - 4 * F32 * st.sensors.length;
     // Header and names before the numbers: version 4 spent 2 + length bytes a tracker name,
     // this one 4 bytes a tracker (either is then padded to 8 bytes).
     const names = st.pairs.reduce((n, p) => n + 2 + p.length, 0);
-    const head = bytes.length - 8 * st.f.length;
+    const head = bytes.length - numbers;
     const v4Head = V4_BYTES.length - 8 * (4 + 4 * V4_SENSOR_SLOTS + 2 * 19 + 2 * 7);
     expect(Math.abs(head - (v4Head - names + 4 * st.pairs.length))).toBeLessThan(8);
+  });
+
+  it('holds every 32-bit slot at float32 precision after any values, so the 4-byte encoding loses nothing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: -1e15, max: 1e15, noNaN: true }), fc.integer({ min: -3, max: 3 })), { minLength: 1, maxLength: 700 }), (xs) => {
+        const st = newState('g', 'generic', DEFAULT_CONFIG);
+        xs.forEach((v, i) => score(st, { assetId: 'g', assetType: 'generic', ts: 1_000 * (i + 1), values: { v } }, DEFAULT_CONFIG));
+        for (let k = 0; k < SENSOR_SLOTS; k++) if (SENSOR_SLOT_IS_FLOAT32[k]) expect(Math.fround(st.f[sensorOffset(0) + k]!)).toBe(st.f[sensorOffset(0) + k]);
+        expect(decodeState(encodeState(st))).toEqual({ ...st, version: STATE_VERSION });
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('refuses a tracker that is not one of its own mode/sensor pairs', () => {

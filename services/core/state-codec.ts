@@ -4,12 +4,18 @@
  * Layout (little-endian): magic "PDMS" (4 bytes), u16 version, then strings as u16 byte
  * length + UTF-8: assetId, assetType; u16 count + names for sensors and for modes; u16 count
  * of failure trackers, each as u16 mode index + u16 sensor index (its name is always
- * "mode/sensor"); then u32 count of float64 numbers (padded to an 8-byte boundary) and the
- * numbers. The numbers are the state's exact bits, so decode → continue scores exactly as
- * never stopping. A default 8-sensor asset encodes to 4,064 B (passenger_ev), the 9-sensor
- * delivery_van to 4,680 B, both with a 17-character asset id.
+ * "mode/sensor"); then u32 count of numbers (padded to an 8-byte boundary) and the numbers:
+ * float64 but for the sensor slots the core keeps at 32-bit precision (layout.ts,
+ * SENSOR_FLOAT32_SLOTS), which are float32. The numbers are the state's exact bits, so
+ * decode → continue scores exactly as never stopping. A default 8-sensor asset encodes to
+ * 3,360 B (passenger_ev), the 9-sensor delivery_van to 3,888 B, both with a 17-character asset
+ * id (version 6, all float64 and no jump run: 4,064 B and 4,680 B).
  *
- * Older versions: a version 5 state (8 histogram bins, no level extremes) decodes with
+ * Older versions: a version 6 state (all float64, no jump run) decodes with nothing
+ * re-learning: its 32-bit slots are rounded to float32, its histograms' weights scaled below
+ * float32's range, and its jump run starts learning (it scores once its tail has learned
+ * `learningReadings` values; every other evidence scores on). Versions 5 and 4 start the jump
+ * run the same way. A version 5 state (8 histogram bins, no level extremes) decodes with
  * everything kept: its histogram is re-binned onto 7 bins (each old bin's weight goes to the
  * new bin its centre falls in), and the level's extremes start at the sensor's all-time range
  * with its count of range extensions as the count of level breaks (the range is wider than
@@ -21,11 +27,14 @@
  * statistics of version 4 do not translate. Anything older is refused (StateVersionError).
  */
 import { StateFormatError, StateVersionError } from './errors.ts';
-import { binOf, HISTOGRAM_BINS } from './histogram.ts';
+import { binOf, HISTOGRAM_BINS, histogramRescale } from './histogram.ts';
 import {
   HEADER_SLOTS,
   initSensor,
+  roundSensorFloat32,
+  SENSOR_SLOT_IS_FLOAT32,
   SENSOR_HISTOGRAM,
+  SENSOR_JUMP_RUN,
   SENSOR_LEVEL_BREAKS,
   SENSOR_LEVEL_HIGH,
   SENSOR_LEVEL_LOW,
@@ -49,6 +58,9 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The oldest layout this build still reads (see the file header). */
 const V4 = 4;
+/** The layout before 32-bit slots and the jump run: every number float64, the jump run's slots missing at the block's end. */
+const V6 = 6;
+const V6_SENSOR_SLOTS = SENSOR_JUMP_RUN;
 /** The layout before the level's extremes: 8 histogram bins and its weight ended the sensor block. */
 const V5 = 5;
 const V5_BINS = 8;
@@ -79,7 +91,8 @@ export function encodeState(state: AssetState): Uint8Array {
   }
   size += 4;
   const pad = (8 - (size % 8)) % 8;
-  size += pad + state.f.length * 8;
+  const nSensors = state.sensors.length;
+  size += pad + state.f.length * 8 - nSensors * FLOAT32_PER_SENSOR * 4;
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -108,12 +121,25 @@ export function encodeState(state: AssetState): Uint8Array {
   }
   dv.setUint32(p, state.f.length, true);
   p += 4 + pad;
-  for (let i = 0; i < state.f.length; i++, p += 8) dv.setFloat64(p, state.f[i]!, true);
+  const f = state.f;
+  const sensorsEnd = HEADER_SLOTS + nSensors * SENSOR_SLOTS;
+  for (let i = 0; i < f.length; i++) {
+    if (i >= HEADER_SLOTS && i < sensorsEnd && SENSOR_SLOT_IS_FLOAT32[(i - HEADER_SLOTS) % SENSOR_SLOTS]) {
+      dv.setFloat32(p, f[i]!, true);
+      p += 4;
+    } else {
+      dv.setFloat64(p, f[i]!, true);
+      p += 8;
+    }
+  }
   return out;
 }
 
+/** 32-bit numbers in each sensor block. */
+const FLOAT32_PER_SENSOR = SENSOR_SLOT_IS_FLOAT32.filter((x) => x).length;
+
 /**
- * Reads a state written by encodeState (this version, version 5 or version 4).
+ * Reads a state written by encodeState (this version, or versions 6, 5 and 4).
  * @throws StateVersionError for a version this build does not read (never a silent reset).
  * @throws StateFormatError for bytes that are not a state (bad magic, truncated, bad indexes).
  */
@@ -122,7 +148,7 @@ export function decodeState(bytes: Uint8Array): AssetState {
     throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
-  if (version !== STATE_VERSION && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
+  if (version !== STATE_VERSION && version !== V6 && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
   let p = 6;
   const need = (n: number): void => {
     if (p + n > bytes.length) throw new StateFormatError(`cannot decode asset state: truncated at byte ${p} of ${bytes.length}`);
@@ -160,10 +186,26 @@ export function decodeState(bytes: Uint8Array): AssetState {
   const count = dv.getUint32(p, true);
   p += 4;
   p += (8 - (p % 8)) % 8;
-  need(count * 8);
   const raw = new Float64Array(count);
-  for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
-  const f = version === V4 ? fromV4(raw, sensors.length) : version === V5 ? fromV5(raw, sensors.length) : raw;
+  if (version === STATE_VERSION) {
+    const sensorsEnd = HEADER_SLOTS + sensors.length * SENSOR_SLOTS;
+    if (count < sensorsEnd) throw new StateFormatError(`cannot decode asset state: ${count} numbers cannot hold ${sensors.length} sensors`);
+    need(count * 8 - sensors.length * FLOAT32_PER_SENSOR * 4);
+    for (let i = 0; i < count; i++) {
+      if (i >= HEADER_SLOTS && i < sensorsEnd && SENSOR_SLOT_IS_FLOAT32[(i - HEADER_SLOTS) % SENSOR_SLOTS]) {
+        raw[i] = dv.getFloat32(p, true);
+        p += 4;
+      } else {
+        raw[i] = dv.getFloat64(p, true);
+        p += 8;
+      }
+    }
+  } else {
+    need(count * 8);
+    for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
+  }
+  const f =
+    version === V4 ? fromV4(raw, sensors.length) : version === V5 ? fromV5(raw, sensors.length) : version === V6 ? fromV6(raw, sensors.length) : raw;
   return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
 }
 
@@ -177,7 +219,13 @@ function convert(old: Float64Array, nSensors: number, oldSlots: number, version:
   if (rest < 0) throw new StateFormatError(`cannot decode asset state: a version ${version} state of ${old.length} numbers cannot hold ${nSensors} sensors`);
   const f = new Float64Array(HEADER_SLOTS + nSensors * SENSOR_SLOTS + rest);
   f.set(old.subarray(0, HEADER_SLOTS), 0);
-  for (let i = 0; i < nSensors; i++) sensor(f, HEADER_SLOTS + i * oldSlots, HEADER_SLOTS + i * SENSOR_SLOTS);
+  for (let i = 0; i < nSensors; i++) {
+    const to = HEADER_SLOTS + i * SENSOR_SLOTS;
+    sensor(f, HEADER_SLOTS + i * oldSlots, to);
+    // The current core holds these slots at 32-bit precision (layout.ts).
+    histogramRescale(f, to + SENSOR_HISTOGRAM);
+    roundSensorFloat32(f, to);
+  }
   f.set(old.subarray(HEADER_SLOTS + nSensors * oldSlots), HEADER_SLOTS + nSensors * SENSOR_SLOTS);
   return f;
 }
@@ -193,6 +241,11 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
     f[to + SENSOR_MEAN_INTERVAL_MS] = old[from + V4_MEAN_INTERVAL_MS]!;
     f[to + SENSOR_SCORE] = old[from + V4_SCORE]!;
   });
+}
+
+/** Version 6 numbers in the current layout: the same slots at their current precision, then a jump run that starts learning. */
+function fromV6(old: Float64Array, nSensors: number): Float64Array {
+  return convert(old, nSensors, V6_SENSOR_SLOTS, V6, (f, from, to) => f.set(old.subarray(from, from + V6_SENSOR_SLOTS), to));
 }
 
 /** Version 5 numbers in the current layout (see the file header: nothing re-learns). */

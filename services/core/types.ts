@@ -209,6 +209,15 @@ export interface DetectorParams {
   /** Rate of level breaks per value at which one scores 0.5 (as rangeBreakProbability). Default 0.01. */
   levelBreakProbability: number;
   /**
+   * Half-life, values, of the jump run: the average of the jumps (each capped at 10 spreads)
+   * over a longer stretch than one value, which shows a run of moderate jumps none of which
+   * stands alone (an oscillation that appears, a cycle that changes its frequency, a drift
+   * that keeps outrunning the predictors). Default 30.
+   */
+  jumpRunHalfLifeReadings: number;
+  /** Probability per value at which the jump run scores 0.5 (as the other evidence; it comes in runs). Default 3e-4. */
+  jumpRunTailProbability: number;
+  /**
    * A jump to a value whose histogram bin holds at least this share of the weight is no
    * evidence (a machine switching to one of its usual levels). Default 0.2.
    */
