@@ -10,6 +10,7 @@
  */
 import { DEFAULT_RAW_CONFIG } from './default-config.ts';
 import { deriveParams } from './derived.ts';
+import { SENSOR_ABS_MAX } from './layout.ts';
 import type {
   CompiledAssetType,
   CompiledConfig,
@@ -265,8 +266,8 @@ function compileType(name: string, raw: unknown, det: DetectorParams, issues: Co
           if (!['unit', 'min', 'max', 'samplePeriodSec'].includes(k))
             issues.push({ path: `${sp}.${k}`, message: 'unknown key (expected unit, min, max, samplePeriodSec)' });
         const unit = str(s.unit, `${sp}.unit`, issues);
-        const min = num(s.min, `${sp}.min`, issues, -1e300, 1e300);
-        const max = num(s.max, `${sp}.max`, issues, -1e300, 1e300);
+        const min = num(s.min, `${sp}.min`, issues, -SENSOR_ABS_MAX, SENSOR_ABS_MAX);
+        const max = num(s.max, `${sp}.max`, issues, -SENSOR_ABS_MAX, SENSOR_ABS_MAX);
         if (min >= max) issues.push({ path: `${sp}.max`, message: `must be greater than min (${min}), got ${max}` });
         const samplePeriodSec = s.samplePeriodSec === undefined ? 60 : num(s.samplePeriodSec, `${sp}.samplePeriodSec`, issues, 0.001, 1e7);
         sensors.push({ name: sn, unit, min, max, samplePeriodSec });
@@ -296,7 +297,7 @@ function compileType(name: string, raw: unknown, det: DetectorParams, issues: Co
         const direction = m.direction;
         if (direction !== 'rising' && direction !== 'falling')
           issues.push({ path: `${mp}.direction`, message: `must be "rising" or "falling", got ${describe(direction)}` });
-        const limit = num(m.limit, `${mp}.limit`, issues, -1e300, 1e300);
+        const limit = num(m.limit, `${mp}.limit`, issues, -SENSOR_ABS_MAX, SENSOR_ABS_MAX);
         for (const sn of ms) {
           const s = sensors.find((x) => x.name === sn)!;
           if (Number.isFinite(limit) && (limit <= s.min || limit >= s.max))
@@ -304,8 +305,8 @@ function compileType(name: string, raw: unknown, det: DetectorParams, issues: Co
         }
         const horizonHours = num(m.horizonHours, `${mp}.horizonHours`, issues, 0.01, 1e5);
         const threshold = m.threshold === undefined ? det.raiseThreshold : num(m.threshold, `${mp}.threshold`, issues, 1e-6, 1);
-        const activeAbove = m.activeAbove === undefined ? undefined : num(m.activeAbove, `${mp}.activeAbove`, issues, -1e300, 1e300);
-        const activeBelow = m.activeBelow === undefined ? undefined : num(m.activeBelow, `${mp}.activeBelow`, issues, -1e300, 1e300);
+        const activeAbove = m.activeAbove === undefined ? undefined : num(m.activeAbove, `${mp}.activeAbove`, issues, -SENSOR_ABS_MAX, SENSOR_ABS_MAX);
+        const activeBelow = m.activeBelow === undefined ? undefined : num(m.activeBelow, `${mp}.activeBelow`, issues, -SENSOR_ABS_MAX, SENSOR_ABS_MAX);
         if (activeAbove !== undefined && activeBelow !== undefined && activeAbove >= activeBelow)
           issues.push({ path: `${mp}.activeBelow`, message: `must be greater than activeAbove (${activeAbove}), got ${activeBelow}` });
         // Covariates: sensors of this type, not the mode's own (a fit of a sensor on itself

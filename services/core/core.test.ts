@@ -87,6 +87,12 @@ describe('compileConfig', () => {
       'assetTypes.pump.sensors.flow.max: must be greater than min (5), got 1',
     );
   });
+
+  it('rejects a sensor range beyond the magnitude the state can hold (32-bit spreads), rather than scoring 0 on such values', () => {
+    expect(() => compileConfig({ assetTypes: { meter: { description: 'm', sensors: { energy_j: { unit: 'J', min: 0, max: 1e20 } }, failureModes: {} } } })).toThrow(
+      'assetTypes.meter.sensors.energy_j.max: must be between -1000000000000000 and 1000000000000000, got 100000000000000000000',
+    );
+  });
 });
 
 describe('newState', () => {

@@ -192,8 +192,13 @@ export const COV_COV_CX = 3;
 /** Numbers per covariate fit. */
 export const COV_SLOTS = 4;
 
-/** Magnitude beyond which a generic sensor's value is a finding: folding it would overflow. */
-export const GENERIC_ABS_MAX = 1e15;
+/**
+ * The largest magnitude a sensor value may have: beyond it a generic sensor's value is a
+ * finding, and a configured sensor's range, limits and activity bounds must lie within it
+ * (config.ts). The state keeps spreads and tail statistics as 32-bit floats (range 3.4e38),
+ * and squared deviations of larger values would overflow them.
+ */
+export const SENSOR_ABS_MAX = 1e15;
 /** Sampling period assumed for a generic sensor before its mean interval is known, ms. */
 export const DEFAULT_PERIOD_MS = 60_000;
 export const HOUR_MS = 3_600_000;

@@ -20,7 +20,7 @@ import {
   DEFAULT_PERIOD_MS,
   EPISODE_OPEN,
   episodeOffset,
-  GENERIC_ABS_MAX,
+  SENSOR_ABS_MAX,
   initEpisode,
   initSensor,
   initTracker,
@@ -108,8 +108,8 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
       continue;
     }
     known++;
-    const min = sc ? sc.min : -GENERIC_ABS_MAX;
-    const max = sc ? sc.max : GENERIC_ABS_MAX;
+    const min = sc ? sc.min : -SENSOR_ABS_MAX;
+    const max = sc ? sc.max : SENSOR_ABS_MAX;
     if (typeof v !== 'number' || v !== v) {
       findings.push({ kind: 'nan', sensor: name, detail: `value ${String(v)} is not a number` });
       continue;
@@ -124,7 +124,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
         sensor: name,
         detail: sc
           ? `value ${v} outside physical range [${min}, ${max}] ${sc.unit}`
-          : `value ${v} beyond ±${GENERIC_ABS_MAX}, the largest magnitude a generic sensor may have`,
+          : `value ${v} beyond ±${SENSOR_ABS_MAX}, the largest magnitude a generic sensor may have`,
       });
       continue;
     }
