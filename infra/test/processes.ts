@@ -5,7 +5,7 @@
  * 10 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 
@@ -29,15 +29,29 @@ export interface ServiceProcess {
   exited: Promise<never>;
 }
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports freePort() picks from: below the kernels' ephemeral ranges (Linux 32768-60999, macOS and Windows 49152-65535). */
+const LISTEN_PORTS = { first: 20_000, count: 12_000 } as const;
+
+/**
+ * A TCP port free on 127.0.0.1 right now, for a child process to listen on. Not one the OS
+ * picks (port 0): those come from the ephemeral range, where an outgoing connection (one of
+ * the many a Kafka client opens) can take the port between this check and the child's
+ * listen, which failed a benchmark run with EADDRINUSE. A random port below that range is
+ * only ever taken by another listener.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = LISTEN_PORTS.first + Math.floor(Math.random() * LISTEN_PORTS.count);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port on 127.0.0.1 in ${LISTEN_PORTS.first}-${LISTEN_PORTS.first + LISTEN_PORTS.count - 1} after 50 tries`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
