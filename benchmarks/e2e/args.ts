@@ -29,7 +29,7 @@ for (let i = 0; i < argv.length; i++) {
 
 const skipIndex = argv.indexOf('--skip');
 const SKIP = new Set(skipIndex >= 0 ? (argv[skipIndex + 1] ?? '').split(',').filter(Boolean) : []);
-const PHASES = ['throughput', 'sink', 'pipeline', 'latency', 'instances', 'restore'] as const;
+const PHASES = ['latency', 'throughput', 'sink', 'pipeline', 'instances', 'restore'] as const;
 for (const s of SKIP) {
   if (!(PHASES as readonly string[]).includes(s)) {
     process.stderr.write(`e2e.bench: --skip takes a comma-separated list of ${PHASES.join(', ')}; got ${s}\n`);
