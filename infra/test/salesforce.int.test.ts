@@ -18,6 +18,7 @@ import { StandinControl } from '../salesforce-standin/control.ts';
 import { makeId } from '../salesforce-standin/ids.ts';
 import { STANDIN_CREDENTIALS, startServer, type RunningServer } from '../salesforce-standin/server.ts';
 import { stackInfo, uniqueName } from './stack-env.ts';
+import { LOCAL_ORG_API_LIMIT } from '../stack/parts/salesforce.ts';
 
 const VERSION = '62.0';
 
@@ -54,7 +55,7 @@ describe('salesforce stand-in from the stack, through jsforce', () => {
     expect(conn.userInfo?.organizationId).toMatch(/^00D[A-Za-z0-9]{15}$/);
     expect(conn.userInfo?.id).toMatch(/^005[A-Za-z0-9]{15}$/);
     await conn.query('SELECT COUNT() FROM Case');
-    expect(conn.limitInfo.apiUsage?.limit).toBe(15000);
+    expect(conn.limitInfo.apiUsage?.limit).toBe(LOCAL_ORG_API_LIMIT);
     expect(conn.limitInfo.apiUsage?.used).toBeGreaterThan(0);
   });
 

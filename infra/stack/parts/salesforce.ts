@@ -22,6 +22,14 @@ import { STANDIN_CREDENTIALS } from '../../salesforce-standin/server.ts';
 
 const PART = 'salesforce';
 const MAIN = fileURLToPath(new URL('../../salesforce-standin/main.ts', import.meta.url));
+/**
+ * The local org's API requests per 24 hours (the stand-in's default is 15,000, a small org's).
+ * The stand-in keeps its count in the data dir, as an org does across restarts, so a day of
+ * test suites, demos and benchmarks on one machine adds up: 15,000 ran out after six suite
+ * runs and failed the next with REQUEST_LIMIT_EXCEEDED. This is a large org's allowance; the
+ * limit's own behaviour is tested against stand-ins started with small limits.
+ */
+export const LOCAL_ORG_API_LIMIT = 1_000_000;
 /** A probe must end well inside the orchestrator's 500 ms probe interval. */
 const PROBE_TIMEOUT_MS = 400;
 
@@ -66,6 +74,7 @@ export const part: Part = {
       args: [
         '--import', tsxLoader(ctx.paths.logFile), MAIN,
         '--port', String(ctx.ports.salesforce), '--instance-port', String(instancePort(ctx)), '--data-dir', ctx.paths.dataDir,
+        '--api-limit', String(LOCAL_ORG_API_LIMIT),
         ...(strict() ? ['--strict'] : []),
       ],
     };
