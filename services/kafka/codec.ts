@@ -185,8 +185,12 @@ export class AvroCodec {
   async prefetchSchemas(values: Iterable<Buffer | null>): Promise<void> {
     let missing: Set<number> | undefined;
     for (const buf of values) {
-      if (!buf || buf.length < HEADER_BYTES || buf[0] !== MAGIC_BYTE) continue;
-      const id = buf.readUInt32BE(1);
+      let id: number;
+      try {
+        id = schemaIdOf(buf);
+      } catch {
+        continue; // a bad header: the decode reports it
+      }
       if (!this.readers.has(id)) (missing ??= new Set()).add(id);
     }
     for (const id of missing ?? []) {
