@@ -11,16 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StackError } from '../stack/part.ts';
 import { stackPorts } from '../stack/paths.ts';
 import { down, status, up } from '../stack/stack.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './processes.ts';
 
 describe('stack orchestrator', () => {
   const saved = { dir: process.env.PDM_STACK_DIR, port: process.env.PDM_SF_PORT };
