@@ -1,14 +1,16 @@
 /**
  * What the hot path derives from a configuration once: per-value smoothing factors of the
- * anomaly evidence, the logs of its calibration probabilities, and memos of the decays the
- * failure trackers ask for. They live in the compiled configuration (`cfg.derived`), so the core keeps no module-level state: two
- * configurations in one process never share a memo, and a configuration's results do not
- * depend on what was scored with another before.
+ * anomaly evidence, the logs of its calibration probabilities, and a memo of the time step
+ * and decays the failure trackers ask for. They live in the compiled configuration
+ * (`cfg.derived`), so the core keeps no module-level state: two configurations in one process
+ * never share a memo, and a configuration's results do not depend on what was scored with
+ * another before.
  *
- * The memos are scratch space, not state: a memo returns exactly decay(x) for every x, so
- * outputs never depend on what it remembers. They make the configuration object mutable
+ * The memo is scratch space, not state: it returns exactly what it would compute from
+ * scratch, so outputs never depend on what it remembers. They make the configuration object mutable
  * inside (the configuration itself stays frozen); a configuration is used by one thread.
  */
+import { HOUR_MS } from './layout.ts';
 import type { DetectorParams } from './types.ts';
 
 /** 2^(−x), the decay of an exponential average after x half-lives (exp is cheaper than pow). */
@@ -17,34 +19,55 @@ export function decay(halfLives: number): number {
 }
 
 /**
- * decay() remembering its last argument. Readings mostly arrive at a fixed period, so the
- * trackers of a reading (and of consecutive readings) see the same time step again and again:
- * the same argument gives the same bits without another Math.exp. One memo per half-life,
- * since each tracker update asks for several different ones in turn.
+ * The time step of a failure tracker's update and every decay it implies, remembered for the
+ * last (gap, idle time) pair it was asked for. Readings mostly arrive at a fixed period, so
+ * the trackers of a reading (and of consecutive readings) ask for the same step again and
+ * again: one comparison then stands for eight divisions and six Math.exp calls a tracker.
+ * The numbers are computed exactly as from scratch, so no output depends on what the memo
+ * held before.
  */
-export class DecayMemo {
-  private arg = NaN;
-  private val = NaN;
-  /** 2^(−halfLives), as decay(); exact whatever the memo held before. */
-  of(halfLives: number): number {
-    // ±0 compare equal here, and decay(+0) === decay(−0) === 1, so the memo is exact.
-    if (halfLives !== this.arg) {
-      this.arg = halfLives;
-      this.val = decay(halfLives);
-    }
-    return this.val;
-  }
-}
+export class TrackerStep {
+  private gapMs = NaN;
+  private idle = NaN;
+  /** Activity hours of the step (the gap capped at gapCapPeriods periods): the trend's time axis. */
+  time = 0;
+  /** Hours the statistics learn by: `time` capped at maxActivityHoursPerValue. */
+  dt = 0;
+  /** Whether the level forgets by wall time (the idle time) rather than by activity. */
+  levelByWall = false;
+  /** Decays (2^−half-lives) over this step of the level, the values' scatter, the trend, the healthy baseline (and the covariate fit), and the trough toward and away from its fast side. */
+  levelDecay = 1;
+  scatterDecay = 1;
+  trendDecay = 1;
+  baseDecay = 1;
+  troughFastDecay = 1;
+  troughSlowDecay = 1;
+  constructor(private readonly d: Readonly<DetectorParams>) {}
 
-/** The decay memos of the failure trackers, one per half-life they use. */
-export interface TrackerDecays {
-  level: DecayMemo;
-  scatter: DecayMemo;
-  trend: DecayMemo;
-  base: DecayMemo;
-  troughFast: DecayMemo;
-  troughSlow: DecayMemo;
-  covariate: DecayMemo;
+  /** Sets the step to a capped gap of `gapMs` after `idleMs` of idle time (both ms). */
+  set(gapMs: number, idleMs: number): this {
+    // ±0 compare equal here, and every number below is the same for +0 and −0.
+    if (gapMs === this.gapMs && idleMs === this.idle) return this;
+    const d = this.d;
+    this.gapMs = gapMs;
+    this.idle = idleMs;
+    const perValue = d.maxActivityHoursPerValue * HOUR_MS;
+    this.time = gapMs / HOUR_MS;
+    const dt = (gapMs < perValue ? gapMs : perValue) / HOUR_MS;
+    this.dt = dt;
+    const wall = idleMs / HOUR_MS / d.levelWallHalfLifeHours;
+    const act = dt / d.levelHalfLifeHours;
+    this.levelByWall = wall > act;
+    this.levelDecay = decay(wall > act ? wall : act);
+    this.scatterDecay = decay(act);
+    const tWall = idleMs / HOUR_MS / d.trendWallHalfLifeHours;
+    const tAct = dt / d.trendHalfLifeHours;
+    this.trendDecay = decay(tWall > tAct ? tWall : tAct);
+    this.baseDecay = decay(dt / d.baseHalfLifeHours);
+    this.troughFastDecay = decay(dt / d.troughFastHalfLifeHours);
+    this.troughSlowDecay = decay(dt / d.troughSlowHalfLifeHours);
+    return this;
+  }
 }
 
 /** Factors and memos derived from the detector parameters (see the file header). */
@@ -68,7 +91,8 @@ export interface DerivedParams {
   lnRangeHalf: number;
   lnLevelBreakHalf: number;
   lnJumpRunHalf: number;
-  decays: TrackerDecays;
+  /** The failure trackers' time step and decays (scratch: see TrackerStep). */
+  trackerStep: TrackerStep;
 }
 
 const alpha = (halfLife: number): number => 1 - decay(1 / halfLife);
@@ -92,14 +116,6 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     lnRangeHalf: Math.log(d.rangeBreakProbability),
     lnLevelBreakHalf: Math.log(d.levelBreakProbability),
     lnJumpRunHalf: Math.log(d.jumpRunTailProbability),
-    decays: Object.freeze({
-      level: new DecayMemo(),
-      scatter: new DecayMemo(),
-      trend: new DecayMemo(),
-      base: new DecayMemo(),
-      troughFast: new DecayMemo(),
-      troughSlow: new DecayMemo(),
-      covariate: new DecayMemo(),
-    }),
+    trackerStep: new TrackerStep(d),
   });
 }

@@ -18,7 +18,6 @@
  * departure from its mean, so the weather's cycle does not hide a degradation at its low phase.
  * A reading without a valid covariate value is tracked as if the covariate sat at its mean.
  */
-import type { DecayMemo } from './derived.ts';
 import {
   COV_COV_CX,
   COV_MEAN_C,
@@ -86,9 +85,8 @@ function covariateAdjust(
   dtH: number,
   n: number,
   frozen: boolean,
-  halfLifeHours: number,
+  baseDecay: number,
   learningHours: number,
-  memo: DecayMemo,
 ): number {
   const mc = f[co + COV_MEAN_C]!;
   const mx = f[co + COV_MEAN_X]!;
@@ -103,7 +101,7 @@ function covariateAdjust(
   const dc = c - mc > lim ? lim : c - mc < -lim ? -lim : c - mc;
   const adj = n >= MIN_TRACKER_SAMPLES && vcc > floor ? x - (vcx / vcc) * dc : x;
   if (n === 0 || trackerLearning(f, o, ts, learningHours) || !frozen) {
-    const a = n < MIN_TRACKER_SAMPLES ? 1 / (n + 1) : 1 - memo.of(dtH / halfLifeHours);
+    const a = n < MIN_TRACKER_SAMPLES ? 1 / (n + 1) : 1 - baseDecay;
     const dx = x - mx;
     const dcf = n < MIN_TRACKER_SAMPLES ? c - mc : dc;
     f[co + COV_MEAN_C] = mc + a * dcf;
@@ -144,25 +142,21 @@ export function updateTracker(
 ): void {
   if (!isActive(mode, x)) return;
   const det = cfg.detector;
-  const decays = cfg.derived.decays;
   const sgn = mode.direction === 'rising' ? 1 : -1;
   const n = f[o + TRACKER_VALUES]!;
   // Time since the tracker's last active value, capped at `gapCapPeriods` periods: the
   // tracker's statistics learn per hour of activity, and an idle night is no evidence.
-  const cap = det.gapCapPeriods * periodMs;
-  const dtMs = n === 0 ? 0 : ts - f[o + TRACKER_LAST_TS]!;
   // The statistics learn from a value at most maxActivityHoursPerValue of activity: a machine
   // read once a cycle (a day) must still have its level and trend averaged over several
-  // values, not be taken at its last one. The trend's time axis keeps the true activity time.
-  const perValue = det.maxActivityHoursPerValue * HOUR_MS;
-  const capped = dtMs < cap ? dtMs : cap;
-  // `time`: activity hours, the trend's time axis; `dt`: the hours the statistics learn by.
-  const time = capped / HOUR_MS;
-  const dt = (capped < perValue ? capped : perValue) / HOUR_MS;
+  // values, not be taken at its last one. The trend's time axis keeps the true activity time
+  // (TrackerStep, derived.ts: `time` the activity hours, `dt` the hours the statistics learn by).
+  const cap = det.gapCapPeriods * periodMs;
+  const dtMs = n === 0 ? 0 : ts - f[o + TRACKER_LAST_TS]!;
   // Wall-time forgetting is for the idle time between values (a sparse signal's hours off),
   // so it counts only the gap beyond the expected sampling period.
-  const idleMs = dtMs > periodMs ? dtMs - periodMs : 0;
-  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, dt, n, frozen, det.baseHalfLifeHours, det.modeLearningHours, decays.covariate);
+  const step = cfg.derived.trackerStep.set(dtMs < cap ? dtMs : cap, dtMs > periodMs ? dtMs - periodMs : 0);
+  const dt = step.dt;
+  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, dt, n, frozen, step.baseDecay, det.modeLearningHours);
   let lvl: number;
   let T: number;
   if (n === 0) {
@@ -182,10 +176,8 @@ export function updateTracker(
     // A sparse signal (a valve's flow, seen a few minutes a day) gains little activity time
     // per day, so a half-life in activity hours alone would let its level lag by days of
     // wall time; the level therefore also forgets with wall time (whichever is faster).
-    const wall = idleMs / HOUR_MS / det.levelWallHalfLifeHours;
-    const act = dt / det.levelHalfLifeHours;
-    let al = 1 - decays.level.of(wall > act ? wall : act);
-    if (wall > act && al > det.levelMaxWeight) al = det.levelMaxWeight;
+    let al = 1 - step.levelDecay;
+    if (step.levelByWall && al > det.levelMaxWeight) al = det.levelMaxWeight;
     const xdev = f[o + TRACKER_SCATTER]!;
     const learningX = n < 30;
     const clip = 3 * xdev;
@@ -195,9 +187,9 @@ export function updateTracker(
     const adx = Math.abs(dx);
     // The scatter learns at the activity pace only: after an idle spell the level may jump to
     // the new values, but one odd value must not also widen the clip that bounds the next.
-    const ax = 1 - decays.scatter.of(act);
+    const ax = 1 - step.scatterDecay;
     f[o + TRACKER_SCATTER] = xdev + (learningX ? 1 / n : ax) * ((learningX || adx < 4 * xdev ? adx : 4 * xdev) - xdev);
-    T = f[o + TRACKER_ACTIVE_HOURS]! + time;
+    T = f[o + TRACKER_ACTIVE_HOURS]! + step.time;
     // Trough of the cycle (the far side from the limit): follows values away from the limit
     // quickly and toward it slowly, so it sits near the cycle's low point (an idle motor's
     // temperature, a thermostat's cut-out). A spike away from the limit only lowers it, and
@@ -205,14 +197,11 @@ export function updateTracker(
     // and the trough, steadier than the highs, shows it sooner.
     const low = f[o + TRACKER_TROUGH]!;
     const dl = x - low;
-    const lh = sgn * dl < 0 ? det.troughFastHalfLifeHours : det.troughSlowHalfLifeHours;
-    f[o + TRACKER_TROUGH] = low + (1 - (sgn * dl < 0 ? decays.troughFast : decays.troughSlow).of(dt / lh)) * dl;
+    f[o + TRACKER_TROUGH] = low + (1 - (sgn * dl < 0 ? step.troughFastDecay : step.troughSlowDecay)) * dl;
     // Exponentially weighted regression of the level on activity time (weighted Welford).
     // Forgets with wall time as well, for the same reason as the level: a sparse signal's
     // regression would otherwise average over weeks and miss a trend of days.
-    const tWall = idleMs / HOUR_MS / det.trendWallHalfLifeHours;
-    const tAct = dt / det.trendHalfLifeHours;
-    const d = decays.trend.of(tWall > tAct ? tWall : tAct);
+    const d = step.trendDecay;
     const W = d * f[o + TRACKER_TREND_WEIGHT]! + 1;
     const dT = T - f[o + TRACKER_TREND_MEAN_HOURS]!;
     const mt = f[o + TRACKER_TREND_MEAN_HOURS]! + dT / W;
@@ -229,7 +218,7 @@ export function updateTracker(
     const learning = trackerLearning(f, o, ts, det.modeLearningHours);
     if (learning || !frozen) {
       const base = f[o + TRACKER_BASELINE]!;
-      const ab = learning ? 1 / (n + 1) : 1 - decays.base.of(dt / det.baseHalfLifeHours);
+      const ab = learning ? 1 / (n + 1) : 1 - step.baseDecay;
       f[o + TRACKER_BASELINE] = base + ab * (lvl - base);
       f[o + TRACKER_BASELINE_DEV] = f[o + TRACKER_BASELINE_DEV]! + ab * (Math.abs(lvl - base) - f[o + TRACKER_BASELINE_DEV]!);
       const peak = f[o + TRACKER_ENVELOPE]!;
