@@ -1,7 +1,8 @@
 /**
- * The codec's schema prefetch against the real schema registry: after it, every value of a
+ * The codec against the real schema registry: after a prefetch every value of a
  * chunk decodes on the synchronous path, and an id the registry does not know is left for
- * the decode to report as poison rather than failing the chunk.
+ * the decode to report as poison rather than failing the chunk; decodeViews decodes as
+ * decode() does, without copying bytes values.
  */
 import { describe, expect, it } from 'vitest';
 import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
@@ -29,5 +30,26 @@ describe('AvroCodec.prefetchSchemas on the real registry', () => {
     expect(err).toBeInstanceOf(PoisonRecordError);
     expect((err as PoisonRecordError).reason).toBe('unknown_schema');
     expect((err as Error).message).toBe('schema id 2000000000 is unknown to the registry');
+  });
+});
+
+describe('AvroCodec.decodeViews on the real registry', () => {
+  const registryUrl = stackInfo().registry.url;
+
+  it('decodes as decode() does, with bytes that view the value instead of copying it', async () => {
+    const topic = uniqueName('codec-views');
+    const writer = new AvroCodec(registryUrl);
+    await writer.registerValueSchema(topic, loadSchemaText('state'));
+    const rec = { assetId: 'veh-7', assetType: 'passenger_ev', state: Buffer.from([9, 8, 7, 6]), sourceOffset: 12, lastSeenMs: 1_767_225_600_000 };
+    const value = writer.encode(topic, rec);
+
+    const reader = new AvroCodec(registryUrl);
+    const viewed = (await reader.decodeViews(value)) as typeof rec;
+    expect(viewed).toEqual(await reader.decode(value));
+    expect(viewed).toEqual(rec);
+    expect(viewed.state.buffer).toBe(value.buffer);
+    const err = await reader.decodeViews(value.subarray(0, value.length - 12)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PoisonRecordError);
+    expect((err as PoisonRecordError).reason).toBe('malformed_avro');
   });
 });

@@ -14,6 +14,7 @@ import avro from 'avsc';
 import { PipelineError, PoisonRecordError } from '../runtime/errors.ts';
 // Refuses array and map block counts the bytes cannot hold, before avsc loops over them.
 import './avro-guard.ts';
+import { viewReaderOf } from './avro-views.ts';
 
 const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 const MAGIC_BYTE = 0;
@@ -57,6 +58,9 @@ interface Writer {
 export class AvroCodec {
   private readonly writers = new Map<string, Writer>();
   private readonly readers = new Map<number, avro.Type>();
+  /** Schema texts by id (for readers built on demand: decodeViews). */
+  private readonly schemaTexts = new Map<number, string>();
+  private readonly viewReaders = new Map<number, avro.Type>();
   readonly registry: SchemaRegistry;
 
   constructor(readonly registryUrl: string) {
@@ -119,6 +123,7 @@ export class AvroCodec {
     }
     this.writers.set(writerKey, { id, type });
     this.readers.set(id, type);
+    this.schemaTexts.set(id, schemaText);
     return id;
   }
 
@@ -163,6 +168,22 @@ export class AvroCodec {
     const id = schemaIdOf(buf);
     const type = this.readers.get(id) ?? (await this.fetchSchema(id));
     return { value: decodeBody(type, id, buf!), schema: type.name ?? '' };
+  }
+
+  /**
+   * decode(), but every `bytes` value in the result is a view of `buf` rather than a copy
+   * (avro-views.ts): for a caller that keeps those bytes longer than `buf` copies them itself,
+   * once, and one that does not keeps them without a copy at all.
+   */
+  async decodeViews(buf: Buffer | null): Promise<unknown> {
+    const id = schemaIdOf(buf);
+    let type = this.viewReaders.get(id);
+    if (!type) {
+      if (!this.readers.has(id)) await this.fetchSchema(id);
+      type = viewReaderOf(JSON.parse(this.schemaTexts.get(id)!) as avro.Schema);
+      this.viewReaders.set(id, type);
+    }
+    return decodeBody(type, id, buf!);
   }
 
   /**
@@ -225,6 +246,7 @@ export class AvroCodec {
       throw new PoisonRecordError(`schema id ${id} is not an Avro schema`, 'unknown_schema', { cause });
     }
     this.readers.set(id, type);
+    this.schemaTexts.set(id, text);
     return type;
   }
 }

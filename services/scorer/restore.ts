@@ -47,6 +47,53 @@ export async function replayRanges(
   return out;
 }
 
+/** Bytes of one slab the restored states are copied into. */
+const SLAB_BYTES = 1 << 20;
+
+/**
+ * Copies byte strings into shared 1 MiB slabs, each copy a view of its slab: the restore keeps
+ * tens of thousands of 3.4 KB states until they are decoded, and one ArrayBuffer each (what
+ * Buffer.from and avsc's own copies allocate) cost more than reading them from Kafka did. A
+ * slab is freed once no view of it is held: the states are decoded (or packed for a scoring
+ * thread) right after the restore and their bytes dropped. A string over a quarter of a slab
+ * gets a buffer of its own. A state superseded by a later record of its asset still holds its
+ * place in its slab: see compactSlabs.
+ */
+export class SlabCopier {
+  private slab = Buffer.allocUnsafeSlow(0);
+  private used = 0;
+  /** Bytes copied so far (what the slabs may hold at most). */
+  copied = 0;
+  copy(bytes: Uint8Array): Buffer {
+    const n = bytes.length;
+    this.copied += n;
+    if (n > SLAB_BYTES / 4) return Buffer.from(bytes);
+    if (this.used + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.used = 0;
+    }
+    const at = this.used;
+    this.slab.set(bytes, at);
+    this.used = at + n;
+    return this.slab.subarray(at, at + n);
+  }
+}
+
+/**
+ * Bytes the slabs may hold beyond twice the live states before these are copied into fresh
+ * slabs: a changelog not yet compacted holds several records of an asset, and the
+ * superseded ones would otherwise keep their slabs for the whole restore.
+ */
+const SLAB_SLACK_BYTES = 64 << 20;
+
+/** Copies the live states into fresh slabs when superseded ones hold too much; returns the copier to use next. */
+function compactSlabs(slabs: SlabCopier, live: number, into: Map<number, Map<string, Buffer>>): SlabCopier {
+  if (slabs.copied <= 2 * live + SLAB_SLACK_BYTES) return slabs;
+  const fresh = new SlabCopier();
+  for (const states of into.values()) for (const [key, bytes] of states) states.set(key, fresh.copy(bytes));
+  return fresh;
+}
+
 /**
  * Reads the committed changelog of the given partitions from the beginning up to its end
  * (as of the start of the restore) into `into`, as each state's encoded bytes. kafkajs has no manual partition assignment,
@@ -94,6 +141,9 @@ export async function restorePartitions(
   if (remaining.size === 0) return { count: 0, markers, sourceOffsets, lastSeen, records };
 
   const consumer: Consumer = kafka.consumer({ groupId: `pdm-scorer-restore-${randomUUID()}`, readUncommitted: false });
+  let slabs = new SlabCopier();
+  /** Bytes of the states held now (superseded and deleted ones not counted). */
+  let live = 0;
   let count = 0;
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
@@ -116,25 +166,35 @@ export async function restorePartitions(
           const key = msg.key?.toString('utf8');
           if (!key) continue;
           if (msg.value === null) {
-            if (states.delete(key)) count--;
+            const gone = states.get(key);
+            if (gone) {
+              states.delete(key);
+              live -= gone.length;
+              count--;
+            }
             sourceOffsets.get(batch.partition)?.delete(key);
             lastSeen.get(batch.partition)?.delete(key);
             continue;
           }
-          const rec = (await codec.decode(msg.value)) as StateRecord;
+          // The state's bytes view the fetched batch: copied once below, into a slab.
+          const rec = (await codec.decodeViews(msg.value)) as StateRecord;
           if (key === CHECKPOINT_KEY) {
             markers.set(batch.partition, BigInt(rec.sourceOffset));
             continue;
           }
-          if (!states.has(key)) count++;
-          // A copy: the decoded bytes view the fetch's buffer. Decoding the state is left to
-          // whoever holds the partition (scoring.ts), which may be another thread.
-          states.set(key, Buffer.from(rec.state));
+          const before = states.get(key);
+          if (before) live -= before.length;
+          else count++;
+          live += rec.state.length;
+          // Decoding the state is left to whoever holds the partition (scoring.ts), which may
+          // be another thread.
+          states.set(key, slabs.copy(rec.state));
           sourceOffsets.get(batch.partition)?.set(key, rec.sourceOffset);
           // 0: written before lastSeenMs existed; unknown, so no expiry until the asset's next record.
           if (rec.lastSeenMs > 0) lastSeen.get(batch.partition)?.set(key, rec.lastSeenMs);
           else lastSeen.get(batch.partition)?.delete(key);
         }
+        slabs = compactSlabs(slabs, live, into);
       },
     });
     // The throwaway group owns every partition; reading only the wanted ones keeps a restore
