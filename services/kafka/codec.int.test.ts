@@ -53,3 +53,34 @@ describe('AvroCodec.decodeViews on the real registry', () => {
     expect((err as PoisonRecordError).reason).toBe('malformed_avro');
   });
 });
+
+describe('AvroCodec.encode on the real registry', () => {
+  const registryUrl = stackInfo().registry.url;
+
+  it('encodes values of any size, each into a buffer of its own, and refuses a value its schema does not fit', async () => {
+    const topic = uniqueName('codec-encode');
+    const codec = new AvroCodec(registryUrl);
+    await codec.registerValueSchema(topic, loadSchemaText('state'));
+    const rec = (n: number) => ({ assetId: `veh-${n}`, assetType: 'passenger_ev', state: Buffer.alloc(n, n % 251), sourceOffset: n, lastSeenMs: 0 });
+    // Past the 16 KiB it starts with, and past what it grew to.
+    const sizes = [10, 20_000, 200_000, 3_400];
+    const values = sizes.map((n) => codec.encode(topic, rec(n)));
+    for (const [k, n] of sizes.entries()) {
+      expect(values[k]![0]).toBe(0);
+      expect(await codec.decode(values[k]!)).toEqual(rec(n));
+    }
+    expect(new Set(values.map((v) => v.buffer)).size).toBeGreaterThan(1);
+    const err = (() => {
+      try {
+        codec.encode(topic, { ...rec(1), sourceOffset: 'seven' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(PoisonRecordError);
+    expect((err as PoisonRecordError).reason).toBe('invalid_record');
+    expect((err as Error).message).toBe(`value for ${topic} does not match its schema at sourceOffset`);
+    // A failed encode leaves the next one whole.
+    expect(await codec.decode(codec.encode(topic, rec(5)))).toEqual(rec(5));
+  });
+});

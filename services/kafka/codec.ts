@@ -61,6 +61,8 @@ export class AvroCodec {
   /** Schema texts by id (for readers built on demand: decodeViews). */
   private readonly schemaTexts = new Map<number, string>();
   private readonly viewReaders = new Map<number, avro.Type>();
+  /** Where encode() writes a value before copying it out (grown on demand; encode is synchronous). */
+  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
   readonly registry: SchemaRegistry;
 
   constructor(readonly registryUrl: string) {
@@ -142,19 +144,26 @@ export class AvroCodec {
   encode(topic: string, value: unknown): Buffer {
     const w = this.writers.get(topic);
     if (!w) throw new Error(`no schema registered for topic ${topic}`);
-    let body: Buffer;
+    // One pass into a scratch buffer that grows to the largest value seen, then one copy of
+    // exactly the value's size: avsc's toBuffer encodes a value over 1 KiB twice (its shared
+    // buffer is 1 KiB) into a zero-filled buffer, which was then copied behind the header.
+    let end: number;
     try {
-      body = w.type.toBuffer(value);
+      end = w.type.encode(value, this.scratch, HEADER_BYTES);
+      if (end < 0) {
+        this.scratch = Buffer.allocUnsafeSlow(2 * (this.scratch.length - end));
+        end = w.type.encode(value, this.scratch, HEADER_BYTES);
+      }
     } catch {
       // Validate only on failure: isValid on every record would double the encoding cost.
       const paths: string[] = [];
       w.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') });
       throw new PoisonRecordError(`value for ${topic} does not match its schema at ${paths.join(', ')}`, 'invalid_record');
     }
-    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    const out = Buffer.allocUnsafe(end);
     out.writeUInt8(MAGIC_BYTE, 0);
     out.writeUInt32BE(w.id, 1);
-    body.copy(out, HEADER_BYTES);
+    this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
     return out;
   }
 
