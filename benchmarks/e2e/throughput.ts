@@ -16,13 +16,13 @@ import { DEFAULT_CONFIG, type Reading } from '../../services/core/index.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../../services/kafka/codec.ts';
 import type { PipelineEnv } from '../../services/kafka/env.ts';
 import type { ScoreBlockRecord } from '../../services/kafka/records.ts';
-import type { TopicNames } from '../../services/kafka/topics.ts';
 import { createLogger } from '../../services/runtime/log.ts';
 import { MetricsRegistry } from '../../services/runtime/metrics.ts';
 import type { RunningService } from '../../services/runtime/service.ts';
 import { PartitionTransactions } from '../../services/scorer/partition-transactions.ts';
 import { DEFAULT_SCORER, type ScorerOptions } from '../../services/scorer/options.ts';
 import { SCORER_FETCH, startScorer } from '../../services/scorer/scorer.ts';
+import { dlqTopic, ensureTopics, type TopicNames } from '../../services/kafka/topics.ts';
 import { PARTITIONS } from './args.ts';
 
 export interface RateResult {
@@ -54,6 +54,11 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): P
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The run with the higher steady rate (of runs alike but for the machine's moment). */
+export function faster<T extends RateResult>(a: T, b: T): T {
+  return b.steadyPerSec > a.steadyPerSec ? b : a;
+}
 
 export async function bareConsumer(kafka: Kafka, registryUrl: string, topic: string, total: number, groups: string[], warm = 0): Promise<RateResult> {
   const codec = new AvroCodec(registryUrl); // fresh: it fetches the schema by id like the scorer's does
@@ -122,12 +127,13 @@ function passthroughBlocks(readings: readonly Reading[], configVersion: string):
   return out;
 }
 
-export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0): Promise<PassthroughRun> {
-  const groupId = `${topics.readings}-bench-passthrough`;
+/** The exactly-once passthrough's steady rate on the topic (a fresh group per distinct `name`). */
+export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0, name = 'passthrough'): Promise<PassthroughRun> {
+  const groupId = `${topics.readings}-bench-${name}`;
   groups.push(groupId);
   const codec = new AvroCodec(env.registryUrl);
   const blockKey = recordWriterKey(topics.scores, await codec.registerRecordSchema(topics.scores, loadSchemaText('scoreBlock')));
-  const log = createLogger('bench.passthrough', 'warn');
+  const log = createLogger(`bench.${name}`, 'warn');
   let transactions = 0;
   const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => transactions++ });
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
@@ -203,7 +209,25 @@ export function benchScorer(env: PipelineEnv, topics: TopicNames, groupId: strin
   });
 }
 
-/** The scorer's steady rate on the topic; `options` override its defaults (a fresh group per distinct `name`). */
+/**
+ * Topics for one more run over the same readings: the shared readings topic, and outputs and a
+ * state changelog of its own (created here, their names added to `created`). A scorer that
+ * restored another run's final states would find every reading older than its asset's last and
+ * score none of them (only refuse them as out of order), and the sink phase reads the outputs
+ * of the first runs only.
+ */
+export async function runTopics(admin: Admin, topics: TopicNames, name: string, created: string[]): Promise<TopicNames> {
+  const own = (t: string) => `${t}.${name}`;
+  const names: TopicNames = { readings: topics.readings, scores: own(topics.scores), predictions: own(topics.predictions), state: own(topics.state), cases: own(topics.cases), caseRetry: own(topics.caseRetry) };
+  await ensureTopics(admin, names, { partitions: PARTITIONS });
+  created.push(names.scores, names.predictions, names.state, names.cases, names.caseRetry, ...[names.scores, names.predictions, names.caseRetry].map(dlqTopic));
+  return names;
+}
+
+/**
+ * The scorer's steady rate on the topic; `options` override its defaults (a fresh group per
+ * distinct `name`; a state changelog that no other run wrote: see runTopics).
+ */
 export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: TopicNames, total: number, groups: string[], warm = 0, options: Partial<ScorerOptions> = {}, name = 'scorer'): Promise<ScorerRun> {
   const groupId = `${topics.readings}-bench-${name}`;
   groups.push(groupId);
@@ -233,6 +257,9 @@ export async function scorerThroughput(admin: Admin, env: PipelineEnv, topics: T
     await sleep(5);
   }
   await scorer.stop();
+  const refused = metrics.counter('pdm_scorer_quality_findings_total', '');
+  const stale = refused.get({ kind: 'out_of_order' }) + refused.get({ kind: 'duplicate' });
+  if (stale > total / 100) throw new Error(`${name}: ${stale} of ${total} readings refused as out of order or duplicate: not a measure of scoring`);
   const offsets = await admin.fetchOffsets({ groupId, topics: [topics.readings] });
   const committed = offsets[0]!.partitions.reduce((s, p) => s + Number(p.offset), 0);
   return {
