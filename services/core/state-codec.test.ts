@@ -192,6 +192,24 @@ describe('the current encoding', () => {
     );
   });
 
+  it('writes and reads names in any UTF-8, as TextEncoder and TextDecoder do (lone surrogates as U+FFFD)', () => {
+    const utf8 = (x: string) => new TextDecoder().decode(new TextEncoder().encode(x));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), (id, sensor) => {
+        const st = newState(id, 'generic', DEFAULT_CONFIG);
+        score(st, { assetId: id, assetType: 'generic', ts: 1_000, values: { [sensor]: 1.5 } }, DEFAULT_CONFIG);
+        const bytes = encodeState(st);
+        const back = decodeState(bytes);
+        expect(back.assetId).toBe(utf8(id));
+        expect(back.sensors).toEqual([utf8(sensor)]);
+        const idBytes = new TextEncoder().encode(id);
+        expect(new DataView(bytes.buffer).getUint16(6, true)).toBe(idBytes.length);
+        expect([...bytes.subarray(8, 8 + idBytes.length)]).toEqual([...idBytes]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses a tracker that is not one of its own mode/sensor pairs', () => {
     const st = newState('x', 'refrigerator', DEFAULT_CONFIG);
     expect(() => encodeState({ ...st, pairs: ['compressor_failure/door_sensor', st.pairs[1]!] })).toThrow(

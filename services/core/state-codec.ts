@@ -74,6 +74,24 @@ const V4_RUN_START_TS = 5;
 const V4_MEAN_INTERVAL_MS = 6;
 const V4_SCORE = 14;
 
+/** Per sensor slot, 1 when it is stored as a float32 (SENSOR_SLOT_IS_FLOAT32, as bytes for the loops below). */
+const IS32 = Uint8Array.from(SENSOR_SLOT_IS_FLOAT32, (x) => (x ? 1 : 0));
+
+/** UTF-8 length of `s` (lone surrogates count as U+FFFD, 3 bytes, as TextEncoder writes them). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 code units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /** Serializes a state (see the file header for the layout). */
 export function encodeState(state: AssetState): Uint8Array {
   const pairIdx = state.pairs.map((p) => {
@@ -83,11 +101,12 @@ export function encodeState(state: AssetState): Uint8Array {
     if (cut < 0 || m < 0 || s < 0) throw new RangeError(`tracker "${p}" is not "mode/sensor" of the state's own modes and sensors`);
     return [m, s] as const;
   });
-  const strs: Uint8Array[] = [state.assetId, state.assetType, ...state.sensors, ...state.modes].map((s) => utf8.encode(s));
+  const strs: string[] = [state.assetId, state.assetType, ...state.sensors, ...state.modes];
+  const lens = strs.map(utf8Length);
   let size = 4 + 2 + 3 * 2 + 4 * pairIdx.length;
-  for (const b of strs) {
-    if (b.length > 0xffff) throw new RangeError(`state string of ${b.length} bytes exceeds 65535`);
-    size += 2 + b.length;
+  for (const len of lens) {
+    if (len > 0xffff) throw new RangeError(`state string of ${len} bytes exceeds 65535`);
+    size += 2 + len;
   }
   size += 4;
   const pad = (8 - (size % 8)) % 8;
@@ -100,17 +119,21 @@ export function encodeState(state: AssetState): Uint8Array {
   dv.setUint16(p, STATE_VERSION, true);
   p += 2;
   let k = 0;
-  const put = (b: Uint8Array): void => {
-    dv.setUint16(p, b.length, true);
-    out.set(b, p + 2);
-    p += 2 + b.length;
+  const put = (): void => {
+    const s = strs[k]!;
+    const len = lens[k++]!;
+    dv.setUint16(p, len, true);
+    p += 2;
+    if (len === s.length) for (let i = 0; i < len; i++) out[p + i] = s.charCodeAt(i);
+    else utf8.encodeInto(s, out.subarray(p, p + len));
+    p += len;
   };
-  put(strs[k++]!);
-  put(strs[k++]!);
+  put();
+  put();
   for (const count of [state.sensors.length, state.modes.length]) {
     dv.setUint16(p, count, true);
     p += 2;
-    for (let i = 0; i < count; i++) put(strs[k++]!);
+    for (let i = 0; i < count; i++) put();
   }
   dv.setUint16(p, pairIdx.length, true);
   p += 2;
@@ -122,21 +145,32 @@ export function encodeState(state: AssetState): Uint8Array {
   dv.setUint32(p, state.f.length, true);
   p += 4 + pad;
   const f = state.f;
-  const sensorsEnd = HEADER_SLOTS + nSensors * SENSOR_SLOTS;
-  for (let i = 0; i < f.length; i++) {
-    if (i >= HEADER_SLOTS && i < sensorsEnd && SENSOR_SLOT_IS_FLOAT32[(i - HEADER_SLOTS) % SENSOR_SLOTS]) {
-      dv.setFloat32(p, f[i]!, true);
-      p += 4;
-    } else {
-      dv.setFloat64(p, f[i]!, true);
-      p += 8;
+  let i = 0;
+  for (; i < HEADER_SLOTS; i++, p += 8) dv.setFloat64(p, f[i]!, true);
+  for (let s = 0; s < nSensors; s++) {
+    for (let j = 0; j < SENSOR_SLOTS; j++, i++) {
+      if (IS32[j] === 1) {
+        dv.setFloat32(p, f[i]!, true);
+        p += 4;
+      } else {
+        dv.setFloat64(p, f[i]!, true);
+        p += 8;
+      }
     }
   }
+  for (; i < f.length; i++, p += 8) dv.setFloat64(p, f[i]!, true);
   return out;
 }
 
 /** 32-bit numbers in each sensor block. */
 const FLOAT32_PER_SENSOR = SENSOR_SLOT_IS_FLOAT32.filter((x) => x).length;
+
+/** The string of `len` bytes at `p` when they are all ASCII (the usual ids and names), else undefined (UTF-8: TextDecoder). */
+function asciiAt(bytes: Uint8Array, p: number, len: number): string | undefined {
+  if (len > 256) return undefined;
+  for (let i = p; i < p + len; i++) if (bytes[i]! >= 0x80) return undefined;
+  return String.fromCharCode.apply(null, bytes.subarray(p, p + len) as unknown as number[]);
+}
 
 /**
  * Reads a state written by encodeState (this version, or versions 6, 5 and 4).
@@ -162,11 +196,15 @@ export function decodeState(bytes: Uint8Array): AssetState {
   const get = (): string => {
     const len = u16();
     need(len);
-    const s = fromUtf8.decode(bytes.subarray(p, p + len));
+    const s = asciiAt(bytes, p, len) ?? fromUtf8.decode(bytes.subarray(p, p + len));
     p += len;
     return s;
   };
-  const list = (): string[] => Array.from({ length: u16() }, get);
+  const list = (): string[] => {
+    const out: string[] = [];
+    for (let n = u16(); n > 0; n--) out.push(get());
+    return out;
+  };
   const assetId = get();
   const assetType = get();
   const sensors = list();
@@ -191,15 +229,20 @@ export function decodeState(bytes: Uint8Array): AssetState {
     const sensorsEnd = HEADER_SLOTS + sensors.length * SENSOR_SLOTS;
     if (count < sensorsEnd) throw new StateFormatError(`cannot decode asset state: ${count} numbers cannot hold ${sensors.length} sensors`);
     need(count * 8 - sensors.length * FLOAT32_PER_SENSOR * 4);
-    for (let i = 0; i < count; i++) {
-      if (i >= HEADER_SLOTS && i < sensorsEnd && SENSOR_SLOT_IS_FLOAT32[(i - HEADER_SLOTS) % SENSOR_SLOTS]) {
-        raw[i] = dv.getFloat32(p, true);
-        p += 4;
-      } else {
-        raw[i] = dv.getFloat64(p, true);
-        p += 8;
+    let i = 0;
+    for (; i < HEADER_SLOTS; i++, p += 8) raw[i] = dv.getFloat64(p, true);
+    for (let s = 0; s < sensors.length; s++) {
+      for (let j = 0; j < SENSOR_SLOTS; j++, i++) {
+        if (IS32[j] === 1) {
+          raw[i] = dv.getFloat32(p, true);
+          p += 4;
+        } else {
+          raw[i] = dv.getFloat64(p, true);
+          p += 8;
+        }
       }
     }
+    for (; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
   } else {
     need(count * 8);
     for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
