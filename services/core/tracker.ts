@@ -284,12 +284,8 @@ export function updateTracker(
   if (!(troughGap > minGap)) troughGap = minGap;
   const troughProgress = (sgn * (f[o + TRACKER_TROUGH]! - troughEnv)) / troughGap;
   if (troughProgress > progress) progress = troughProgress;
-  const toward = sgn * slope;
-  const htl = rem <= 0 ? 0 : toward > 0 ? rem / toward : NaN;
-  const ptrend = htl === htl ? 1 / (1 + (htl / mode.horizonHours) ** 2) : 0;
   let pprog = (progress - det.progressStart) / (det.progressFull - det.progressStart);
   pprog = pprog > 1 ? 1 : pprog < 0 || !(pprog === pprog) ? 0 : pprog;
-  let p = rem <= 0 ? 1 : pprog * (0.5 + 0.5 * ptrend);
   // Significance: a level far beyond its healthy envelope in units of its own healthy
   // deviation, and trending toward the limit within the horizon, is evidence even while it
   // is a small share of the way to the limit (a quiet signal: a clean valve flow, a steady
@@ -298,19 +294,31 @@ export function updateTracker(
   const zs = det.significanceDev;
   let pz = dv > 0 ? ((sgn * (lvl - envelope)) / dv - zs) / zs : 0;
   pz = pz > 1 ? 1 : pz < 0 || !(pz === pz) ? 0 : pz;
-  if (pz * ptrend > p) p = pz * ptrend;
   // Departure: the level far from its healthy baseline in units of the baseline's own
   // deviation, while beyond the healthy envelope and trending toward the limit. A signal held
   // near a set point (a thermostat's coolant, a compressor's current) whose envelope was
   // widened once by a hot day or a full load shows its degradation here well before it has
   // covered a share of the way to the limit. The deviation is floored at half the values'
   // scatter: a sparse signal's level rests on few values and its deviation learns slowly.
+  let pd = 0;
   if (sgn * (lvl - envelope) > 0) {
     const xs = DEPARTURE_SCATTER_FLOOR * f[o + TRACKER_SCATTER]!;
     const sd = dv > xs ? dv : xs;
     const d0 = det.departureDevStart;
-    let pd = sd > 0 ? ((sgn * (lvl - f[o + TRACKER_BASELINE]!)) / sd - d0) / (det.departureDevFull - d0) : 0;
+    pd = sd > 0 ? ((sgn * (lvl - f[o + TRACKER_BASELINE]!)) / sd - d0) / (det.departureDevFull - d0) : 0;
     pd = pd > 1 ? 1 : pd < 0 || !(pd === pd) ? 0 : pd;
+  }
+  let p: number;
+  if (rem <= 0) p = 1;
+  // A healthy tracker (nearly every one, nearly always) has none of the three: no trend weight to compute.
+  else if (pprog === 0 && pz === 0 && pd === 0) p = 0;
+  else {
+    // Each kind of evidence counts as far as the trend reaches the limit within the horizon.
+    const toward = sgn * slope;
+    const htl = toward > 0 ? rem / toward : NaN;
+    const ptrend = htl === htl ? 1 / (1 + (htl / mode.horizonHours) ** 2) : 0;
+    p = pprog * (0.5 + 0.5 * ptrend);
+    if (pz * ptrend > p) p = pz * ptrend;
     if (pd * ptrend > p) p = pd * ptrend;
   }
   f[o + TRACKER_PROBABILITY] = p;
