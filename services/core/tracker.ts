@@ -82,7 +82,6 @@ function covariateAdjust(
   c: number,
   cRange: number,
   ts: number,
-  dtH: number,
   n: number,
   frozen: boolean,
   baseDecay: number,
@@ -156,7 +155,7 @@ export function updateTracker(
   // so it counts only the gap beyond the expected sampling period.
   const step = cfg.derived.trackerStep.set(dtMs < cap ? dtMs : cap, dtMs > periodMs ? dtMs - periodMs : 0);
   const dt = step.dt;
-  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, dt, n, frozen, step.baseDecay, det.modeLearningHours);
+  if (co >= 0 && c === c) x = covariateAdjust(f, o, co, x, c, cRange, ts, n, frozen, step.baseDecay, det.modeLearningHours);
   let lvl: number;
   let T: number;
   if (n === 0) {
