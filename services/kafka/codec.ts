@@ -58,8 +58,6 @@ interface Writer {
 export class AvroCodec {
   private readonly writers = new Map<string, Writer>();
   private readonly readers = new Map<number, avro.Type>();
-  /** Schema texts by id (for readers built on demand: decodeViews). */
-  private readonly schemaTexts = new Map<number, string>();
   private readonly viewReaders = new Map<number, avro.Type>();
   /** Where encode() writes a value before copying it out (grown on demand; encode is synchronous). */
   private scratch = Buffer.allocUnsafeSlow(16 * 1024);
@@ -125,7 +123,6 @@ export class AvroCodec {
     }
     this.writers.set(writerKey, { id, type });
     this.readers.set(id, type);
-    this.schemaTexts.set(id, schemaText);
     return id;
   }
 
@@ -188,8 +185,8 @@ export class AvroCodec {
     const id = schemaIdOf(buf);
     let type = this.viewReaders.get(id);
     if (!type) {
-      if (!this.readers.has(id)) await this.fetchSchema(id);
-      type = viewReaderOf(JSON.parse(this.schemaTexts.get(id)!) as avro.Schema);
+      const reader = this.readers.get(id) ?? (await this.fetchSchema(id));
+      type = viewReaderOf(reader.schema({ exportAttrs: true }) as avro.Schema);
       this.viewReaders.set(id, type);
     }
     return decodeBody(type, id, buf!);
@@ -255,7 +252,6 @@ export class AvroCodec {
       throw new PoisonRecordError(`schema id ${id} is not an Avro schema`, 'unknown_schema', { cause });
     }
     this.readers.set(id, type);
-    this.schemaTexts.set(id, text);
     return type;
   }
 }
