@@ -16,14 +16,15 @@ import { DEFAULT_CONFIG, type Reading } from '../../services/core/index.ts';
 import { AvroCodec, loadSchemaText, recordWriterKey } from '../../services/kafka/codec.ts';
 import type { PipelineEnv } from '../../services/kafka/env.ts';
 import type { ScoreBlockRecord } from '../../services/kafka/records.ts';
+import { dlqTopic, ensureTopics, type TopicNames } from '../../services/kafka/topics.ts';
 import { createLogger } from '../../services/runtime/log.ts';
 import { MetricsRegistry } from '../../services/runtime/metrics.ts';
 import type { RunningService } from '../../services/runtime/service.ts';
 import { PartitionTransactions } from '../../services/scorer/partition-transactions.ts';
 import { DEFAULT_SCORER, type ScorerOptions } from '../../services/scorer/options.ts';
 import { SCORER_FETCH, startScorer } from '../../services/scorer/scorer.ts';
-import { dlqTopic, ensureTopics, type TopicNames } from '../../services/kafka/topics.ts';
 import { PARTITIONS } from './args.ts';
+import { allTopics } from './fixtures.ts';
 
 export interface RateResult {
   /** Steady rate: readings after the first batch / time from the first batch's end to the last, readings/s. */
@@ -220,7 +221,7 @@ export async function runTopics(admin: Admin, topics: TopicNames, name: string, 
   const own = (t: string) => `${t}.${name}`;
   const names: TopicNames = { readings: topics.readings, scores: own(topics.scores), predictions: own(topics.predictions), state: own(topics.state), cases: own(topics.cases), caseRetry: own(topics.caseRetry) };
   await ensureTopics(admin, names, { partitions: PARTITIONS });
-  created.push(names.scores, names.predictions, names.state, names.cases, names.caseRetry, ...[names.scores, names.predictions, names.caseRetry].map(dlqTopic));
+  created.push(...allTopics(names).filter((t) => t !== names.readings && t !== dlqTopic(names.readings)));
   return names;
 }
 
