@@ -7,21 +7,27 @@
 import { describe, expect, it } from 'vitest';
 import { stackInfo, uniqueName } from '../../infra/test/stack-env.ts';
 import { PoisonRecordError } from '../runtime/errors.ts';
-import { AvroCodec, loadSchemaText } from './codec.ts';
+import { AvroCodec, loadSchemaText, type SchemaRole } from './codec.ts';
+
+const registryUrl = (): string => stackInfo().registry.url;
+
+/** A codec with `role`'s schema registered for a topic of its own. */
+async function writerFor(role: SchemaRole, name: string): Promise<{ topic: string; codec: AvroCodec }> {
+  const topic = uniqueName(name);
+  const codec = new AvroCodec(registryUrl());
+  await codec.registerValueSchema(topic, loadSchemaText(role));
+  return { topic, codec };
+}
 
 describe('AvroCodec.prefetchSchemas on the real registry', () => {
-  const registryUrl = stackInfo().registry.url;
-
   it('caches every schema a chunk names, and leaves an unknown id to the decode', async () => {
-    const topic = uniqueName('codec-prefetch');
-    const writer = new AvroCodec(registryUrl);
-    await writer.registerValueSchema(topic, loadSchemaText('reading'));
+    const { topic, codec: writer } = await writerFor('reading', 'codec-prefetch');
     const reading = { assetId: 'a-1', assetType: 'passenger_ev', ts: 1_767_225_600_000, values: { battery_temp_c: 21.5 } };
     const good = writer.encode(topic, reading);
     const unknown = Buffer.from(good);
     unknown.writeUInt32BE(2_000_000_000, 1);
 
-    const reader = new AvroCodec(registryUrl);
+    const reader = new AvroCodec(registryUrl());
     expect(reader.decodeIfCached(good)).toBeUndefined();
     await reader.prefetchSchemas([good, unknown, null, Buffer.from([7, 0, 0, 0, 1, 0])]);
     expect(reader.decodeIfCached(good)?.value).toMatchObject(reading);
@@ -34,16 +40,12 @@ describe('AvroCodec.prefetchSchemas on the real registry', () => {
 });
 
 describe('AvroCodec.decodeViews on the real registry', () => {
-  const registryUrl = stackInfo().registry.url;
-
   it('decodes as decode() does, with bytes that view the value instead of copying it', async () => {
-    const topic = uniqueName('codec-views');
-    const writer = new AvroCodec(registryUrl);
-    await writer.registerValueSchema(topic, loadSchemaText('state'));
+    const { topic, codec: writer } = await writerFor('state', 'codec-views');
     const rec = { assetId: 'veh-7', assetType: 'passenger_ev', state: Buffer.from([9, 8, 7, 6]), sourceOffset: 12, lastSeenMs: 1_767_225_600_000 };
     const value = writer.encode(topic, rec);
 
-    const reader = new AvroCodec(registryUrl);
+    const reader = new AvroCodec(registryUrl());
     const viewed = (await reader.decodeViews(value)) as typeof rec;
     expect(viewed).toEqual(await reader.decode(value));
     expect(viewed).toEqual(rec);
@@ -55,12 +57,8 @@ describe('AvroCodec.decodeViews on the real registry', () => {
 });
 
 describe('AvroCodec.encode on the real registry', () => {
-  const registryUrl = stackInfo().registry.url;
-
   it('encodes values of any size, each into a buffer of its own, and refuses a value its schema does not fit', async () => {
-    const topic = uniqueName('codec-encode');
-    const codec = new AvroCodec(registryUrl);
-    await codec.registerValueSchema(topic, loadSchemaText('state'));
+    const { topic, codec } = await writerFor('state', 'codec-encode');
     const rec = (n: number) => ({ assetId: `veh-${n}`, assetType: 'passenger_ev', state: Buffer.alloc(n, n % 251), sourceOffset: n, lastSeenMs: 0 });
     // Past the 16 KiB it starts with, and past what it grew to.
     const sizes = [10, 20_000, 200_000, 3_400];
