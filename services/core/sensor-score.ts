@@ -171,14 +171,14 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     else if (fast < levelLow) f[o + SENSOR_LEVEL_LOW] = levelLow + dp.levelBreakAlpha * (fast - levelLow);
     // Learn: the tails first (from the state before this value), then the statistics.
     if (!repeat) {
-      tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det.tailShare);
-      tailLearn(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun, jumpRunValues, det.tailShare);
+      tailLearn(f, o + SENSOR_JUMP_TAIL, jump, n - 1, det);
+      tailLearn(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun, jumpRunValues, det);
       f[o + SENSOR_JUMP_RUN_VALUES] = Math.fround(jumpRunValues + 1);
     }
     f[o + SENSOR_JUMP_RUN] = Math.fround(jumpRun);
-    tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det.tailShare);
-    tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det.tailShare);
-    tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det.tailShare);
+    tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det);
+    tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det);
+    tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det);
     f[o + SENSOR_SURPRISE] = Math.fround(surprise);
     f[o + SENSOR_SHIFT_FAST] = fast;
     // A plain average until it would learn slower than the exponential one.

@@ -11,9 +11,10 @@ import { Rng } from '../simulator/prng.ts';
 import { TAIL_SLOTS, tailLearn, tailLogProbability, tailScore } from './tail.ts';
 
 const SHARE = 0.02;
+const SETTINGS = { tailShare: SHARE };
 function learned(draw: () => number, n: number): Float64Array {
   const f = new Float64Array(TAIL_SLOTS);
-  for (let i = 0; i < n; i++) tailLearn(f, 0, draw(), i, SHARE);
+  for (let i = 0; i < n; i++) tailLearn(f, 0, draw(), i, SETTINGS);
   return f;
 }
 
@@ -53,7 +54,7 @@ describe('tail model', () => {
     for (let i = 0; i < n; i++) {
       const u = draw();
       if (tailScore(tailLogProbability(f, 0, u), lnHalf) >= 0.5) high++;
-      tailLearn(f, 0, u, 20_000 + i, SHARE);
+      tailLearn(f, 0, u, 20_000 + i, SETTINGS);
     }
     expect(high / n).toBeLessThanOrEqual(maxShare);
   });
@@ -82,7 +83,7 @@ describe('tail model', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.double({ noNaN: true, min: -1e300, max: 1e300 }), fc.constantFrom(0, 1e-300, 1e300)), { minLength: 1, maxLength: 200 }), (us) => {
         const f = new Float64Array(TAIL_SLOTS);
-        us.forEach((u, i) => tailLearn(f, 0, u, i, SHARE));
+        us.forEach((u, i) => tailLearn(f, 0, u, i, SETTINGS));
         for (const x of f) expect(Number.isFinite(x)).toBe(true);
         const s = tailScore(tailLogProbability(f, 0, us[0]!), Math.log(1e-5));
         expect(s >= 0 && s <= 1).toBe(true);
