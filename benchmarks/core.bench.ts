@@ -12,7 +12,10 @@
  * - the naive rolling recompute with simple-statistics at window 1024;
  * - state bytes per asset, and process memory holding one million assets (child process).
  * Then it prints the ratios and checks the issue's targets (PASS/MISS). Fixtures are built
- * before timing; each figure is the median of several repetitions after a warm-up.
+ * before timing; each figure is the median of several repetitions after a warm-up. The four
+ * core figures are timed interleaved, repetition by repetition: timed one after another, the
+ * later configurations sometimes ran at 4.95 µs a reading against 3.17 for the first (the JIT
+ * left in another state by the earlier runs), a ratio of the order, not of the code.
  *
  * Options: --json (machine-readable last line), --skip-million (no 1M-asset child, ~20 s
  * faster; its keys are then null), --assets N (default 10), --fleet-assets N (default
@@ -26,7 +29,7 @@ import { decodeWire, encodeWire, readingType } from './lib/avro.ts';
 import { evReadings, EV_SENSORS } from './lib/fixtures.ts';
 import { formatBytes, formatCount, formatNs, formatRatio, formatTable, formatTargets, type TargetCheck } from './lib/format.ts';
 import { formatMachine, machineInfo } from './lib/machine.ts';
-import { measure, type Measurement } from './lib/timing.ts';
+import { measure, measureInterleaved, type Measurement } from './lib/timing.ts';
 import { naiveFill, naiveScore, naiveState } from './naive.ts';
 
 const argv = process.argv.slice(2);
@@ -49,6 +52,8 @@ const FLEET_REPETITIONS = 5;
 /** The naive recompute is ~1000× slower: fewer readings per repetition keep it to ~1 s. */
 const NAIVE_WINDOW = 1_024;
 const NAIVE_REP_READINGS = 40;
+/** Its repetitions: 0.12 s each; with 5 its median moved 287–322 µs a reading from run to run. */
+const NAIVE_REPETITIONS = 9;
 const MILLION = 1_000_000;
 /** Readings each of the million assets gets before memory is measured. */
 const MILLION_READINGS = 3;
@@ -95,33 +100,47 @@ log(
 let checksum = 0;
 
 // ---- the core ------------------------------------------------------------------------
-function benchCore(cfg: CompiledConfig): { m: Measurement; states: AssetState[] } {
+// The default configuration and the three windows are timed interleaved, repetition by
+// repetition (measureInterleaved): each figure sees the JIT after the same history.
+interface CoreRun {
+  cfg: CompiledConfig;
+  states: AssetState[];
+}
+function coreRun(cfg: CompiledConfig): CoreRun {
   const states = Array.from({ length: ASSETS }, (_, a) => newState(series[a]![0]!.assetId, 'passenger_ev', cfg));
   for (let k = 0; k < warm.readings.length; k++) score(states[warm.asset[k]!]!, warm.readings[k]!, cfg);
-  const m = measure(
-    (rep) => {
-      const { readings, asset } = reps[rep]!;
-      let sum = 0;
-      for (let k = 0; k < readings.length; k++) {
-        const a = asset[k]!;
-        const step = score(states[a]!, readings[k]!, cfg);
-        states[a] = step.state;
-        sum += step.score;
-      }
-      checksum += sum;
-      return readings.length;
-    },
-    { warmups: WARMUPS, repetitions: REPETITIONS },
-  );
-  return { m, states };
+  return { cfg, states };
+}
+function timeCore(run: CoreRun): (rep: number) => number {
+  return (rep) => {
+    const { readings, asset } = reps[rep]!;
+    const { cfg, states } = run;
+    let sum = 0;
+    for (let k = 0; k < readings.length; k++) {
+      const a = asset[k]!;
+      const step = score(states[a]!, readings[k]!, cfg);
+      states[a] = step.state;
+      sum += step.score;
+    }
+    checksum += sum;
+    return readings.length;
+  };
 }
 
 const withWindow = (w: number): CompiledConfig => compileConfig({ detector: { windowSize: w } });
 const defaultWindow = DEFAULT_CONFIG.detector.windowSize;
-const core = benchCore(DEFAULT_CONFIG);
-const w64 = benchCore(withWindow(64)).m;
-const w1024 = defaultWindow === NAIVE_WINDOW ? core.m : benchCore(withWindow(NAIVE_WINDOW)).m;
-const w4096 = benchCore(withWindow(4096)).m;
+const coreRuns = {
+  core: coreRun(DEFAULT_CONFIG),
+  w64: coreRun(withWindow(64)),
+  w1024: coreRun(defaultWindow === NAIVE_WINDOW ? DEFAULT_CONFIG : withWindow(NAIVE_WINDOW)),
+  w4096: coreRun(defaultWindow === 4096 ? DEFAULT_CONFIG : withWindow(4096)),
+};
+const timed = measureInterleaved(
+  { core: timeCore(coreRuns.core), w64: timeCore(coreRuns.w64), w1024: timeCore(coreRuns.w1024), w4096: timeCore(coreRuns.w4096) },
+  { warmups: WARMUPS, repetitions: REPETITIONS },
+);
+const core = { m: timed.core, states: coreRuns.core.states };
+const { w64, w1024, w4096 } = timed;
 
 // ---- the core at fleet scale: FLEET_ASSETS states, readings interleaved -------------------
 // The states are copies of the 10 warmed-up ones (steady state, each in its own memory), so
@@ -184,7 +203,7 @@ const naive = measure(
     checksum += sum;
     return n;
   },
-  { warmups: 1, repetitions: 5 },
+  { warmups: 1, repetitions: NAIVE_REPETITIONS },
 );
 
 // ---- state size ----------------------------------------------------------------------

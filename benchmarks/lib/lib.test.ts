@@ -3,7 +3,7 @@ import { decodeWire, encodeWire, readingType } from './avro.ts';
 import { evReadings, EV_SENSORS, roundRobin, SAMPLE_PERIOD_MS } from './fixtures.ts';
 import { formatBytes, formatCount, formatNs, formatRatio, formatTargets } from './format.ts';
 import { formatMachine, machineInfo } from './machine.ts';
-import { measure, median } from './timing.ts';
+import { measure, measureInterleaved, median } from './timing.ts';
 
 describe('benchmark helpers', () => {
   it('formats counts, times, sizes and ratios', () => {
@@ -39,6 +39,19 @@ describe('benchmark helpers', () => {
     expect(m.opsPerRepetition).toBe(1000);
     expect(m.opsPerSec).toBe(median(m.repetitions));
     expect(m.nsPerOp).toBeCloseTo(1e9 / m.opsPerSec, 6);
+  });
+
+  it('measureInterleaved() runs every benchmark once per repetition, in turn, and keeps each one\'s timed runs apart', () => {
+    const seen: string[] = [];
+    const m = measureInterleaved(
+      { a: (rep) => (seen.push(`a${rep}`), 100), b: (rep) => (seen.push(`b${rep}`), 200) },
+      { warmups: 1, repetitions: 3 },
+    );
+    expect(seen).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+    expect(m.a.repetitions).toHaveLength(3);
+    expect(m.b.opsPerRepetition).toBe(200);
+    expect(m.a.opsPerSec).toBe(median(m.a.repetitions));
+    expect(m.b.nsPerOp).toBeCloseTo(1e9 / m.b.opsPerSec, 6);
   });
 
   it('describes the machine', () => {
