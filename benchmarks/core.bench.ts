@@ -11,49 +11,41 @@
  *   scale the cost of a reading is mostly fetching its state;
  * - the naive rolling recompute with simple-statistics at window 1024;
  * - state bytes per asset, and process memory holding one million assets (child process).
- * Then it prints the ratios and checks the issue's targets (PASS/MISS). Fixtures are built
- * before timing; each figure is the median of several repetitions after a warm-up. The four
- * core figures are timed interleaved, repetition by repetition: timed one after another, the
- * later configurations sometimes ran at 4.95 µs a reading against 3.17 for the first (the JIT
- * left in another state by the earlier runs), a ratio of the order, not of the code.
+ * Then it prints the ratios and checks the issue's targets (PASS/MISS). The speed figures are
+ * measured in K fresh child processes (lib/core-speed.ts; --processes K, default 3), each the
+ * median of several repetitions after a warm-up, and the report gives the median over the
+ * processes (ratios: the median of each process's own ratio) with their range: one process
+ * of the same core measured anywhere from 2.8 to 3.8 µs a reading.
  *
  * Options: --json (machine-readable last line), --skip-million (no 1M-asset child, ~20 s
  * faster; its keys are then null), --assets N (default 10), --fleet-assets N (default
- * 100,000: the interleaved figure).
+ * 100,000: the interleaved figure), --processes K (default 3: speed child processes).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compileConfig, DEFAULT_CONFIG, encodeState, newState, score } from '../services/core/index.ts';
-import type { AssetState, CompiledConfig, Reading } from '../services/core/types.ts';
-import { decodeWire, encodeWire, readingType } from './lib/avro.ts';
-import { evReadings, EV_SENSORS } from './lib/fixtures.ts';
+import { DEFAULT_CONFIG } from '../services/core/index.ts';
+import { NAIVE_WINDOW, REP_READINGS, REPETITIONS, WARM_READINGS, WARMUPS, type SpeedFigures } from './lib/core-speed.ts';
+import { EV_SENSORS } from './lib/fixtures.ts';
 import { formatBytes, formatCount, formatNs, formatRatio, formatTable, formatTargets, type TargetCheck } from './lib/format.ts';
 import { formatMachine, machineInfo } from './lib/machine.ts';
-import { measure, measureInterleaved, type Measurement } from './lib/timing.ts';
-import { naiveFill, naiveScore, naiveState } from './naive.ts';
+import { median } from './lib/timing.ts';
 
 const argv = process.argv.slice(2);
 const JSON_OUT = argv.includes('--json');
 const SKIP_MILLION = argv.includes('--skip-million');
-const assetsArg = argv.indexOf('--assets');
+const intArg = (name: string, dflt: number): number => {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(argv[i + 1]);
+  if (!(Number.isInteger(v) && v > 0)) throw new Error(`core bench: ${name} takes a positive integer, got ${argv[i + 1] ?? 'nothing'}`);
+  return v;
+};
 /** Assets scored round robin. */
-const ASSETS = assetsArg >= 0 ? Number(argv[assetsArg + 1]) : 10;
-const fleetArg = argv.indexOf('--fleet-assets');
+const ASSETS = intArg('--assets', 10);
 /** Assets of the interleaved fleet-scale figure. */
-const FLEET_ASSETS = fleetArg >= 0 ? Number(argv[fleetArg + 1]) : 100_000;
-/** Untimed readings per asset before timing: past the learning periods and a full 4096 window. */
-const WARM_READINGS = 4_200;
-/** Readings per asset in one timed repetition (ASSETS × this per repetition). */
-const REP_READINGS = 2_000;
-const WARMUPS = 1;
-const REPETITIONS = 7;
-/** Repetitions of the fleet-scale figure (each one reading for every one of FLEET_ASSETS assets). */
-const FLEET_REPETITIONS = 5;
-/** The naive recompute is ~1000× slower: fewer readings per repetition keep it to ~1 s. */
-const NAIVE_WINDOW = 1_024;
-const NAIVE_REP_READINGS = 40;
-/** Its repetitions: 0.12 s each; with 5 its median moved 287–322 µs a reading from run to run. */
-const NAIVE_REPETITIONS = 9;
+const FLEET_ASSETS = intArg('--fleet-assets', 100_000);
+/** Child processes measuring the speed figures (the median over them is reported). */
+const PROCESSES = intArg('--processes', 3);
 const MILLION = 1_000_000;
 /** Readings each of the million assets gets before memory is measured. */
 const MILLION_READINGS = 3;
@@ -73,142 +65,50 @@ const log = (s = ''): void => {
 const machine = machineInfo();
 log(formatMachine(machine));
 log();
-
-// ---- fixtures (untimed) --------------------------------------------------------------
-const perAsset = REP_READINGS * (WARMUPS + REPETITIONS);
-const series: Reading[][] = [];
-for (let a = 0; a < ASSETS; a++) series.push(evReadings(a, 0, WARM_READINGS + perAsset + WARMUPS + FLEET_REPETITIONS));
-/** Round-robin slice [from, from+count) of every asset's series, with asset indexes. */
-function slice(from: number, count: number): { readings: Reading[]; asset: Int32Array } {
-  const readings: Reading[] = [];
-  const asset = new Int32Array(count * ASSETS);
-  for (let i = 0; i < count; i++) {
-    for (let a = 0; a < ASSETS; a++) {
-      asset[readings.length] = a;
-      readings.push(series[a]![from + i]!);
-    }
-  }
-  return { readings, asset };
-}
-const warm = slice(0, WARM_READINGS);
-const reps = Array.from({ length: WARMUPS + REPETITIONS }, (_, r) => slice(WARM_READINGS + r * REP_READINGS, REP_READINGS));
 log(
   `fixtures: ${ASSETS} passenger_ev assets (${EV_SENSORS.length} sensors) round robin, ${formatCount(WARM_READINGS)} warm-up ` +
-    `readings each, ${formatCount(ASSETS * REP_READINGS)} readings per repetition, median of ${REPETITIONS} after ${WARMUPS} warm-up`,
+    `readings each, ${formatCount(ASSETS * REP_READINGS)} readings per repetition, median of ${REPETITIONS} after ${WARMUPS} warm-up, ` +
+    `in each of ${PROCESSES} fresh processes`,
 );
 
-let checksum = 0;
-
-// ---- the core ------------------------------------------------------------------------
-// The default configuration and the three windows are timed interleaved, repetition by
-// repetition (measureInterleaved): each figure sees the JIT after the same history.
-interface CoreRun {
-  cfg: CompiledConfig;
-  states: AssetState[];
-}
-function coreRun(cfg: CompiledConfig): CoreRun {
-  const states = Array.from({ length: ASSETS }, (_, a) => newState(series[a]![0]!.assetId, 'passenger_ev', cfg));
-  for (let k = 0; k < warm.readings.length; k++) score(states[warm.asset[k]!]!, warm.readings[k]!, cfg);
-  return { cfg, states };
-}
-function timeCore(run: CoreRun): (rep: number) => number {
-  return (rep) => {
-    const { readings, asset } = reps[rep]!;
-    const { cfg, states } = run;
-    let sum = 0;
-    for (let k = 0; k < readings.length; k++) {
-      const a = asset[k]!;
-      const step = score(states[a]!, readings[k]!, cfg);
-      states[a] = step.state;
-      sum += step.score;
-    }
-    checksum += sum;
-    return readings.length;
-  };
-}
-
-const withWindow = (w: number): CompiledConfig => compileConfig({ detector: { windowSize: w } });
-const defaultWindow = DEFAULT_CONFIG.detector.windowSize;
-const coreRuns = {
-  core: coreRun(DEFAULT_CONFIG),
-  w64: coreRun(withWindow(64)),
-  w1024: coreRun(defaultWindow === NAIVE_WINDOW ? DEFAULT_CONFIG : withWindow(NAIVE_WINDOW)),
-  w4096: coreRun(defaultWindow === 4096 ? DEFAULT_CONFIG : withWindow(4096)),
-};
-const timed = measureInterleaved(
-  { core: timeCore(coreRuns.core), w64: timeCore(coreRuns.w64), w1024: timeCore(coreRuns.w1024), w4096: timeCore(coreRuns.w4096) },
-  { warmups: WARMUPS, repetitions: REPETITIONS },
-);
-const core = { m: timed.core, states: coreRuns.core.states };
-const { w64, w1024, w4096 } = timed;
-
-// ---- the core at fleet scale: FLEET_ASSETS states, readings interleaved -------------------
-// The states are copies of the 10 warmed-up ones (steady state, each in its own memory), so
-// building them takes a moment instead of FLEET_ASSETS × WARM_READINGS readings. Each
-// repetition gives every asset one reading, in a shuffled order (a partition interleaves its
-// assets' readings as they arrive), so consecutive readings never share a state.
-function benchFleet(): Measurement {
-  const states = Array.from({ length: FLEET_ASSETS }, (_, k) => {
-    const s = core.states[k % ASSETS]!;
-    return { ...s, assetId: `${s.assetId}-${k}`, f: s.f.slice() };
-  });
-  const order = Int32Array.from({ length: FLEET_ASSETS }, (_, k) => k);
-  let seed = 0x9e3779b9;
-  for (let i = order.length - 1; i > 0; i--) {
-    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    const j = seed % (i + 1);
-    const tmp = order[i]!;
-    order[i] = order[j]!;
-    order[j] = tmp;
+// ---- speed: K fresh processes -----------------------------------------------------------
+const speedScript = fileURLToPath(new URL('./lib/core-speed-child.ts', import.meta.url));
+const procs: SpeedFigures[] = [];
+for (let k = 0; k < PROCESSES; k++) {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', speedScript, String(ASSETS), String(FLEET_ASSETS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !last.startsWith('{')) {
+    throw new Error(`core bench: speed process ${k + 1} failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
   }
-  return measure(
-    (rep) => {
-      let sum = 0;
-      for (let q = 0; q < FLEET_ASSETS; q++) {
-        const k = order[q]!;
-        const step = score(states[k]!, series[k % ASSETS]![WARM_READINGS + perAsset + rep]!, DEFAULT_CONFIG);
-        sum += step.score;
-      }
-      checksum += sum;
-      return FLEET_ASSETS;
-    },
-    { warmups: WARMUPS, repetitions: FLEET_REPETITIONS },
-  );
+  const fig = JSON.parse(last) as SpeedFigures;
+  procs.push(fig);
+  process.stderr.write(`core bench: speed process ${k + 1} of ${PROCESSES}: core ${formatNs(fig.coreNs)}/reading\n`);
 }
-const fleet = benchFleet();
-
-// ---- avsc decode of the same readings ------------------------------------------------
-const type = readingType();
-const wire = reps.map((r) => encodeWire(type, r.readings));
-const decode = measure(
-  (rep) => {
-    const bufs = wire[rep]!;
-    let sum = 0;
-    for (let k = 0; k < bufs.length; k++) sum += decodeWire(type, bufs[k]!).reading.ts;
-    checksum += sum % 7;
-    return bufs.length;
-  },
-  { warmups: WARMUPS, repetitions: REPETITIONS },
-);
-
-// ---- naive recompute at window 1024 ---------------------------------------------------
-const naiveStates = Array.from({ length: ASSETS }, () => naiveState());
-for (let k = 0; k < warm.readings.length; k++) naiveFill(naiveStates[warm.asset[k]!]!, warm.readings[k]!, NAIVE_WINDOW);
-const naive = measure(
-  (rep) => {
-    // More repetitions than the core's slices: the naive windows take values, not times, so a slice comes round again.
-    const { readings, asset } = reps[rep % reps.length]!;
-    const n = NAIVE_REP_READINGS * ASSETS;
-    let sum = 0;
-    for (let k = 0; k < n; k++) sum += naiveScore(naiveStates[asset[k]!]!, readings[k]!, NAIVE_WINDOW);
-    checksum += sum;
-    return n;
-  },
-  { warmups: 1, repetitions: NAIVE_REPETITIONS },
-);
-
-// ---- state size ----------------------------------------------------------------------
-const stateBytes = Math.max(...core.states.map((s) => encodeState(s).length));
+/** A figure over the processes: its median and its range. */
+interface Spread {
+  mid: number;
+  lo: number;
+  hi: number;
+}
+const over = (f: (p: SpeedFigures) => number): Spread => {
+  const xs = procs.map(f);
+  return { mid: median(xs), lo: Math.min(...xs), hi: Math.max(...xs) };
+};
+const core = over((p) => p.coreNs);
+const fleet = over((p) => p.fleetNs);
+const decode = over((p) => p.decodeNs);
+const w64 = over((p) => p.w64Ns);
+const w1024 = over((p) => p.w1024Ns);
+const w4096 = over((p) => p.w4096Ns);
+const naive = over((p) => p.naiveNs);
+// Each ratio is taken within a process (its figure and its baseline, the same run), then the median over processes.
+const coreOverDecodeR = over((p) => p.coreNs / p.decodeNs);
+const w4096OverW64R = over((p) => p.w4096Ns / p.w64Ns);
+const speedupR = over((p) => p.naiveNs / p.w1024Ns);
+const fleetOverCoreR = over((p) => p.fleetNs / p.coreNs);
+const stateBytes = Math.max(...procs.map((p) => p.stateBytes));
+const checksum = procs.reduce((n, p) => n + p.checksum, 0);
+const defaultWindow = DEFAULT_CONFIG.detector.windowSize;
 
 // ---- one million assets (child process, clean heap) ------------------------------------
 interface MillionResult {
@@ -235,17 +135,18 @@ if (!SKIP_MILLION) {
 }
 
 // ---- report ----------------------------------------------------------------------------
-const rate = (m: Measurement): string => `${formatCount(m.opsPerSec)} readings/s`;
-const per = (m: Measurement): string => `${formatNs(m.nsPerOp)}/reading`;
-const coreOverDecode = core.m.nsPerOp / decode.nsPerOp;
-const w4096OverW64 = w4096.nsPerOp / w64.nsPerOp;
-const speedup = w1024.opsPerSec / naive.opsPerSec;
+const rate = (m: Spread): string => `${formatCount(1e9 / m.mid)} readings/s`;
+const per = (m: Spread): string => `${formatNs(m.mid)}/reading` + (PROCESSES > 1 ? ` (${formatNs(m.lo)}–${formatNs(m.hi)})` : '');
+const ratioRange = (r: Spread): string => (PROCESSES > 1 ? ` (${formatRatio(r.lo)}–${formatRatio(r.hi)})` : '');
+const coreOverDecode = coreOverDecodeR.mid;
+const w4096OverW64 = w4096OverW64R.mid;
+const speedup = speedupR.mid;
 log();
-log('speed (one core, median):');
+log(`speed (one core; median over ${PROCESSES} processes, the range in brackets):`);
 log(
   formatTable([
-    [`core, default config (window ${defaultWindow}), ${ASSETS} assets`, rate(core.m), per(core.m)],
-    [`core, default config, ${formatCount(FLEET_ASSETS)} assets interleaved`, rate(fleet), `${per(fleet)} (${formatRatio(fleet.nsPerOp / core.m.nsPerOp)} the ${ASSETS}-asset time)`],
+    [`core, default config (window ${defaultWindow}), ${ASSETS} assets`, rate(core), per(core)],
+    [`core, default config, ${formatCount(FLEET_ASSETS)} assets interleaved`, rate(fleet), `${per(fleet)}, ${formatRatio(fleetOverCoreR.mid)} the ${ASSETS}-asset time`],
     ['  baseline: avsc decode, Confluent wire format', rate(decode), per(decode)],
     ['core, window 64', rate(w64), per(w64)],
     [`core, window ${NAIVE_WINDOW}`, rate(w1024), per(w1024)],
@@ -270,9 +171,9 @@ log(
 log();
 log('ratios and targets (issue 3):');
 const checks: TargetCheck[] = [
-  { name: 'core time / avsc decode time per reading', measured: formatRatio(coreOverDecode), target: `≤ ${TARGETS.coreOverDecodeMax}×`, pass: coreOverDecode <= TARGETS.coreOverDecodeMax },
-  { name: 'window 4096 cost / window 64 cost', measured: formatRatio(w4096OverW64), target: `≤ ${TARGETS.w4096OverW64Max}×`, pass: w4096OverW64 <= TARGETS.w4096OverW64Max },
-  { name: `core speed / naive speed at window ${NAIVE_WINDOW}`, measured: formatRatio(speedup), target: `≥ ${TARGETS.speedupOverNaiveMin}×`, pass: speedup >= TARGETS.speedupOverNaiveMin },
+  { name: 'core time / avsc decode time per reading', measured: formatRatio(coreOverDecode) + ratioRange(coreOverDecodeR), target: `≤ ${TARGETS.coreOverDecodeMax}×`, pass: coreOverDecode <= TARGETS.coreOverDecodeMax },
+  { name: 'window 4096 cost / window 64 cost', measured: formatRatio(w4096OverW64) + ratioRange(w4096OverW64R), target: `≤ ${TARGETS.w4096OverW64Max}×`, pass: w4096OverW64 <= TARGETS.w4096OverW64Max },
+  { name: `core speed / naive speed at window ${NAIVE_WINDOW}`, measured: formatRatio(speedup) + ratioRange(speedupR), target: `≥ ${TARGETS.speedupOverNaiveMin}×`, pass: speedup >= TARGETS.speedupOverNaiveMin },
   { name: 'state bytes per 8-sensor asset', measured: formatBytes(stateBytes), target: `≤ ${formatBytes(TARGETS.stateBytesMax)}`, pass: stateBytes <= TARGETS.stateBytesMax },
 ];
 if (million) {
@@ -288,16 +189,18 @@ if (JSON_OUT) {
       machine,
       assets: ASSETS,
       defaultWindowSize: defaultWindow,
-      coreReadingsPerSec: core.m.opsPerSec,
-      core100kAssetsReadingsPerSec: fleet.opsPerSec,
+      coreReadingsPerSec: 1e9 / core.mid,
+      core100kAssetsReadingsPerSec: 1e9 / fleet.mid,
       fleetAssets: FLEET_ASSETS,
-      core100kOver10AssetsTimeRatio: fleet.nsPerOp / core.m.nsPerOp,
-      decodeReadingsPerSec: decode.opsPerSec,
-      naiveReadingsPerSec: naive.opsPerSec,
+      core100kOver10AssetsTimeRatio: fleetOverCoreR.mid,
+      decodeReadingsPerSec: 1e9 / decode.mid,
+      naiveReadingsPerSec: 1e9 / naive.mid,
       naiveWindowSize: NAIVE_WINDOW,
-      window64ReadingsPerSec: w64.opsPerSec,
-      window1024ReadingsPerSec: w1024.opsPerSec,
-      window4096ReadingsPerSec: w4096.opsPerSec,
+      window64ReadingsPerSec: 1e9 / w64.mid,
+      window1024ReadingsPerSec: 1e9 / w1024.mid,
+      window4096ReadingsPerSec: 1e9 / w4096.mid,
+      speedProcesses: PROCESSES,
+      speedPerProcess: procs,
       stateBytesPerAsset: stateBytes,
       millionAssetsRssBytes: million?.rssBytes ?? null,
       millionAssetsRssDeltaBytes: million?.rssDeltaBytes ?? null,
