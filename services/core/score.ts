@@ -43,6 +43,9 @@ import { scoreSensor } from './sensor-score.ts';
 import { updateTracker } from './tracker.ts';
 import type { AssetState, CompiledConfig, MaintenanceEvent, PredictionEvent, QualityFinding, Reading, SensorScore, Step } from './types.ts';
 
+/** The findings of a reading that has none (most): one shared, frozen empty list. */
+const NO_FINDINGS: readonly QualityFinding[] = Object.freeze([]);
+
 function rejected(state: AssetState, kind: 'out_of_order' | 'duplicate', detail: string): Step<AssetState> {
   return {
     state,
@@ -76,7 +79,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
 
   const det = cfg.detector;
   const values = reading.values;
-  const findings: QualityFinding[] = [];
+  let findings: QualityFinding[] | undefined;
   const sensors: SensorScore[] = [];
   let known = 0;
   let assetScore = 0;
@@ -85,7 +88,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
     for (const k in values) {
       if (state.sensors.indexOf(k) >= 0) continue;
       if (state.sensors.length >= det.maxGenericSensors) {
-        findings.push({ kind: 'unknown_sensor', sensor: k, detail: `generic asset already has ${det.maxGenericSensors} sensors (detector.maxGenericSensors); "${k}" ignored` });
+        (findings ??= []).push({ kind: 'unknown_sensor', sensor: k, detail: `generic asset already has ${det.maxGenericSensors} sensors (detector.maxGenericSensors); "${k}" ignored` });
         continue;
       }
       addGenericSensor(state, k);
@@ -104,22 +107,22 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
     if (v === undefined) {
       const seen = f[o + SENSOR_LAST_VALID_TS]!;
       if (ts - seen > det.staleAfterPeriods * periodMs)
-        findings.push({ kind: 'stale', sensor: name, detail: `no valid value for ${Math.round((ts - seen) / 1000)} s (expected every ${Math.round(periodMs / 1000)} s)` });
+        (findings ??= []).push({ kind: 'stale', sensor: name, detail: `no valid value for ${Math.round((ts - seen) / 1000)} s (expected every ${Math.round(periodMs / 1000)} s)` });
       continue;
     }
     known++;
     const min = sc ? sc.min : -SENSOR_ABS_MAX;
     const max = sc ? sc.max : SENSOR_ABS_MAX;
     if (typeof v !== 'number' || v !== v) {
-      findings.push({ kind: 'nan', sensor: name, detail: `value ${String(v)} is not a number` });
+      (findings ??= []).push({ kind: 'nan', sensor: name, detail: `value ${String(v)} is not a number` });
       continue;
     }
     if (v === Infinity || v === -Infinity) {
-      findings.push({ kind: 'infinite', sensor: name, detail: `value ${v} is not finite` });
+      (findings ??= []).push({ kind: 'infinite', sensor: name, detail: `value ${v} is not finite` });
       continue;
     }
     if (v < min || v > max) {
-      findings.push({
+      (findings ??= []).push({
         kind: 'out_of_range',
         sensor: name,
         detail: sc
@@ -140,7 +143,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
         ts - f[o + SENSOR_RUN_START_TS]! >= det.stuckMinutes * 60_000 &&
         f[o + SENSOR_MAX]! > f[o + SENSOR_MIN]!
       ) {
-        findings.push({ kind: 'stuck', sensor: name, detail: `value ${v} unchanged for ${f[o + SENSOR_RUN_LENGTH]} readings since ${new Date(f[o + SENSOR_RUN_START_TS]!).toISOString()}` });
+        (findings ??= []).push({ kind: 'stuck', sensor: name, detail: `value ${v} unchanged for ${f[o + SENSOR_RUN_LENGTH]} readings since ${new Date(f[o + SENSOR_RUN_START_TS]!).toISOString()}` });
         sensors.push({ sensor: name, value: v, score: 0, learning: f[o + SENSOR_READINGS]! < det.learningReadings });
         continue;
       }
@@ -185,7 +188,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
     if (total > known)
       for (const k in values)
         if (!at.sensorIndex.has(k))
-          findings.push({ kind: 'unknown_sensor', sensor: k, detail: `sensor "${k}" is not configured for asset type ${at.name}` });
+          (findings ??= []).push({ kind: 'unknown_sensor', sensor: k, detail: `sensor "${k}" is not configured for asset type ${at.name}` });
   }
 
   const predictions: PredictionEvent[] = [];
@@ -209,7 +212,7 @@ export function score(state: AssetState, reading: Reading, cfg: CompiledConfig):
   f[ASSET_READINGS] = f[ASSET_READINGS]! + 1;
   f[ASSET_HEALTH] = health;
   f[ASSET_SCORE] = assetScore;
-  return { state, score: assetScore, health, sensors, findings, predictions, accepted: true };
+  return { state, score: assetScore, health, sensors, findings: findings ?? NO_FINDINGS, predictions, accepted: true };
 }
 
 /**

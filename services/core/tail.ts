@@ -67,6 +67,8 @@ export function tailLogProbability(f: Float64Array, o: number, u: number): numbe
  * 0.5 · lnP / lnHalf, clamped.
  */
 export function tailScore(lnP: number, lnHalf: number): number {
+  // At or below the threshold (lnP = 0, nearly every value) the score is 0: no division.
+  if (!(lnP < 0)) return 0;
   const s = (0.5 * lnP) / lnHalf;
   return s > 1 ? 1 : s > 0 ? s : 0;
 }

@@ -106,7 +106,8 @@ export interface Step<S> {
   /** Asset health in [0, 1]: 1 healthy, 0 failing. */
   health: number;
   sensors: SensorScore[];
-  findings: QualityFinding[];
+  /** Data-quality findings of the reading (a shared, frozen empty list when there are none). */
+  findings: readonly QualityFinding[];
   predictions: PredictionEvent[];
   /** False when the reading was not folded into the state (duplicate, out of order). */
   accepted: boolean;
