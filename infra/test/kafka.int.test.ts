@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, ITopicConfig, KafkaMessage, Producer } from 'kafkajs';
 import { stackInfo, uniqueName } from './stack-env.ts';
 
 /** A topic, group or id name no other run or test uses. */
@@ -80,6 +80,29 @@ async function consumeUntil(
   return seen;
 }
 
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own
+ * `waitForLeaders` polls metadata but gives up when the broker, right after the create,
+ * answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition"), as it
+ * does now and then; this polls through it (as `ensureTopics` does in the product).
+ * @returns createTopics' answer: false when every topic existed already
+ */
+async function createTopicsReady(topics: ITopicConfig[]): Promise<boolean> {
+  const created = await admin.createTopics({ waitForLeaders: false, topics });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: names });
+      if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((q) => q.leader >= 0))) return created;
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leaders after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function withProducer<T>(producer: Producer, fn: (p: Producer) => Promise<T>): Promise<T> {
   await producer.connect();
   try {
@@ -102,13 +125,10 @@ describe('kafka broker with kafkajs', () => {
   test('admin creates a partitioned topic and a compacted topic', { timeout: TEST_MS }, async () => {
     const events = name('admin-events');
     const state = name('admin-state');
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
+    const created = await createTopicsReady([
         { topic: events, numPartitions: 3 },
         { topic: state, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      ],
-    });
+      ]);
     expect(created).toBe(true);
     // kafkajs answers false (not an error) when every topic already exists.
     expect(await admin.createTopics({ topics: [{ topic: events, numPartitions: 3 }] })).toBe(false);
@@ -146,7 +166,7 @@ describe('kafka broker with kafkajs', () => {
   test('a consumer group reads every record once and commits its offsets', { timeout: TEST_MS }, async () => {
     const topic = name('group-in');
     const groupId = name('group');
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+    await createTopicsReady([{ topic, numPartitions: 3 }]);
     const sent = Array.from({ length: 12 }, (_, i) => ({ key: `asset-${i % 4}`, value: `reading-${i}` }));
     await withProducer(kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner }), (p) => p.send({ topic, messages: sent }));
 
@@ -169,7 +189,7 @@ describe('kafka broker with kafkajs', () => {
 
   test('an idempotent producer writes sequenced batches under a producer id', { timeout: TEST_MS }, async () => {
     const topic = name('idempotent');
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    await createTopicsReady([{ topic, numPartitions: 1 }]);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await withProducer(producer, async (p) => {
       await p.send({ topic, messages: [{ key: 'a', value: '1' }, { key: 'a', value: '2' }] });
@@ -190,10 +210,7 @@ describe('kafka broker with kafkajs', () => {
     const outA = name('tx-out-a');
     const outB = name('tx-out-b');
     const groupId = name('tx-group');
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [input, outA, outB].map((topic) => ({ topic, numPartitions: 1 })),
-    });
+    await createTopicsReady([input, outA, outB].map((topic) => ({ topic, numPartitions: 1 })));
 
     const producer = kafka.producer({
       transactionalId: name('tx'),
@@ -235,10 +252,7 @@ describe('kafka broker with kafkajs', () => {
 
   test('a compacted topic keeps keyed values and tombstones and rejects keyless records', { timeout: TEST_MS }, async () => {
     const topic = name('compacted');
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-    });
+    await createTopicsReady([{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
     await withProducer(producer, async (p) => {
       await p.send({
