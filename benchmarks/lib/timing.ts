@@ -31,20 +31,7 @@ export interface MeasureOptions {
  * stateful benchmark can feed fresh data to each run.
  */
 export function measure(run: (rep: number) => number, opts: MeasureOptions = {}): Measurement {
-  const warmups = opts.warmups ?? 1;
-  const reps = opts.repetitions ?? 5;
-  let rep = 0;
-  for (let i = 0; i < warmups; i++) run(rep++);
-  const rates: number[] = [];
-  let ops = 0;
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    ops = run(rep++);
-    const ns = Number(process.hrtime.bigint() - t0);
-    rates.push((ops * 1e9) / Math.max(ns, 1));
-  }
-  const opsPerSec = median(rates);
-  return { opsPerSec, nsPerOp: 1e9 / opsPerSec, repetitions: rates, opsPerRepetition: ops };
+  return measureInterleaved({ run }, opts).run;
 }
 
 /**
