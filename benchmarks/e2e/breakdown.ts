@@ -12,6 +12,7 @@ import { AvroCodec, loadSchemaText, recordWriterKey } from '../../services/kafka
 import type { TopicNames } from '../../services/kafka/topics.ts';
 import type { StateRecord } from '../../services/scorer/records.ts';
 import { ScoreBlocks } from '../../services/scorer/score-blocks.ts';
+import { median } from '../lib/timing.ts';
 
 export interface Breakdown {
   decodeUs: number;
@@ -99,7 +100,7 @@ export async function cpuBreakdown(kafka: Kafka, codec: AvroCodec, topics: Topic
     }
     if (pass >= 25) passes.push(((performance.now() - t0) * 1000) / states.size);
   }
-  const stateEncodeUs = passes.sort((a, b) => a - b)[4]!;
+  const stateEncodeUs = median(passes);
   if (bytes === 0 || stateBytes === 0) throw new Error('breakdown encoded nothing');
   const producer = kafka.producer();
   await producer.connect();
