@@ -72,15 +72,18 @@ log(
 );
 
 // ---- speed: K fresh processes -----------------------------------------------------------
-const speedScript = fileURLToPath(new URL('./lib/core-speed-child.ts', import.meta.url));
+/** Runs a child script of lib/ in a fresh Node process and returns the JSON object on its last line. */
+function childJson<T>(script: string, args: (string | number)[], what: string, nodeFlags: string[] = []): T {
+  const path = fileURLToPath(new URL(`./lib/${script}`, import.meta.url));
+  const child = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', path, ...args.map(String)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !last.startsWith('{')) throw new Error(`core bench: ${what} failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
+  return JSON.parse(last) as T;
+}
+
 const procs: SpeedFigures[] = [];
 for (let k = 0; k < PROCESSES; k++) {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', speedScript, String(ASSETS), String(FLEET_ASSETS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const last = child.stdout.trim().split('\n').pop() ?? '';
-  if (child.status !== 0 || !last.startsWith('{')) {
-    throw new Error(`core bench: speed process ${k + 1} failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
-  }
-  const fig = JSON.parse(last) as SpeedFigures;
+  const fig = childJson<SpeedFigures>('core-speed-child.ts', [ASSETS, FLEET_ASSETS], `speed process ${k + 1}`);
   procs.push(fig);
   process.stderr.write(`core bench: speed process ${k + 1} of ${PROCESSES}: core ${formatNs(fig.coreNs)}/reading\n`);
 }
@@ -121,17 +124,7 @@ interface MillionResult {
 }
 let million: MillionResult | null = null;
 if (!SKIP_MILLION) {
-  const script = fileURLToPath(new URL('./lib/million-assets.ts', import.meta.url));
-  const child = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', script, String(MILLION), String(MILLION_READINGS)],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
-  const last = child.stdout.trim().split('\n').pop() ?? '';
-  if (child.status !== 0 || !last.startsWith('{')) {
-    throw new Error(`core bench: the 1M-asset child failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
-  }
-  million = JSON.parse(last) as MillionResult;
+  million = childJson<MillionResult>('million-assets.ts', [MILLION, MILLION_READINGS], 'the 1M-asset child', ['--expose-gc', '--max-old-space-size=16384']);
 }
 
 // ---- report ----------------------------------------------------------------------------
