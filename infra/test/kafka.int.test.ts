@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Consumer, ITopicConfig, KafkaMessage, Producer } from 'kafkajs';
+import { awaitLeaders } from '../../services/kafka/topics.ts';
 import { stackInfo, uniqueName } from './stack-env.ts';
 
 /** A topic, group or id name no other run or test uses. */
@@ -81,26 +82,16 @@ async function consumeUntil(
 }
 
 /**
- * Creates topics and waits until every partition has a leader. kafkajs's own
- * `waitForLeaders` polls metadata but gives up when the broker, right after the create,
- * answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition"), as it
- * does now and then; this polls through it (as `ensureTopics` does in the product).
+ * Creates topics and waits until every partition has a leader with the product's
+ * `awaitLeaders`: kafkajs's own `waitForLeaders` gives up when the broker, right after the
+ * create, answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this
+ * topic-partition"), as it does now and then.
  * @returns createTopics' answer: false when every topic existed already
  */
 async function createTopicsReady(topics: ITopicConfig[]): Promise<boolean> {
   const created = await admin.createTopics({ waitForLeaders: false, topics });
-  const names = topics.map((t) => t.topic);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const md = await admin.fetchTopicMetadata({ topics: names });
-      if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((q) => q.leader >= 0))) return created;
-    } catch (err) {
-      if ((err as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leaders after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await awaitLeaders(admin, topics.map((t) => t.topic));
+  return created;
 }
 
 async function withProducer<T>(producer: Producer, fn: (p: Producer) => Promise<T>): Promise<T> {
@@ -185,14 +176,8 @@ describe('kafka broker with kafkajs', () => {
     const want = byPartition(ends.map((e) => ({ partition: e.partition, offset: e.high === '0' ? '-1' : e.high })));
     // Read until the group's offsets reach the ends, for up to 10 s: one CI run read a
     // partition's commit of 12 as 6 right after the consumer left (a commit still landing).
-    let got: Record<number, string> = {};
-    for (const deadline = Date.now() + 10_000; ; ) {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      got = byPartition(committed?.partitions ?? []);
-      if (JSON.stringify(got) === JSON.stringify(want) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(got).toEqual(want);
+    const committed = async (): Promise<Record<number, string>> => byPartition((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? []);
+    await expect.poll(committed, { timeout: 10_000, interval: 200 }).toEqual(want);
     expect(ends.reduce((sum, e) => sum + Number(e.high), 0)).toBe(sent.length);
   });
 

@@ -82,12 +82,18 @@ export async function ensureTopics(admin: Admin, names: TopicNames, opts: Ensure
   if (wanted.length > 0) {
     await retry(() => admin.createTopics({ waitForLeaders: false, topics: wanted.map((w) => ({ ...w, replicationFactor: rf })) }), RETRY_KAFKA);
   }
-  // A broker that has just started (or just created the topics) answers metadata requests
-  // with UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a while: wait until every
-  // partition of every topic has a leader, retrying what Kafka says can be retried.
-  const all = [names.readings, names.state, names.scores, names.predictions, names.cases, names.caseRetry];
+  await awaitLeaders(admin, [names.readings, names.state, names.scores, names.predictions, names.cases, names.caseRetry]);
+}
+
+/**
+ * Waits until every partition of `topics` has a leader. A broker that has just started (or
+ * just created the topics) answers metadata requests with UNKNOWN_TOPIC_OR_PARTITION or
+ * LEADER_NOT_AVAILABLE for a while, which kafkajs's own `createTopics({ waitForLeaders })`
+ * does not always wait through: this retries what Kafka says can be retried, for about 30 s.
+ */
+export async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
   await retry(async () => {
-    const md = await admin.fetchTopicMetadata({ topics: all });
+    const md = await admin.fetchTopicMetadata({ topics });
     const leaderless = md.topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
     if (leaderless.length > 0) throw new PipelineError(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`, true);
   }, RETRY_KAFKA);
