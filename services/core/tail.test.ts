@@ -3,12 +3,15 @@
  * high quantile it aims at, its rate counts how often the statistic passes it, and its
  * scores are bounded, monotone in the statistic, and rare on the statistic's own healthy
  * values: on an exponential statistic (the model's assumption) and on a Gaussian one (lighter
- * tails), a share of about the configured tail probability scores 0.5 or more.
+ * tails), a share of about the configured tail probability scores 0.5 or more. The run model
+ * (calibration by runs) scores a slow statistic's healthy excursions 0.5 or more at about the
+ * configured probability per value counted in runs, not in values; it scores nothing before a
+ * run has finished, and stays finite and in [0, 1].
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../simulator/prng.ts';
-import { TAIL_SLOTS, tailLearn, tailLogProbability, tailScore } from './tail.ts';
+import { RUN_SLOTS, runLearn, runLogProbability, TAIL_SLOTS, tailLearn, tailLogProbability, tailScore } from './tail.ts';
 
 const SHARE = 0.02;
 const SETTINGS = { tailShare: SHARE };
@@ -86,6 +89,71 @@ describe('tail model', () => {
         us.forEach((u, i) => tailLearn(f, 0, u, i, SETTINGS));
         for (const x of f) expect(Number.isFinite(x)).toBe(true);
         const s = tailScore(tailLogProbability(f, 0, us[0]!), Math.log(1e-5));
+        expect(s >= 0 && s <= 1).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('run model', () => {
+  /** A slow statistic: |x| of a Gaussian smoothed with half-life `hl` (its excursions last about hl values). */
+  function slow(hl: number, seed: number): () => number {
+    const rng = new Rng(seed);
+    const a = 1 - Math.exp(-Math.LN2 / hl);
+    let x = 0;
+    return () => {
+      x += a * (rng.normal() - x);
+      return Math.abs(x);
+    };
+  }
+  const O = TAIL_SLOTS;
+
+  // Measured over 2 M values at 1e-5: 4.0e-6 runs a value at half-life 7, 1.6e-5 at 30 (the
+  // per-value tail model: 5e-7 and 0). Excursions of a half-life of 30 overlap into runs of
+  // about 5 values above the threshold, so the runs' rate is learned from fewer of them.
+  it.each([7, 30])('on a healthy statistic of half-life %i, runs at 0.5 or more come at about the tail probability per value', (hl) => {
+    const draw = slow(hl, 9);
+    const f = new Float64Array(TAIL_SLOTS + RUN_SLOTS);
+    const lnHalf = Math.log(1e-5);
+    const warm = 20_000;
+    const n = 600_000;
+    let runs = 0;
+    let inRun = false;
+    for (let i = 0; i < warm + n; i++) {
+      const u = draw();
+      if (i >= warm) {
+        const high = tailScore(runLogProbability(f, 0, O, u), lnHalf) >= 0.5;
+        if (high && !inRun) runs++;
+        inRun = high;
+      }
+      runLearn(f, 0, O, u);
+      tailLearn(f, 0, u, i, SETTINGS);
+    }
+    expect(runs / n).toBeLessThanOrEqual(4e-5);
+  });
+
+  it('scores nothing until a run has finished', () => {
+    const f = new Float64Array(TAIL_SLOTS + RUN_SLOTS);
+    // A rising statistic stays above its threshold: one run that has not ended.
+    for (let i = 0; i < 100; i++) {
+      expect(runLogProbability(f, 0, O, 1e6)).toBe(0);
+      runLearn(f, 0, O, i + 1);
+      tailLearn(f, 0, i + 1, i, SETTINGS);
+    }
+    runLearn(f, 0, O, 0);
+    expect(runLogProbability(f, 0, O, 1e6)).toBeLessThan(0);
+  });
+
+  it('stays finite and scores in [0, 1] for any statistic, however wild', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ noNaN: true, min: -1e300, max: 1e300 }), fc.constantFrom(0, 1e-300, 1e300)), { minLength: 1, maxLength: 200 }), (us) => {
+        const f = new Float64Array(TAIL_SLOTS + RUN_SLOTS);
+        us.forEach((u, i) => {
+          runLearn(f, 0, O, u);
+          tailLearn(f, 0, u, i, SETTINGS);
+        });
+        for (const x of f) expect(Number.isFinite(x)).toBe(true);
+        const s = tailScore(runLogProbability(f, 0, O, us[0]!), Math.log(1e-5));
         expect(s >= 0 && s <= 1).toBe(true);
       }),
     );

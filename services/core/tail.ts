@@ -128,3 +128,85 @@ export function tailLearn(f: Float64Array, o: number, u: number, n: number, sett
   const next = t + THRESHOLD_STEP * s * (n < WARM_VALUES ? 5 : 1) * ((over ? 1 : 0) - share);
   f[o + TAIL_THRESHOLD] = Math.fround(next > 0 ? next : 0);
 }
+
+/**
+ * Calibration by runs: how rare an excursion of a slow statistic is, counted once per
+ * excursion rather than once per value. A statistic that moves slowly (a long average, the
+ * distance between two levels) passes its tail model's threshold in runs of many values, and
+ * the tail model above, learned per value, weighs each run by its length: a long healthy
+ * excursion teaches it as much as many short ones, and a drift, one long excursion, is measured
+ * against the long ones. The run model learns one number per run instead, the run's peak above
+ * the threshold it started at, and the runs' mean length, so the rate of runs is the tail's
+ * rate of passes over the mean length. A value above the threshold is scored by the expected
+ * number of runs per value that reach it: (rate / mean length) · exp(−(u − t) / σ), σ the
+ * runs' mean peak excess (shrunk toward the per-value tail's mean excess by two runs' weight,
+ * so a young run model borrows the tail's scale). Measured on `npm run eval:anomaly` for the
+ * shift (three seeds averaged, README): peaks have a mean excess about half the per-value one,
+ * since the per-value one is length-biased toward the long excursions.
+ *
+ * Six slots, read with the tail model at `tailO` (its threshold, mean excess and rate), which
+ * must be learned after runLearn at each value.
+ */
+export const RUN_SLOTS = 6;
+/** The current run's peak (0 outside a run) and the threshold it started at. */
+const RUN_PEAK = 0;
+const RUN_START = 1;
+/** Values in the current run so far (0 outside a run). */
+const RUN_VALUES = 2;
+/** Mean peak excess and mean length of the finished runs, and how many have finished. */
+const RUN_EXCESS = 3;
+const RUN_MEAN_LENGTH = 4;
+const RUN_COUNT = 5;
+/** Runs whose mean is a plain average; then exponential with this weight (a memory of about 50 runs). */
+const RUN_ALPHA = 0.02;
+/** Weight, in runs, of the per-value tail's mean excess in the run's scale. */
+const RUN_PRIOR_RUNS = 2;
+/** The run count stops here: a 32-bit float counts exactly to 2^24, and the count only weighs the prior and the warm-up. */
+const RUN_COUNT_MAX = 1e6;
+
+/**
+ * ln of the expected number of runs per value whose peak passes `u`, under the run model at
+ * `runO` and the tail model at `tailO` (0 at or below the threshold, and before the first run
+ * has finished). Reads the state before `u` is learned.
+ */
+export function runLogProbability(f: Float64Array, tailO: number, runO: number, u: number): number {
+  const over = u - f[tailO + TAIL_THRESHOLD]!;
+  const runs = f[runO + RUN_COUNT]!;
+  if (!(over > 0) || !(runs > 0)) return 0;
+  const len = f[runO + RUN_MEAN_LENGTH]!;
+  const sigma = (RUN_PRIOR_RUNS * f[tailO + TAIL_EXCESS]! + runs * f[runO + RUN_EXCESS]!) / (RUN_PRIOR_RUNS + runs);
+  return Math.log(f[tailO + TAIL_RATE]! / (len > 1 ? len : 1)) - over / (sigma > 1e-300 ? sigma : 1e-300);
+}
+
+/** Whether the run model at `runO` is inside a run (runLearn has nothing to do for a value at or below the threshold otherwise). */
+export function runOpen(f: Float64Array, runO: number): boolean {
+  return f[runO + RUN_VALUES]! !== 0;
+}
+
+/**
+ * Learns `u` into the run model at `runO` against the threshold of the tail model at `tailO`
+ * (before the tail learns `u`): a value above it starts or extends a run, the first value at
+ * or below it ends one, whose peak excess and length are learned.
+ */
+export function runLearn(f: Float64Array, tailO: number, runO: number, u: number): void {
+  const t = f[tailO + TAIL_THRESHOLD]!;
+  const values = f[runO + RUN_VALUES]!;
+  if (u > t) {
+    if (values === 0) {
+      f[runO + RUN_START] = t;
+      f[runO + RUN_PEAK] = Math.fround(u > LEARN_MAX ? LEARN_MAX : u);
+    } else if (u > f[runO + RUN_PEAK]!) f[runO + RUN_PEAK] = Math.fround(u > LEARN_MAX ? LEARN_MAX : u);
+    f[runO + RUN_VALUES] = Math.fround(values + 1);
+    return;
+  }
+  if (values === 0) return;
+  const runs = f[runO + RUN_COUNT]!;
+  const a = runs < 1 / RUN_ALPHA ? 1 / (runs + 1) : RUN_ALPHA;
+  const excess = f[runO + RUN_PEAK]! - f[runO + RUN_START]!;
+  f[runO + RUN_EXCESS] = Math.fround(f[runO + RUN_EXCESS]! + a * ((excess > 0 ? excess : 0) - f[runO + RUN_EXCESS]!));
+  f[runO + RUN_MEAN_LENGTH] = Math.fround(f[runO + RUN_MEAN_LENGTH]! + a * (values - f[runO + RUN_MEAN_LENGTH]!));
+  f[runO + RUN_COUNT] = runs < RUN_COUNT_MAX ? runs + 1 : runs;
+  f[runO + RUN_PEAK] = 0;
+  f[runO + RUN_START] = 0;
+  f[runO + RUN_VALUES] = 0;
+}
