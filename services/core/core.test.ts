@@ -116,9 +116,9 @@ describe('newState', () => {
 });
 
 describe('state encoding', () => {
-  // Issue 3's target is 4 KiB per 8-sensor asset; a sensor beyond 8 brings its block (41
-  // numbers since state version 6, 220 bytes since version 7 stores 27 of them as 32-bit
-  // floats), its name and its trackers: the 9-sensor van in 4.75 KiB.
+  // Issue 3's target is 4 KiB per 8-sensor asset; a sensor beyond 8 brings its block (52
+  // numbers since state version 8, 264 bytes with 38 of them stored as 32-bit floats), its
+  // name and its trackers: the 9-sensor van in 4.75 KiB.
   it('fits 4 KiB per 8 sensors for every default asset type (the 9-sensor van in 4.75 KiB)', () => {
     for (const [type, at] of DEFAULT_CONFIG.assetTypes) {
       if (at.generic) continue;
@@ -158,7 +158,7 @@ describe('state encoding', () => {
     bytes[4] = 99;
     expect(() => decodeState(bytes)).toThrow(StateVersionError);
     expect(() => decodeState(bytes)).toThrow(
-      'cannot decode asset state: version 99 is not supported (this build reads version 4 to 7); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
+      'cannot decode asset state: version 99 is not supported (this build reads version 4 to 8); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
   });
 

@@ -17,11 +17,11 @@
  */
 import { UnknownAssetTypeError } from './errors.ts';
 import { HISTOGRAM_SLOTS } from './histogram.ts';
-import { TAIL_SLOTS } from './tail.ts';
+import { RUN_SLOTS, TAIL_SLOTS } from './tail.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 7;
+export const STATE_VERSION = 8;
 
 // Header slots: the asset as a whole.
 export const ASSET_LAST_TS = 0;
@@ -34,7 +34,7 @@ export const HEADER_SLOTS = 4;
 // sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
 // the robust location and the likelihood of version 4 with these; version 6 has 7 histogram
 // bins instead of 8 and adds the level's extremes and breaks; version 7 stores 32 of the 46
-// numbers as 32-bit floats and adds the jump run.
+// numbers as 32-bit floats and adds the jump run; version 8 adds the shift's run model.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 /** Time of the last valid value (stale detection). */
@@ -88,13 +88,20 @@ export const SENSOR_LEVEL_BREAKS = SENSOR_LEVEL_LOW + 2;
 export const SENSOR_JUMP_RUN = SENSOR_LEVEL_LOW + 3;
 export const SENSOR_JUMP_RUN_TAIL = SENSOR_JUMP_RUN + 1;
 export const SENSOR_JUMP_RUN_VALUES = SENSOR_JUMP_RUN_TAIL + TAIL_SLOTS;
+/**
+ * The shift's run model (version 8, tail.ts): the shift's excursions above its tail's
+ * threshold, one number per run (the current run's peak, start threshold and length; the
+ * finished runs' mean peak excess, mean length and count). A state of an older version starts
+ * it empty: it scores once a run has finished.
+ */
+export const SENSOR_SHIFT_RUNS = SENSOR_JUMP_RUN_VALUES + 1;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_JUMP_RUN_VALUES + 1;
+export const SENSOR_SLOTS = SENSOR_SHIFT_RUNS + RUN_SLOTS;
 
 /**
- * Sensor slots kept at 32-bit float precision (state version 7): the mean interval and the last
- * score, the spreads, the averages of surprise, rarity and jumps, the five tail models and the
- * histogram (its weights stay below 1e30, histogram.ts). Levels, extremes, times, the last
+ * Sensor slots kept at 32-bit float precision (since state version 7): the mean interval and the
+ * last score, the spreads, the averages of surprise, rarity and jumps, the five tail models, the
+ * shift's run model and the histogram (its weights stay below 1e30, histogram.ts). Levels, extremes, times, the last
  * value (compared exactly for repeats and stuck runs) and counts that may pass 2^24 stay
  * 64-bit: their absolute precision matters on a sensor whose values sit far from 0.
  */
@@ -125,6 +132,8 @@ export const SENSOR_FLOAT32_SLOTS: readonly number[] = Object.freeze([
   SENSOR_JUMP_RUN_TAIL + 2,
   // A count that stops at 2^24 (16.8 M values), long after its tail has reached its steady rates.
   SENSOR_JUMP_RUN_VALUES,
+  // The run model's peaks, excesses, lengths and counts (its counts stop below 2^24, tail.ts).
+  ...Array.from({ length: RUN_SLOTS }, (_, k) => SENSOR_SHIFT_RUNS + k),
 ]);
 const FLOAT32_SLOTS = Int32Array.from(SENSOR_FLOAT32_SLOTS);
 

@@ -18,6 +18,10 @@
  *    of spikes, a change of variance or of frequency, which the fast spreads would absorb.
  *  - shift: the distance between a fast and a slow level (the fast one Huber-clipped, so an
  *    outlier moves it little) — a level shift, the onset of a drift.
+ *  - shift run: the same distance calibrated by its runs rather than its values (tail.ts, the
+ *    run model): how rare an excursion this high is among the shift's excursions, each counted
+ *    once — a drift, one long excursion, which the per-value tail weighs against the long
+ *    healthy ones.
  *  - rarity: the short average of −ln of the value's share in the sensor's value histogram —
  *    a level the sensor does not take (off the regimes of a machine, off a sparse signal's 0).
  *  - range: a value beyond the sensor's all-time range by a margin, scored by how often the
@@ -54,6 +58,7 @@ import {
   SENSOR_READINGS,
   SENSOR_SCORE,
   SENSOR_SHIFT_FAST,
+  SENSOR_SHIFT_RUNS,
   SENSOR_SHIFT_SLOW,
   SENSOR_SHIFT_TAIL,
   SENSOR_SMOOTHED,
@@ -63,7 +68,7 @@ import {
   SENSOR_SURPRISE,
   SENSOR_SURPRISE_TAIL,
 } from './layout.ts';
-import { tailLearn, tailLogProbability, tailScore } from './tail.ts';
+import { runLearn, runLogProbability, runOpen, tailLearn, tailLogProbability, tailScore } from './tail.ts';
 import type { CompiledConfig } from './types.ts';
 
 /** Cap of one step's surprise, in slow spreads, and of one jump in the jump run, in spreads (one huge spike must not dominate an average). */
@@ -152,6 +157,10 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
         const sq = tailScore(tailLogProbability(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun), dp.lnJumpRunHalf);
         if (sq > s) s = sq;
       }
+      if (shift > f[o + SENSOR_SHIFT_TAIL]! && n >= det.shiftRunLearningReadings) {
+        const sw = tailScore(runLogProbability(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift), dp.lnShiftRunHalf);
+        if (sw > s) s = sw;
+      }
       if (x > hi + margin || x < lo - margin) {
         // How rare a break is: the rate at which this sensor has extended its range at all.
         const sb = tailScore(Math.log((f[o + SENSOR_RANGE_EXTENSIONS]! + RANGE_PRIOR) / n), dp.lnRangeHalf);
@@ -177,6 +186,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     }
     f[o + SENSOR_JUMP_RUN] = Math.fround(jumpRun);
     tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det);
+    // The run model against the threshold its tail had before this value.
+    if (shift > f[o + SENSOR_SHIFT_TAIL]! || runOpen(f, o + SENSOR_SHIFT_RUNS)) runLearn(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift);
     tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det);
     tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det);
     f[o + SENSOR_SURPRISE] = Math.fround(surprise);

@@ -3,8 +3,8 @@
  * formula-made refrigerator whose compressor is wearing, mid-episode: fixtures/) decodes
  * into the current layout with its failure trackers, episodes and data-quality bookkeeping
  * intact and its anomaly evidence re-learning; a version 5 state (the same refrigerator)
- * decodes with nothing re-learning, and so does a version 6 state (the same refrigerator, every
- * number float64); scoring on from them continues the open episode and predicts the failure
+ * decodes with nothing re-learning, and so do a version 6 state (the same refrigerator, every
+ * number float64) and a version 7 one (no run model of the shift: it starts empty); scoring on from them continues the open episode and predicts the failure
  * when a current state scored from the start does. The current encoding stores the sensors'
  * 32-bit slots in 4 bytes and trackers as index pairs, and refuses what it cannot read with a
  * clear error.
@@ -25,6 +25,7 @@ import {
   SENSOR_MIN,
   SENSOR_READINGS,
   SENSOR_RUN_VALUE,
+  SENSOR_SHIFT_RUNS,
   SENSOR_SLOT_IS_FLOAT32,
   SENSOR_SLOTS,
   sensorOffset,
@@ -160,6 +161,34 @@ describe('a version 6 state', () => {
   });
 
   it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v6));
+});
+
+describe('a version 7 state', () => {
+  // The same refrigerator stored at the same minute by the version 7 core (32-bit slots in 4
+  // bytes, no run model of the shift): fixtures/fridge-state-v7.b64.
+  const V7_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v7.b64', import.meta.url), 'utf8'), 'base64'));
+  const V7_SENSOR_SLOTS = SENSOR_SHIFT_RUNS;
+  const v7 = decodeState(V7_BYTES);
+
+  it('decodes with every statistic kept bit for bit and an empty run model', () => {
+    expect(V7_BYTES[4]).toBe(7);
+    expect(v7.version).toBe(STATE_VERSION);
+    expect(v7.f.length).toBe(HEADER_SLOTS + 4 * SENSOR_SLOTS + 2 * 19 + 2 * 7);
+    // The current core scored from the start to the same minute holds the same numbers in every
+    // slot version 7 had (the run model feeds none of them) and in the trackers and episodes.
+    const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+    run(fresh, 0, CUT);
+    expect(Array.from(v7.f.subarray(0, HEADER_SLOTS))).toEqual(Array.from(fresh.f.subarray(0, HEADER_SLOTS)));
+    expect(Array.from(v7.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(fresh.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS)));
+    for (let i = 0; i < 4; i++) {
+      const o = sensorOffset(i);
+      expect(v7.f[o + SENSOR_READINGS]).toBeGreaterThan(13_000);
+      for (let k = 0; k < V7_SENSOR_SLOTS; k++) expect(v7.f[o + k], `sensor ${i} slot ${k}`).toBe(fresh.f[o + k]);
+      expect(Array.from(v7.f.subarray(o + SENSOR_SHIFT_RUNS, o + SENSOR_SLOTS))).toEqual(new Array(SENSOR_SLOTS - SENSOR_SHIFT_RUNS).fill(0));
+    }
+  });
+
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v7));
 });
 
 describe('the current encoding', () => {

@@ -219,6 +219,18 @@ export interface DetectorParams {
   /** Probability per value at which the jump run scores 0.5 (as the other evidence; it comes in runs). Default 3e-4. */
   jumpRunTailProbability: number;
   /**
+   * Expected number of the shift's runs per value (its excursions above its tail's threshold,
+   * counted once each: tail.ts, the run model) reaching a value at which the shift's run
+   * evidence scores 0.5. Default 3e-6: with the shift's runs about 5 values long, about as rare
+   * per run as 1e-5 per value.
+   */
+  shiftRunTailProbability: number;
+  /**
+   * Values a sensor has learned before the shift's run evidence scores (its run model learns
+   * from the first value, but few runs fit in the first hundreds). Default 1000.
+   */
+  shiftRunLearningReadings: number;
+  /**
    * A jump to a value whose histogram bin holds at least this share of the weight is no
    * evidence (a machine switching to one of its usual levels). Default 0.2.
    */
