@@ -158,7 +158,7 @@ describe('state encoding', () => {
     bytes[4] = 99;
     expect(() => decodeState(bytes)).toThrow(StateVersionError);
     expect(() => decodeState(bytes)).toThrow(
-      'cannot decode asset state: version 99 is not supported (this build reads version 4 to 7); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
+      'cannot decode asset state: version 99 is not supported (this build reads version 4 to 8); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
   });
 

@@ -91,6 +91,7 @@ export interface DerivedParams {
   lnRangeHalf: number;
   lnLevelBreakHalf: number;
   lnJumpRunHalf: number;
+  lnStepAgreementHalf: number;
   /** The failure trackers' time step and decays (scratch: see TrackerStep). */
   trackerStep: TrackerStep;
 }
@@ -116,6 +117,7 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     lnRangeHalf: Math.log(d.rangeBreakProbability),
     lnLevelBreakHalf: Math.log(d.levelBreakProbability),
     lnJumpRunHalf: Math.log(d.jumpRunTailProbability),
+    lnStepAgreementHalf: Math.log(d.stepAgreementTailProbability),
     trackerStep: new TrackerStep(d),
   });
 }

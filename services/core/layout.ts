@@ -21,7 +21,7 @@ import { TAIL_SLOTS } from './tail.ts';
 import type { AssetState, CompiledAssetType, CompiledConfig } from './types.ts';
 
 /** Layout version of AssetState.f; bump on any change of the slots below. */
-export const STATE_VERSION = 7;
+export const STATE_VERSION = 8;
 
 // Header slots: the asset as a whole.
 export const ASSET_LAST_TS = 0;
@@ -34,7 +34,7 @@ export const HEADER_SLOTS = 4;
 // sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
 // the robust location and the likelihood of version 4 with these; version 6 has 7 histogram
 // bins instead of 8 and adds the level's extremes and breaks; version 7 stores 32 of the 46
-// numbers as 32-bit floats and adds the jump run.
+// numbers as 32-bit floats and adds the jump run; version 8 adds the step agreement.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 /** Time of the last valid value (stale detection). */
@@ -88,8 +88,17 @@ export const SENSOR_LEVEL_BREAKS = SENSOR_LEVEL_LOW + 2;
 export const SENSOR_JUMP_RUN = SENSOR_LEVEL_LOW + 3;
 export const SENSOR_JUMP_RUN_TAIL = SENSOR_JUMP_RUN + 1;
 export const SENSOR_JUMP_RUN_VALUES = SENSOR_JUMP_RUN_TAIL + TAIL_SLOTS;
+/**
+ * The step agreement (version 8): the last step in slow spreads (capped at ±1), the average
+ * of the products of consecutive such steps, its tail, and how many values its tail has
+ * learned (its own count, as the jump run's: a state of version 7 warms it up).
+ */
+export const SENSOR_STEP_LAST = SENSOR_JUMP_RUN_VALUES + 1;
+export const SENSOR_STEP_AGREEMENT = SENSOR_STEP_LAST + 1;
+export const SENSOR_STEP_AGREEMENT_TAIL = SENSOR_STEP_AGREEMENT + 1;
+export const SENSOR_STEP_AGREEMENT_VALUES = SENSOR_STEP_AGREEMENT_TAIL + TAIL_SLOTS;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_JUMP_RUN_VALUES + 1;
+export const SENSOR_SLOTS = SENSOR_STEP_AGREEMENT_VALUES + 1;
 
 /**
  * Sensor slots kept at 32-bit float precision (state version 7): the mean interval and the last
@@ -125,6 +134,12 @@ export const SENSOR_FLOAT32_SLOTS: readonly number[] = Object.freeze([
   SENSOR_JUMP_RUN_TAIL + 2,
   // A count that stops at 2^24 (16.8 M values), long after its tail has reached its steady rates.
   SENSOR_JUMP_RUN_VALUES,
+  SENSOR_STEP_LAST,
+  SENSOR_STEP_AGREEMENT,
+  SENSOR_STEP_AGREEMENT_TAIL,
+  SENSOR_STEP_AGREEMENT_TAIL + 1,
+  SENSOR_STEP_AGREEMENT_TAIL + 2,
+  SENSOR_STEP_AGREEMENT_VALUES,
 ]);
 const FLOAT32_SLOTS = Int32Array.from(SENSOR_FLOAT32_SLOTS);
 

@@ -15,7 +15,7 @@ const T0 = Date.UTC(2026, 0, 5);
 const ONSET = 4000;
 const N = 4400;
 const OFF = 1e-300;
-const EVIDENCE = ['jump', 'surprise', 'shift', 'rarity', 'range', 'level'] as const;
+const EVIDENCE = ['jump', 'surprise', 'shift', 'rarity', 'range', 'level', 'agreement'] as const;
 type Evidence = (typeof EVIDENCE)[number];
 const KEYS: Record<Evidence, string> = {
   jump: 'jumpTailProbability',
@@ -24,6 +24,7 @@ const KEYS: Record<Evidence, string> = {
   rarity: 'rarityTailProbability',
   range: 'rangeBreakProbability',
   level: 'levelBreakProbability',
+  agreement: 'stepAgreementTailProbability',
 };
 const only = (e: Evidence): CompiledConfig =>
   compileConfig({ detector: Object.fromEntries(EVIDENCE.filter((x) => x !== e).map((x) => [KEYS[x], OFF])) });
@@ -50,6 +51,13 @@ function regimes(): number[] {
   });
 }
 
+/** A random walk of unit steps (its own generator, so the other cases' values stay as they were). */
+function walk(): number[] {
+  const r = new Rng(7);
+  let w = 100;
+  return Array.from({ length: N }, () => (w += r.normal()));
+}
+
 const CASES: [string, Evidence, number[], number][] = [
   // A spike inside the cycle's range: nothing rare about the value, everything about the jump.
   ['a spike inside a daily cycle', 'jump', Array.from({ length: N }, (_, i) => daily(i) + (i === ONSET ? 5 : 0)), 5],
@@ -64,6 +72,9 @@ const CASES: [string, Evidence, number[], number][] = [
   // A drift of 0.12 noise deviations a value: no value breaks the range that the drift itself
   // keeps extending, but the level goes where it has never been.
   ['a level that creeps past everything the sensor has shown', 'level', Array.from({ length: N }, (_, i) => 20 + noise(1) + (i >= ONSET ? Math.min(12, 0.12 * (i - ONSET)) : 0)), 200],
+  // An oscillation of 5 steps' amplitude and period 24 appears on the walk (a hunting
+  // controller): every step a moderate one, but consecutive steps now agree for half a period.
+  ['an oscillation that appears on a random walk', 'agreement', walk().map((v, i) => v + (i >= ONSET && i < ONSET + 300 ? 5 * Math.sin((2 * Math.PI * (i - ONSET)) / 24) : 0)), 300],
 ];
 
 describe.each(CASES)('%s', (_, evidence, values, window) => {

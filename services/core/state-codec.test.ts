@@ -4,7 +4,7 @@
  * into the current layout with its failure trackers, episodes and data-quality bookkeeping
  * intact and its anomaly evidence re-learning; a version 5 state (the same refrigerator)
  * decodes with nothing re-learning, and so does a version 6 state (the same refrigerator, every
- * number float64); scoring on from them continues the open episode and predicts the failure
+ * number float64) and a version 7 state (the same refrigerator, without the step agreement); scoring on from them continues the open episode and predicts the failure
  * when a current state scored from the start does. The current encoding stores the sensors'
  * 32-bit slots in 4 bytes and trackers as index pairs, and refuses what it cannot read with a
  * clear error.
@@ -26,7 +26,9 @@ import {
   SENSOR_READINGS,
   SENSOR_RUN_VALUE,
   SENSOR_SLOT_IS_FLOAT32,
+  SENSOR_SCORE,
   SENSOR_SLOTS,
+  SENSOR_STEP_LAST,
   sensorOffset,
   STATE_VERSION,
 } from './layout.ts';
@@ -160,6 +162,32 @@ describe('a version 6 state', () => {
   });
 
   it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v6));
+});
+
+describe('a version 7 state', () => {
+  // The same refrigerator stored at the same minute by the version 7 core (no step
+  // agreement): fixtures/fridge-state-v7.b64.
+  const V7_BYTES = new Uint8Array(Buffer.from(readFileSync(new URL('./fixtures/fridge-state-v7.b64', import.meta.url), 'utf8'), 'base64'));
+  const V7_SENSOR_SLOTS = SENSOR_STEP_LAST;
+  const v7 = decodeState(V7_BYTES);
+
+  it('decodes with every statistic kept, as a state scored from the start holds them, and a step agreement learning', () => {
+    const fresh = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+    run(fresh, 0, CUT);
+    expect(v7.version).toBe(STATE_VERSION);
+    expect(v7.f.length).toBe(fresh.f.length);
+    expect(V7_BYTES.length).toBe(encodeState(fresh).length - 4 * 4 * (SENSOR_SLOTS - V7_SENSOR_SLOTS));
+    expect(Array.from(v7.f.subarray(0, HEADER_SLOTS))).toEqual(Array.from(fresh.f.subarray(0, HEADER_SLOTS)));
+    expect(Array.from(v7.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS))).toEqual(Array.from(fresh.f.subarray(HEADER_SLOTS + 4 * SENSOR_SLOTS)));
+    for (let i = 0; i < 4; i++) {
+      const o = sensorOffset(i);
+      // The last score may differ: the version 7 core had no step agreement to score with.
+      for (let k = 0; k < V7_SENSOR_SLOTS; k++) if (k !== SENSOR_SCORE) expect(v7.f[o + k], `sensor ${i} slot ${k}`).toBe(fresh.f[o + k]);
+      expect(Array.from(v7.f.subarray(o + V7_SENSOR_SLOTS, o + SENSOR_SLOTS))).toEqual(new Array(SENSOR_SLOTS - V7_SENSOR_SLOTS).fill(0));
+    }
+  });
+
+  it('scores on without re-learning, and continues its open episode as a state scored from the start does', () => expectScoresOnUnbroken(v7));
 });
 
 describe('the current encoding', () => {

@@ -8,10 +8,12 @@
  * float64 but for the sensor slots the core keeps at 32-bit precision (layout.ts,
  * SENSOR_FLOAT32_SLOTS), which are float32. The numbers are the state's exact bits, so
  * decode → continue scores exactly as never stopping. A default 8-sensor asset encodes to
- * 3,360 B (passenger_ev), the 9-sensor delivery_van to 3,888 B, both with a 17-character asset
+ * 3,552 B (passenger_ev), the 9-sensor delivery_van to 4,104 B, both with a 17-character asset
  * id (version 6, all float64 and no jump run: 4,064 B and 4,680 B).
  *
- * Older versions: a version 6 state (all float64, no jump run) decodes with nothing
+ * Older versions: a version 7 state (no step agreement) decodes with everything kept and its
+ * step agreement starting to learn (it scores once its tail has learned `learningReadings`
+ * values, as a version 6 state's jump run does). A version 6 state (all float64, no jump run) decodes with nothing
  * re-learning: its 32-bit slots are rounded to float32, its histograms' weights scaled below
  * float32's range, and its jump run starts learning (it scores once its tail has learned
  * `learningReadings` values; every other evidence scores on). Versions 5 and 4 start the jump
@@ -48,6 +50,7 @@ import {
   SENSOR_RUN_VALUE,
   SENSOR_SCORE,
   SENSOR_SLOTS,
+  SENSOR_STEP_LAST,
   STATE_VERSION,
 } from './layout.ts';
 import type { AssetState } from './types.ts';
@@ -58,6 +61,9 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The oldest layout this build still reads (see the file header). */
 const V4 = 4;
+/** The layout before the step agreement: the same slots and precisions, its six slots missing at the block's end. */
+const V7 = 7;
+const V7_SENSOR_SLOTS = SENSOR_STEP_LAST;
 /** The layout before 32-bit slots and the jump run: every number float64, the jump run's slots missing at the block's end. */
 const V6 = 6;
 const V6_SENSOR_SLOTS = SENSOR_JUMP_RUN;
@@ -164,6 +170,7 @@ export function encodeState(state: AssetState): Uint8Array {
 
 /** 32-bit numbers in each sensor block. */
 const FLOAT32_PER_SENSOR = SENSOR_SLOT_IS_FLOAT32.filter((x) => x).length;
+const V7_FLOAT32_PER_SENSOR = SENSOR_SLOT_IS_FLOAT32.slice(0, V7_SENSOR_SLOTS).filter((x) => x).length;
 
 /** The string of `len` bytes at `p` when they are all ASCII (the usual ids and names), else undefined (UTF-8: TextDecoder). */
 function asciiAt(bytes: Uint8Array, p: number, len: number): string | undefined {
@@ -173,7 +180,7 @@ function asciiAt(bytes: Uint8Array, p: number, len: number): string | undefined 
 }
 
 /**
- * Reads a state written by encodeState (this version, or versions 6, 5 and 4).
+ * Reads a state written by encodeState (this version, or versions 7, 6, 5 and 4).
  * @throws StateVersionError for a version this build does not read (never a silent reset).
  * @throws StateFormatError for bytes that are not a state (bad magic, truncated, bad indexes).
  */
@@ -182,7 +189,7 @@ export function decodeState(bytes: Uint8Array): AssetState {
     throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
-  if (version !== STATE_VERSION && version !== V6 && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
+  if (version !== STATE_VERSION && version !== V7 && version !== V6 && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
   let p = 6;
   const need = (n: number): void => {
     if (p + n > bytes.length) throw new StateFormatError(`cannot decode asset state: truncated at byte ${p} of ${bytes.length}`);
@@ -225,14 +232,16 @@ export function decodeState(bytes: Uint8Array): AssetState {
   p += 4;
   p += (8 - (p % 8)) % 8;
   const raw = new Float64Array(count);
-  if (version === STATE_VERSION) {
-    const sensorsEnd = HEADER_SLOTS + sensors.length * SENSOR_SLOTS;
+  if (version === STATE_VERSION || version === V7) {
+    // Version 7's block is this one's without its last slots, at the same precisions.
+    const slots = version === V7 ? V7_SENSOR_SLOTS : SENSOR_SLOTS;
+    const sensorsEnd = HEADER_SLOTS + sensors.length * slots;
     if (count < sensorsEnd) throw new StateFormatError(`cannot decode asset state: ${count} numbers cannot hold ${sensors.length} sensors`);
-    need(count * 8 - sensors.length * FLOAT32_PER_SENSOR * 4);
+    need(count * 8 - sensors.length * (version === V7 ? V7_FLOAT32_PER_SENSOR : FLOAT32_PER_SENSOR) * 4);
     let i = 0;
     for (; i < HEADER_SLOTS; i++, p += 8) raw[i] = dv.getFloat64(p, true);
     for (let s = 0; s < sensors.length; s++) {
-      for (let j = 0; j < SENSOR_SLOTS; j++, i++) {
+      for (let j = 0; j < slots; j++, i++) {
         if (IS32[j] === 1) {
           raw[i] = dv.getFloat32(p, true);
           p += 4;
@@ -248,7 +257,15 @@ export function decodeState(bytes: Uint8Array): AssetState {
     for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
   }
   const f =
-    version === V4 ? fromV4(raw, sensors.length) : version === V5 ? fromV5(raw, sensors.length) : version === V6 ? fromV6(raw, sensors.length) : raw;
+    version === V4
+      ? fromV4(raw, sensors.length)
+      : version === V5
+        ? fromV5(raw, sensors.length)
+        : version === V6
+          ? fromV6(raw, sensors.length)
+          : version === V7
+            ? fromV7(raw, sensors.length)
+            : raw;
   return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
 }
 
@@ -284,6 +301,11 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
     f[to + SENSOR_MEAN_INTERVAL_MS] = old[from + V4_MEAN_INTERVAL_MS]!;
     f[to + SENSOR_SCORE] = old[from + V4_SCORE]!;
   });
+}
+
+/** Version 7 numbers in the current layout: the same slots, then a step agreement that starts learning. */
+function fromV7(old: Float64Array, nSensors: number): Float64Array {
+  return convert(old, nSensors, V7_SENSOR_SLOTS, V7, (f, from, to) => f.set(old.subarray(from, from + V7_SENSOR_SLOTS), to));
 }
 
 /** Version 6 numbers in the current layout: the same slots at their current precision, then a jump run that starts learning. */

@@ -219,6 +219,12 @@ export interface DetectorParams {
   /** Probability per value at which the jump run scores 0.5 (as the other evidence; it comes in runs). Default 3e-4. */
   jumpRunTailProbability: number;
   /**
+   * Probability per value at which the step agreement (consecutive steps agreeing in
+   * direction, averaged over the jump run's half-life: an oscillation that appears, a cycle
+   * that changes its shape) scores 0.5 (as the jump run: it comes in runs). Default 3e-4.
+   */
+  stepAgreementTailProbability: number;
+  /**
    * A jump to a value whose histogram bin holds at least this share of the weight is no
    * evidence (a machine switching to one of its usual levels). Default 0.2.
    */
