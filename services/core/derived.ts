@@ -92,6 +92,7 @@ export interface DerivedParams {
   lnLevelBreakHalf: number;
   lnJumpRunHalf: number;
   lnShiftRunHalf: number;
+  lnStepAgreementHalf: number;
   /** The failure trackers' time step and decays (scratch: see TrackerStep). */
   trackerStep: TrackerStep;
 }
@@ -118,6 +119,7 @@ export function deriveParams(d: Readonly<DetectorParams>): DerivedParams {
     lnLevelBreakHalf: Math.log(d.levelBreakProbability),
     lnJumpRunHalf: Math.log(d.jumpRunTailProbability),
     lnShiftRunHalf: Math.log(d.shiftRunTailProbability),
+    lnStepAgreementHalf: Math.log(d.stepAgreementTailProbability),
     trackerStep: new TrackerStep(d),
   });
 }

@@ -34,7 +34,8 @@ export const HEADER_SLOTS = 4;
 // sensor-score.ts for what each statistic is for). Version 5 replaced the rolling window,
 // the robust location and the likelihood of version 4 with these; version 6 has 7 histogram
 // bins instead of 8 and adds the level's extremes and breaks; version 7 stores 32 of the 46
-// numbers as 32-bit floats and adds the jump run; version 8 adds the shift's run model.
+// numbers as 32-bit floats and adds the jump run; version 8 adds the shift's run model and the
+// step agreement.
 /** Values folded into the anomaly statistics (not findings, not stuck runs). */
 export const SENSOR_READINGS = 0;
 /** Time of the last valid value (stale detection). */
@@ -95,13 +96,22 @@ export const SENSOR_JUMP_RUN_VALUES = SENSOR_JUMP_RUN_TAIL + TAIL_SLOTS;
  * it empty: it scores once a run has finished.
  */
 export const SENSOR_SHIFT_RUNS = SENSOR_JUMP_RUN_VALUES + 1;
+/**
+ * The step agreement (version 8): the last step in slow spreads (capped at ±1), the average
+ * of the products of consecutive such steps, its tail, and how many values its tail has
+ * learned (its own count, as the jump run's: a state of version 7 warms it up).
+ */
+export const SENSOR_STEP_LAST = SENSOR_SHIFT_RUNS + RUN_SLOTS;
+export const SENSOR_STEP_AGREEMENT = SENSOR_STEP_LAST + 1;
+export const SENSOR_STEP_AGREEMENT_TAIL = SENSOR_STEP_AGREEMENT + 1;
+export const SENSOR_STEP_AGREEMENT_VALUES = SENSOR_STEP_AGREEMENT_TAIL + TAIL_SLOTS;
 /** Numbers per sensor. */
-export const SENSOR_SLOTS = SENSOR_SHIFT_RUNS + RUN_SLOTS;
+export const SENSOR_SLOTS = SENSOR_STEP_AGREEMENT_VALUES + 1;
 
 /**
  * Sensor slots kept at 32-bit float precision (since state version 7): the mean interval and the
  * last score, the spreads, the averages of surprise, rarity and jumps, the five tail models, the
- * shift's run model and the histogram (its weights stay below 1e30, histogram.ts). Levels, extremes, times, the last
+ * shift's run model, the step agreement and the histogram (its weights stay below 1e30, histogram.ts). Levels, extremes, times, the last
  * value (compared exactly for repeats and stuck runs) and counts that may pass 2^24 stay
  * 64-bit: their absolute precision matters on a sensor whose values sit far from 0.
  */
@@ -134,6 +144,13 @@ export const SENSOR_FLOAT32_SLOTS: readonly number[] = Object.freeze([
   SENSOR_JUMP_RUN_VALUES,
   // The run model's peaks, excesses, lengths and counts (its counts stop below 2^24, tail.ts).
   ...Array.from({ length: RUN_SLOTS }, (_, k) => SENSOR_SHIFT_RUNS + k),
+  // The step agreement: its last step, average, tail and count (as the jump run's).
+  SENSOR_STEP_LAST,
+  SENSOR_STEP_AGREEMENT,
+  SENSOR_STEP_AGREEMENT_TAIL,
+  SENSOR_STEP_AGREEMENT_TAIL + 1,
+  SENSOR_STEP_AGREEMENT_TAIL + 2,
+  SENSOR_STEP_AGREEMENT_VALUES,
 ]);
 const FLOAT32_SLOTS = Int32Array.from(SENSOR_FLOAT32_SLOTS);
 

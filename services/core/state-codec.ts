@@ -8,13 +8,14 @@
  * float64 but for the sensor slots the core keeps at 32-bit precision (layout.ts,
  * SENSOR_FLOAT32_SLOTS), which are float32. The numbers are the state's exact bits, so
  * decode → continue scores exactly as never stopping. A default 8-sensor asset encodes to
- * 3,552 B (passenger_ev), the 9-sensor delivery_van to 4,104 B, both with a 17-character asset
- * id (version 7, no run model: 3,360 B and 3,888 B; version 6, all float64 and no jump run:
- * 4,064 B and 4,680 B).
+ * 3,744 B (passenger_ev), the 9-sensor delivery_van to 4,320 B, both with a 17-character asset
+ * id (version 7, no run model of the shift and no step agreement: 3,360 B and 3,888 B;
+ * version 6, all float64 and no jump run: 4,064 B and 4,680 B).
  *
- * Older versions: a version 7 state (no run model of the shift) decodes with nothing
- * re-learning and its run model empty (the shift's run evidence scores once a run has
- * finished; every other evidence scores on); every older version starts it the same way. A
+ * Older versions: a version 7 state decodes with nothing re-learning, its shift's run model
+ * empty (the shift's run evidence scores once a run has finished) and its step agreement
+ * starting to learn (it scores once its tail has learned `learningReadings` values, as a
+ * version 6 state's jump run does); every older version starts them the same way. A
  * version 6 state (all float64, no jump run) decodes with nothing
  * re-learning: its 32-bit slots are rounded to float32, its histograms' weights scaled below
  * float32's range, and its jump run starts learning (it scores once its tail has learned
@@ -63,7 +64,7 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The oldest layout this build still reads (see the file header). */
 const V4 = 4;
-/** The layout before the shift's run model: its slots missing at the block's end, the others as now. */
+/** The layout before the shift's run model and the step agreement: their slots missing at the block's end, the others as now. */
 const V7 = 7;
 const V7_SENSOR_SLOTS = SENSOR_SHIFT_RUNS;
 /** The layout before 32-bit slots and the jump run: every number float64, the jump run's slots missing at the block's end. */
@@ -305,7 +306,7 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
   });
 }
 
-/** Version 7 numbers in the current layout: the same slots, then an empty run model (initSensor's zeros). */
+/** Version 7 numbers in the current layout: the same slots, then an empty run model and step agreement (initSensor's zeros). */
 function fromV7(old: Float64Array, nSensors: number): Float64Array {
   return convert(old, nSensors, V7_SENSOR_SLOTS, V7, (f, from, to) => f.set(old.subarray(from, from + V7_SENSOR_SLOTS), to));
 }

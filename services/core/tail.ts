@@ -63,6 +63,18 @@ export function tailLogProbability(f: Float64Array, o: number, u: number): numbe
 }
 
 /**
+ * tailLogProbability with the mean excess taken as at least `minExcess`: for a bounded
+ * statistic whose tail has seen almost no excesses, so that a hair above the threshold is not
+ * a certainty.
+ */
+export function tailLogProbabilityFloored(f: Float64Array, o: number, u: number, minExcess: number): number {
+  const over = u - f[o + TAIL_THRESHOLD]!;
+  if (!(over > 0)) return 0;
+  const sigma = f[o + TAIL_EXCESS]!;
+  return Math.log(f[o + TAIL_RATE]!) - over / (sigma > minExcess ? sigma : minExcess);
+}
+
+/**
  * Score in [0, 1] of ln P against ln of the probability that scores 0.5 (`lnHalf` < 0):
  * 0.5 · lnP / lnHalf, clamped.
  */

@@ -221,15 +221,24 @@ export interface DetectorParams {
   /**
    * Expected number of the shift's runs per value (its excursions above its tail's threshold,
    * counted once each: tail.ts, the run model) reaching a value at which the shift's run
-   * evidence scores 0.5. Default 3e-6 (measured on `npm run eval:anomaly`, three seeds: 1e-5
-   * took the false alarms past 1 per 10k on one seed; benchmarks/README.md).
+   * evidence scores 0.5. Default 1e-6 (measured on `npm run eval:anomaly`, three seeds, and
+   * the demo's fleet, seeds 1–20: 3e-6 detected a point more of the corpus but put up to 1.1%
+   * of the demo's readings at 0.5 or more, against at most 1%; 1e-5 took the corpus's false
+   * alarms past 1 per 10k on one seed; benchmarks/README.md).
    */
   shiftRunTailProbability: number;
   /**
    * Values a sensor has learned before the shift's run evidence scores (its run model learns
-   * from the first value, but few runs fit in the first hundreds). Default 1000.
+   * from the first value, but few runs fit in the first thousands). Default 3000 (from the
+   * 1,000th value the demo's fleet put up to 1.02% of its readings at 0.5 or more).
    */
   shiftRunLearningReadings: number;
+  /**
+   * Probability per value at which the step agreement (consecutive steps agreeing in
+   * direction, averaged over the jump run's half-life: an oscillation that appears, a cycle
+   * that changes its shape) scores 0.5 (as the jump run: it comes in runs). Default 3e-4.
+   */
+  stepAgreementTailProbability: number;
   /**
    * A jump to a value whose histogram bin holds at least this share of the weight is no
    * evidence (a machine switching to one of its usual levels). Default 0.2.
