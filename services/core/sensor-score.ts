@@ -150,8 +150,9 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     const jumpRun = f[o + SENSOR_JUMP_RUN]! + dp.jumpRunAlpha * ((jump < SURPRISE_CAP ? jump : SURPRISE_CAP) - f[o + SENSOR_JUMP_RUN]!);
     const jumpRunValues = f[o + SENSOR_JUMP_RUN_VALUES]!;
     const surprise = f[o + SENSOR_SURPRISE]! + dp.surpriseAlpha * (zs - f[o + SENSOR_SURPRISE]!);
-    // Step agreement: this step times the last one, each in slow spreads capped at ±1.
-    const step = slow > 0 ? e2 / slow : 0;
+    // Step agreement: this step times the last one, each in slow spreads capped at ±1 (the
+    // step in slow spreads is the surprise's |e2| / slow with e2's sign: no second division).
+    const step = e2 < 0 ? -zr : zr;
     const stepCapped = step > STEP_AGREEMENT_CAP ? STEP_AGREEMENT_CAP : step < -STEP_AGREEMENT_CAP ? -STEP_AGREEMENT_CAP : step;
     const agreement = f[o + SENSOR_STEP_AGREEMENT]! + dp.jumpRunAlpha * (stepCapped * f[o + SENSOR_STEP_LAST]! - f[o + SENSOR_STEP_AGREEMENT]!);
     const agreementValues = f[o + SENSOR_STEP_AGREEMENT_VALUES]!;
