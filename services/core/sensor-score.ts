@@ -81,7 +81,7 @@ import {
   SENSOR_SURPRISE,
   SENSOR_SURPRISE_TAIL,
 } from './layout.ts';
-import { runLearn, runLogProbability, runOpen, tailLearn, tailLogProbability, tailLogProbabilityFloored, tailScore } from './tail.ts';
+import { runLearn, runLogProbability, runOpen, tailLearn, tailLogProbability, tailLogProbabilityFloored, tailScore, tailThreshold } from './tail.ts';
 import type { CompiledConfig } from './types.ts';
 
 /** Cap of one step's surprise, in slow spreads, and of one jump in the jump run, in spreads (one huge spike must not dominate an average). */
@@ -192,11 +192,11 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
         const sq = tailScore(tailLogProbability(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun), dp.lnJumpRunHalf);
         if (sq > s) s = sq;
       }
-      if (shift > f[o + SENSOR_SHIFT_TAIL]! && n >= det.shiftRunLearningReadings) {
+      if (shift > tailThreshold(f, o + SENSOR_SHIFT_TAIL) && n >= det.shiftRunLearningReadings) {
         const sw = tailScore(runLogProbability(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift), dp.lnShiftRunHalf);
         if (sw > s) s = sw;
       }
-      const agreementOver = agreement - f[o + SENSOR_STEP_AGREEMENT_TAIL]!;
+      const agreementOver = agreement - tailThreshold(f, o + SENSOR_STEP_AGREEMENT_TAIL);
       if (agreementOver > 0 && agreementValues >= det.learningReadings) {
         const sa = tailScore(tailLogProbabilityFloored(f, o + SENSOR_STEP_AGREEMENT_TAIL, agreement, STEP_AGREEMENT_MIN_EXCESS), dp.lnStepAgreementHalf);
         if (sa > s) s = sa;
@@ -234,7 +234,7 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     f[o + SENSOR_JUMP_RUN] = Math.fround(jumpRun);
     tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det);
     // The run model against the threshold its tail had before this value.
-    if (shift > f[o + SENSOR_SHIFT_TAIL]! || runOpen(f, o + SENSOR_SHIFT_RUNS)) runLearn(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift);
+    if (shift > tailThreshold(f, o + SENSOR_SHIFT_TAIL) || runOpen(f, o + SENSOR_SHIFT_RUNS)) runLearn(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift);
     tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det);
     tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det);
     f[o + SENSOR_SURPRISE] = Math.fround(surprise);

@@ -236,7 +236,7 @@ export function decodeState(bytes: Uint8Array): AssetState {
   p += (8 - (p % 8)) % 8;
   const raw = new Float64Array(count);
   if (version === STATE_VERSION || version === V7) {
-    // Version 7's sensor block is this one's without the run model, its slots at the same precision.
+    // Version 7's sensor block is this one's without the run model and the step agreement, its slots at the same precision.
     const slots = version === V7 ? V7_SENSOR_SLOTS : SENSOR_SLOTS;
     const sensorsEnd = HEADER_SLOTS + sensors.length * slots;
     if (count < sensorsEnd) throw new StateFormatError(`cannot decode asset state: ${count} numbers cannot hold ${sensors.length} sensors`);
@@ -265,9 +265,9 @@ export function decodeState(bytes: Uint8Array): AssetState {
       : version === V5
         ? fromV5(raw, sensors.length)
         : version === V6
-          ? fromV6(raw, sensors.length)
+          ? fromPrefix(raw, sensors.length, V6_SENSOR_SLOTS, V6)
           : version === V7
-            ? fromV7(raw, sensors.length)
+            ? fromPrefix(raw, sensors.length, V7_SENSOR_SLOTS, V7)
             : raw;
   return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
 }
@@ -306,14 +306,15 @@ function fromV4(old: Float64Array, nSensors: number): Float64Array {
   });
 }
 
-/** Version 7 numbers in the current layout: the same slots, then an empty run model and step agreement (initSensor's zeros). */
-function fromV7(old: Float64Array, nSensors: number): Float64Array {
-  return convert(old, nSensors, V7_SENSOR_SLOTS, V7, (f, from, to) => f.set(old.subarray(from, from + V7_SENSOR_SLOTS), to));
-}
-
-/** Version 6 numbers in the current layout: the same slots at their current precision, then a jump run that starts learning. */
-function fromV6(old: Float64Array, nSensors: number): Float64Array {
-  return convert(old, nSensors, V6_SENSOR_SLOTS, V6, (f, from, to) => f.set(old.subarray(from, from + V6_SENSOR_SLOTS), to));
+/**
+ * An older version's numbers whose sensor blocks are a prefix of the current one's (versions 7
+ * and 6: the same slots, the newer evidence's slots missing at the block's end), in the current
+ * layout: the same slots, then the missing ones as initSensor leaves them (zeros). Version 7
+ * gains an empty run model and a step agreement that starts learning; version 6 also a jump
+ * run that starts learning.
+ */
+function fromPrefix(old: Float64Array, nSensors: number, oldSlots: number, version: number): Float64Array {
+  return convert(old, nSensors, oldSlots, version, (f, from, to) => f.set(old.subarray(from, from + oldSlots), to));
 }
 
 /** Version 5 numbers in the current layout (see the file header: nothing re-learns). */

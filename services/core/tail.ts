@@ -65,13 +65,19 @@ export function tailLogProbability(f: Float64Array, o: number, u: number): numbe
 /**
  * tailLogProbability with the mean excess taken as at least `minExcess`: for a bounded
  * statistic whose tail has seen almost no excesses, so that a hair above the threshold is not
- * a certainty.
+ * a certainty. Not the body of tailLogProbability with a floor of 1e-300: that one runs five
+ * times per sensor value, and calling through this one measured 4.5% slower in the core.
  */
 export function tailLogProbabilityFloored(f: Float64Array, o: number, u: number, minExcess: number): number {
   const over = u - f[o + TAIL_THRESHOLD]!;
   if (!(over > 0)) return 0;
   const sigma = f[o + TAIL_EXCESS]!;
   return Math.log(f[o + TAIL_RATE]!) - over / (sigma > minExcess ? sigma : minExcess);
+}
+
+/** The tail model's threshold at `o`: values at or below it score 0 (tailLogProbability is 0). */
+export function tailThreshold(f: Float64Array, o: number): number {
+  return f[o + TAIL_THRESHOLD]!;
 }
 
 /**
@@ -204,10 +210,11 @@ export function runLearn(f: Float64Array, tailO: number, runO: number, u: number
   const t = f[tailO + TAIL_THRESHOLD]!;
   const values = f[runO + RUN_VALUES]!;
   if (u > t) {
+    const peak = Math.fround(u > LEARN_MAX ? LEARN_MAX : u);
     if (values === 0) {
       f[runO + RUN_START] = t;
-      f[runO + RUN_PEAK] = Math.fround(u > LEARN_MAX ? LEARN_MAX : u);
-    } else if (u > f[runO + RUN_PEAK]!) f[runO + RUN_PEAK] = Math.fround(u > LEARN_MAX ? LEARN_MAX : u);
+      f[runO + RUN_PEAK] = peak;
+    } else if (peak > f[runO + RUN_PEAK]!) f[runO + RUN_PEAK] = peak;
     f[runO + RUN_VALUES] = Math.fround(values + 1);
     return;
   }
