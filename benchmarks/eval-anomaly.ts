@@ -43,7 +43,7 @@ export const SERIES_ASSET_TYPE = 'generic';
 export const SERIES_SENSOR = 'value';
 
 /** Scores one series through the core as `pdm score` does with no --asset-type: the asset score per point. */
-export function scoreSeries(s: Series, cfg: CompiledConfig = DEFAULT_CONFIG): Float32Array {
+export function scoreSeries(s: Pick<Series, 'id' | 'ts' | 'values'>, cfg: CompiledConfig = DEFAULT_CONFIG): Float32Array {
   const st = newState(s.id, SERIES_ASSET_TYPE, cfg);
   const out = new Float32Array(s.values.length);
   for (let i = 0; i < s.values.length; i++) {
