@@ -49,6 +49,10 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** What pdm score says of sensors that never got past their learning readings. */
+const LEARNING_WARNING = (sensors: string, had: string): string =>
+  `pdm score: warning: no anomaly score for ${sensors}: a sensor learns from its first 300 valid readings (score 0) and ${had}\n`;
+
 /** Column `name` of parsed CSV rows (header first). */
 function column(rows: string[][], name: string): string[] {
   const i = rows[0]!.indexOf(name);
@@ -161,7 +165,7 @@ describe('pdm score (generic)', () => {
     const output = join(dir, 'to-file.scored.csv');
     await writeFile(input, genericCsv(120));
     const run = await pdm(['score', '--input', input, '--output', output]);
-    expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(run).toEqual({ code: 0, stdout: '', stderr: LEARNING_WARNING('"temp", "pressure"', 'they had 120, 120') });
     expect(parseCsv(await readFile(output, 'utf8')).length).toBe(121);
     expect(existsSync(`${output}.partial`)).toBe(false);
   });
@@ -198,7 +202,8 @@ describe('pdm score --asset-type', () => {
 
   it('scores the type\'s sensors and reports a value outside the physical range as a finding', async () => {
     const run = await pdm(['score', '--input', '-', '--asset-type', 'passenger_ev'], evCsv(false, (i) => (i === 200 ? 900 : 40 + (i % 7) * 0.2)));
-    expect(run.stderr).toBe('');
+    // 300 rows: every sensor is still learning at its 300th value, so the command says so.
+    expect(run.stderr).toBe(LEARNING_WARNING(EV.map((s) => `"${s}"`).join(', '), 'they had 300, 300, 300, 299, 300, 300, 300, 300'));
     expect(run.code).toBe(0);
     const rows = parseCsv(run.stdout);
     expect(rows.length).toBe(301);
@@ -209,7 +214,8 @@ describe('pdm score --asset-type', () => {
   it('passes a column the type does not know to the core and warns once on stderr', async () => {
     const run = await pdm(['score', '--input', '-', '--asset-type', 'passenger_ev'], evCsv(true, () => 40));
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/^pdm score: warning: column "cabin_humidity" is not a sensor of asset type passenger_ev: .+\n$/);
+    // Once, then the 300 rows' learning warning.
+    expect(run.stderr).toMatch(/^pdm score: warning: column "cabin_humidity" is not a sensor of asset type passenger_ev: .+\npdm score: warning: no anomaly score for "battery_cell_temp_c", .+\n$/);
     expect(column(parseCsv(run.stdout), 'quality')[0]).toContain('unknown_sensor:cabin_humidity');
   });
 
@@ -302,7 +308,7 @@ describe('pdm score errors', () => {
       }),
     );
     const run = await pdm(['score', '--input', '-', '--config', cfg, '--asset-type', 'pump'], 'timestamp,flow_lpm\n1,5\n2,50\n3,5\n');
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(LEARNING_WARNING('"flow_lpm"', 'it had 2'));
     expect(column(parseCsv(run.stdout), 'quality')).toEqual(['', 'out_of_range:flow_lpm', '']);
     const without = await pdm(['score', '--input', '-', '--asset-type', 'pump'], 'timestamp,flow_lpm\n1,5\n');
     expect(without.code).toBe(1);

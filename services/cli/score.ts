@@ -98,7 +98,7 @@ Scores: score_<sensor> is in [0, 1], calibrated on that sensor's own history: 0.
 means the reading is rarer than the sensor has been (1e-5 a reading for a jump or a rare
 value), whatever the sensor's noise or pattern, so one threshold serves every column;
 score is the largest of them. The first 300 readings of a sensor are for learning (score
-0). A value repeated for 20 readings and 30 minutes is a stuck sensor: a data-quality
+0); a warning on stderr names the sensors that never got past them. A value repeated for 20 readings and 30 minutes is a stuck sensor: a data-quality
 finding (quality column), not an anomaly, and not scored.
 
 Exit status: 0 done, 1 bad input, config or file, 2 bad usage.
@@ -264,6 +264,9 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
   let rows = 0;
   let rowsWithFindings = 0;
   const warnedUnknown = new Set<string>();
+  /** Per sensor column: valid values seen, and those scored (past the sensor's learning readings). */
+  let valid: number[] = [];
+  let scored: number[] = [];
   let pending = '';
 
   const onHeader = (fields: string[]): void => {
@@ -282,6 +285,8 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
     });
     sensors = names.filter((_, i) => i !== timestampIndex);
     sensors.forEach((name, i) => sensorIndex.set(name, i));
+    valid = sensors.map(() => 0);
+    scored = sensors.map(() => 0);
     if (sensors.length === 0) {
       throw new InputError(`pdm score: ${inputName}: line 1: no sensor columns besides "${TIMESTAMP_COLUMN}"`);
     }
@@ -332,7 +337,10 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
     for (let i = 0; i < sensors.length; i++) cells.push('');
     for (const sc of step.sensors) {
       const i = sensorIndex.get(sc.sensor);
-      if (i !== undefined) cells[first + i] = fmtNumber(sc.score);
+      if (i === undefined) continue;
+      cells[first + i] = fmtNumber(sc.score);
+      valid[i]!++;
+      if (!sc.learning) scored[i]!++;
     }
     const p = step.predictions;
     cells.push(
@@ -408,6 +416,16 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
     out.stream.off('error', onOutError);
     // Stop reading a file we gave up on (a stdin we do not own is left alone).
     if (input !== io.stdin) input.destroy();
+  }
+  // A file shorter than the learning period scores 0 everywhere: say so, rather than let an
+  // all-zero score column pass for a healthy series.
+  const unscored = sensors.filter((_, i) => valid[i]! > 0 && scored[i] === 0);
+  if (unscored.length > 0) {
+    const counts = unscored.map((name) => valid[sensorIndex.get(name)!]!);
+    io.stderr.write(
+      `pdm score: warning: no anomaly score for ${unscored.map((n) => `"${n}"`).join(', ')}: a sensor learns from its first ` +
+        `${cfg.detector.learningReadings} valid readings (score 0) and ${unscored.length === 1 ? 'it had' : 'they had'} ${counts.join(', ')}\n`,
+    );
   }
   const findings = rowsWithFindings > 0 ? `, ${rowsWithFindings} rows with data-quality findings` : '';
   progress.finish(rows, findings, o.progress === true);
