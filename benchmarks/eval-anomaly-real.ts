@@ -18,38 +18,17 @@
  * falseAlarmsPer10k at 0.5, bestThreshold, bestThresholdDetected, byBackground, byAnomaly).
  * No targets: issue 12's are the corpus's; this is the check that they generalise.
  */
-import { readFileSync } from 'node:fs';
-import { compileConfig, DEFAULT_CONFIG, type CompiledConfig } from '../services/core/index.ts';
+import type { CompiledConfig } from '../services/core/index.ts';
 import { deriveSeed } from '../services/simulator/prng.ts';
+import { brief, fa, parseEvalArgs, pct, r4, share } from './anomaly/cli.ts';
 import { ANOMALY_KINDS } from './anomaly/corpus.ts';
-import { firstScored, judgeSeries, summarise, THRESHOLDS, windowMask, type AnomalyOutcome, type Summary } from './anomaly/judge.ts';
+import { firstScored, judgeSeries, summarise, summariseSeries, THRESHOLDS, windowMask, type AnomalyOutcome, type Summary } from './anomaly/judge.ts';
 import { injectVariants, type RealVariant } from './anomaly/real-inject.ts';
 import { loadBackgrounds, type Background } from './anomaly/real-series.ts';
 import { PRODUCT_THRESHOLD, scoreSeries } from './eval-anomaly.ts';
 
 const DEFAULT_SEED = 20261207;
 const DEFAULT_VARIANTS = 20;
-
-function parseArgs(argv: string[]): { json: boolean; seed: number; variants: number; cfg: CompiledConfig; configFile?: string } {
-  const a = { json: false, seed: DEFAULT_SEED, variants: DEFAULT_VARIANTS, cfg: DEFAULT_CONFIG, configFile: undefined as string | undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`eval:anomaly:real: ${k} needs a positive integer, got "${argv[i]}"`);
-      return v;
-    };
-    if (k === '--json') a.json = true;
-    else if (k === '--seed') a.seed = num();
-    else if (k === '--variants') a.variants = num();
-    else if (k === '--config') {
-      a.configFile = argv[++i];
-      if (a.configFile === undefined) throw new Error('eval:anomaly:real: --config needs a file');
-      a.cfg = compileConfig(JSON.parse(readFileSync(a.configFile, 'utf8')));
-    } else throw new Error(`eval:anomaly:real: unknown argument "${k}" (expected --json, --seed, --variants, --config)`);
-  }
-  return a;
-}
 
 /** How a recorded series scores as it is, at the product threshold. */
 export interface RecordedOutcome {
@@ -104,12 +83,7 @@ export function runRealEval(o: { seed: number; variants: number; cfg: CompiledCo
   progress(`eval:anomaly:real: ${backgrounds.length} recorded series, ${variants.length} copies with ${variants.reduce((n, v) => n + v.anomalies.length, 0)} labelled anomalies`);
   const scored = variants.map((v) => ({ v, scores: scoreSeries(v, o.cfg), recorded: recordedScores.get(v.background)! }));
   const at = (thr: number) => scored.map((x) => ({ v: x.v, out: judgeSeries(x.scores, x.v.anomalies, thr, unlabelledMask(x.v, x.recorded, thr)) }));
-  const total = (rows: ReturnType<typeof at>): Summary =>
-    summarise(
-      rows.flatMap((r) => r.out.anomalies),
-      rows.reduce((n, r) => n + r.out.falseAlarms, 0),
-      rows.reduce((n, r) => n + r.out.healthyPoints, 0),
-    );
+  const total = (rows: ReturnType<typeof at>): Summary => summariseSeries(rows.map((r) => r.out));
   const product = at(PRODUCT_THRESHOLD);
   const byBackground = Object.fromEntries(backgrounds.map((bg) => [bg.id, total(product.filter((r) => r.v.background === bg.id))]));
   const outcomes: AnomalyOutcome[] = product.flatMap((r) => r.out.anomalies);
@@ -119,12 +93,9 @@ export function runRealEval(o: { seed: number; variants: number; cfg: CompiledCo
   return { recorded, variants: variants.length, atProduct: total(product), byBackground, byAnomaly, sweep, best, seconds: (performance.now() - t0) / 1000 };
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const share = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
-const fa = (x: number): string => x.toFixed(2);
-
 if (process.argv[1]?.endsWith('eval-anomaly-real.ts')) {
-  const args = parseArgs(process.argv.slice(2));
+  const parsed = parseEvalArgs('eval:anomaly:real', process.argv.slice(2), { '--seed': DEFAULT_SEED, '--variants': DEFAULT_VARIANTS });
+  const args = { ...parsed, seed: parsed.nums['--seed'], variants: parsed.nums['--variants'] };
   const res = runRealEval(args, (l) => process.stderr.write(`${l}\n`));
   const out: string[] = [];
   out.push(`real series: seed ${args.seed}, ${res.recorded.length} recorded series, ${args.variants} copies of each with injected anomalies; ${res.seconds.toFixed(1)} s${args.configFile ? `; config ${args.configFile} over the defaults` : '; default configuration'}`);
@@ -147,8 +118,6 @@ if (process.argv[1]?.endsWith('eval-anomaly-real.ts')) {
       out.push(`  ${String(r.threshold).padEnd(9)}  ${pct(r.detected).padStart(8)}  ${share(r.medianDelayShare).padStart(12)}  ${fa(r.falseAlarmsPer10k).padStart(18)}  ${r.f1.toFixed(3)}${r.threshold === res.best.threshold ? '  <- best' : ''}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (args.json) {
-    const r4 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e4) / 1e4);
-    const brief = (s: Summary) => ({ anomalies: s.anomalies, detected: r4(s.detected), medianDelayShare: r4(s.medianDelayShare), falseAlarmsPer10k: r4(s.falseAlarmsPer10k) });
     process.stdout.write(
       `${JSON.stringify({
         recorded: res.recorded.map((r) => ({ ...r, alarmShare: r4(r.alarmShare) })),

@@ -15,10 +15,10 @@
  * bestThresholdDetected, bestThresholdMedianDelayShare, bestThresholdFalseAlarmsPer10k;
  * bySignal and byAnomaly at 0.5; targets). Progress goes to stderr.
  */
-import { readFileSync } from 'node:fs';
-import { compileConfig, DEFAULT_CONFIG, newState, score, type CompiledConfig } from '../services/core/index.ts';
+import { DEFAULT_CONFIG, newState, score, type CompiledConfig } from '../services/core/index.ts';
+import { brief, fa, parseEvalArgs, pct, r4, share } from './anomaly/cli.ts';
 import { ANOMALY_KINDS, createCorpus, DEFAULT_CORPUS_SEED, SIGNAL_KINDS, type Series } from './anomaly/corpus.ts';
-import { judgeSeries, summarise, THRESHOLDS, windowMask, type AnomalyOutcome, type Summary } from './anomaly/judge.ts';
+import { judgeSeries, summarise, summariseSeries, THRESHOLDS, windowMask, type AnomalyOutcome, type Summary } from './anomaly/judge.ts';
 
 /** The product's fixed meaning of a score: 0.5 or more is "rare for this sensor". */
 export const PRODUCT_THRESHOLD = 0.5;
@@ -81,12 +81,7 @@ export function runAnomalyEval(
     return { s, scores: scorer(s), mask: windowMask(s.values.length, s.anomalies) };
   });
   const at = (thr: number) => scored.map((x) => ({ s: x.s, out: judgeSeries(x.scores, x.s.anomalies, thr, x.mask) }));
-  const total = (rows: ReturnType<typeof at>): Summary =>
-    summarise(
-      rows.flatMap((r) => r.out.anomalies),
-      rows.reduce((n, r) => n + r.out.falseAlarms, 0),
-      rows.reduce((n, r) => n + r.out.healthyPoints, 0),
-    );
+  const total = (rows: ReturnType<typeof at>): Summary => summariseSeries(rows.map((r) => r.out));
   const product = at(PRODUCT_THRESHOLD);
   const bySignal: AnomalyEvalResult['bySignal'] = {};
   for (const k of SIGNAL_KINDS) {
@@ -110,33 +105,9 @@ export function runAnomalyEval(
   };
 }
 
-function parseArgs(argv: string[]): { json: boolean; seed: number; seriesPerKind: number; cfg: CompiledConfig; configFile?: string } {
-  const a = { json: false, seed: DEFAULT_CORPUS_SEED, seriesPerKind: 16, cfg: DEFAULT_CONFIG, configFile: undefined as string | undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`eval:anomaly: ${k} needs a positive integer, got "${argv[i]}"`);
-      return v;
-    };
-    if (k === '--json') a.json = true;
-    else if (k === '--seed') a.seed = num();
-    else if (k === '--series-per-kind') a.seriesPerKind = num();
-    else if (k === '--config') {
-      a.configFile = argv[++i];
-      if (a.configFile === undefined) throw new Error('eval:anomaly: --config needs a file');
-      a.cfg = compileConfig(JSON.parse(readFileSync(a.configFile, 'utf8')));
-    } else throw new Error(`eval:anomaly: unknown argument "${k}" (expected --json, --seed, --series-per-kind, --config)`);
-  }
-  return a;
-}
-
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const share = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
-const fa = (x: number): string => x.toFixed(2);
-
 if (process.argv[1]?.endsWith('eval-anomaly.ts')) {
-  const args = parseArgs(process.argv.slice(2));
+  const parsed = parseEvalArgs('eval:anomaly', process.argv.slice(2), { '--seed': DEFAULT_CORPUS_SEED, '--series-per-kind': 16 });
+  const args = { ...parsed, seed: parsed.nums['--seed'], seriesPerKind: parsed.nums['--series-per-kind'] };
   const res = runAnomalyEval(args, (l) => process.stderr.write(`${l}\n`));
   const out: string[] = [];
   const p = res.atProduct;
@@ -171,8 +142,6 @@ if (process.argv[1]?.endsWith('eval-anomaly.ts')) {
   for (const [name, measured, pass] of checks) out.push(`  ${name.padEnd(58)} ${measured.padStart(8)}  ${pass ? 'PASS' : 'MISS'}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (args.json) {
-    const r4 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e4) / 1e4);
-    const brief = (s: Summary) => ({ anomalies: s.anomalies, detected: r4(s.detected), medianDelayShare: r4(s.medianDelayShare), falseAlarmsPer10k: r4(s.falseAlarmsPer10k) });
     process.stdout.write(
       `${JSON.stringify({
         series: res.series,

@@ -117,6 +117,15 @@ export function summarise(anomalies: readonly AnomalyOutcome[], falseAlarms: num
   };
 }
 
+/** Totals over judged series: their anomalies, false alarms and healthy points together. */
+export function summariseSeries(outcomes: readonly SeriesOutcome[]): Summary {
+  return summarise(
+    outcomes.flatMap((o) => o.anomalies),
+    outcomes.reduce((n, o) => n + o.falseAlarms, 0),
+    outcomes.reduce((n, o) => n + o.healthyPoints, 0),
+  );
+}
+
 /** Thresholds the best-threshold search tries: a grid over [0.05, 0.95] and the tail near 1. */
 export const THRESHOLDS: readonly number[] = [
   ...Array.from({ length: 37 }, (_, i) => Math.round((0.05 + 0.025 * i) * 1000) / 1000),
