@@ -161,6 +161,9 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     const dfast = x - f[o + SENSOR_SHIFT_FAST]!;
     const fast = f[o + SENSOR_SHIFT_FAST]! + dp.shiftFastAlpha * (clip > 0 ? (dfast > clip ? clip : dfast < -clip ? -clip : dfast) : dfast);
     const shift = Math.abs(fast - f[o + SENSOR_SHIFT_SLOW]!);
+    // Above its tail's threshold as it stands before this value: where the shift's run
+    // evidence scores, and what its run model learns against.
+    const shiftAbove = shift > tailThreshold(f, o + SENSOR_SHIFT_TAIL);
     // Rarity of the value in the histogram over the all-time range (histogram.ts, inlined:
     // this is the hot path): its bin's share of the weight, with half a value of prior a bin.
     const ho = o + SENSOR_HISTOGRAM;
@@ -192,7 +195,7 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
         const sq = tailScore(tailLogProbability(f, o + SENSOR_JUMP_RUN_TAIL, jumpRun), dp.lnJumpRunHalf);
         if (sq > s) s = sq;
       }
-      if (shift > tailThreshold(f, o + SENSOR_SHIFT_TAIL) && n >= det.shiftRunLearningReadings) {
+      if (shiftAbove && n >= det.shiftRunLearningReadings) {
         const sw = tailScore(runLogProbability(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift), dp.lnShiftRunHalf);
         if (sw > s) s = sw;
       }
@@ -233,8 +236,8 @@ export function scoreSensor(f: Float64Array, o: number, x: number, prev: number,
     }
     f[o + SENSOR_JUMP_RUN] = Math.fround(jumpRun);
     tailLearn(f, o + SENSOR_SURPRISE_TAIL, surprise, n - 1, det);
-    // The run model against the threshold its tail had before this value.
-    if (shift > tailThreshold(f, o + SENSOR_SHIFT_TAIL) || runOpen(f, o + SENSOR_SHIFT_RUNS)) runLearn(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift);
+    // The run model first: its tail's threshold must still be the one before this value.
+    if (shiftAbove || runOpen(f, o + SENSOR_SHIFT_RUNS)) runLearn(f, o + SENSOR_SHIFT_TAIL, o + SENSOR_SHIFT_RUNS, shift);
     tailLearn(f, o + SENSOR_SHIFT_TAIL, shift, n - 1, det);
     tailLearn(f, o + SENSOR_RARITY_TAIL, rarity, n - 1, det);
     f[o + SENSOR_SURPRISE] = Math.fround(surprise);
