@@ -98,8 +98,9 @@ Scores: score_<sensor> is in [0, 1], calibrated on that sensor's own history: 0.
 means the reading is rarer than the sensor has been (1e-5 a reading for a jump or a rare
 value), whatever the sensor's noise or pattern, so one threshold serves every column;
 score is the largest of them. The first 300 readings of a sensor are for learning (score
-0); a warning on stderr names the sensors that never got past them. A value repeated for 20 readings and 30 minutes is a stuck sensor: a data-quality
-finding (quality column), not an anomaly, and not scored.
+0); a warning on stderr names the sensors that never got past them. A value repeated for
+20 readings and 30 minutes is a stuck sensor: a data-quality finding (quality column), not
+an anomaly, and not scored.
 
 Exit status: 0 done, 1 bad input, config or file, 2 bad usage.
 `;
@@ -419,12 +420,11 @@ async function scoreFile(o: ScoreOptions, io: CliIo): Promise<void> {
   }
   // A file shorter than the learning period scores 0 everywhere: say so, rather than let an
   // all-zero score column pass for a healthy series.
-  const unscored = sensors.filter((_, i) => valid[i]! > 0 && scored[i] === 0);
+  const unscored = sensors.flatMap((_, i) => (valid[i]! > 0 && scored[i] === 0 ? [i] : []));
   if (unscored.length > 0) {
-    const counts = unscored.map((name) => valid[sensorIndex.get(name)!]!);
     io.stderr.write(
-      `pdm score: warning: no anomaly score for ${unscored.map((n) => `"${n}"`).join(', ')}: a sensor learns from its first ` +
-        `${cfg.detector.learningReadings} valid readings (score 0) and ${unscored.length === 1 ? 'it had' : 'they had'} ${counts.join(', ')}\n`,
+      `pdm score: warning: no anomaly score for ${unscored.map((i) => `"${sensors[i]}"`).join(', ')}: a sensor learns from its first ` +
+        `${cfg.detector.learningReadings} valid readings (score 0) and ${unscored.length === 1 ? 'it had' : 'they had'} ${unscored.map((i) => valid[i]).join(', ')}\n`,
     );
   }
   const findings = rowsWithFindings > 0 ? `, ${rowsWithFindings} rows with data-quality findings` : '';
