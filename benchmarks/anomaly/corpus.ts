@@ -389,15 +389,28 @@ function healthy(kind: SignalKind, rng: Rng, n: number, period: number, tSec: Fl
   }
 }
 
-/** Magnitude of a spike: beyond 6 noise deviations and beyond the largest healthy excursion. */
-const spikeSize = (rng: Rng, p: Parts): number => Math.max(rng.uniform(6, 12) * p.sd, rng.uniform(1.2, 2) * p.natural);
+/** Magnitude of a spike: beyond 6 noise deviations (`sd`) and beyond the largest healthy excursion (`natural`). */
+export const spikeSize = (rng: Rng, sd: number, natural: number): number => Math.max(rng.uniform(6, 12) * sd, rng.uniform(1.2, 2) * natural);
 /**
  * Magnitude of a sustained change (shift, drift's end, oscillation): several noise deviations,
  * and a fifth to a half of the deviation of the series' structure (its cycle, regimes, walk),
  * so that on a series whose pattern dwarfs its noise the change shows against the pattern too.
  */
-const shiftSize = (rng: Rng, p: Parts, structureSd: number): number =>
-  Math.max(rng.uniform(6, 12) * p.sd, rng.uniform(0.5, 1) * p.natural, rng.uniform(0.2, 0.5) * structureSd);
+export const shiftSize = (rng: Rng, sd: number, natural: number, structureSd: number): number =>
+  Math.max(rng.uniform(6, 12) * sd, rng.uniform(0.5, 1) * natural, rng.uniform(0.2, 0.5) * structureSd);
+
+/**
+ * How `k` anomalies' windows are laid out on a series of `n` points: each window `w` points
+ * long, the first segment starting at `from` (a fifth in, after the learning share), one
+ * segment of `seg` points per anomaly so that windows never overlap.
+ */
+export function windowPlan(n: number, k: number): { w: number; from: number; seg: number } {
+  return {
+    w: Math.max(50, Math.min(1000, Math.round((0.1 * n) / Math.max(1, k)))),
+    from: Math.ceil(0.2 * n),
+    seg: Math.floor((n - Math.ceil(0.2 * n)) / Math.max(1, k)),
+  };
+}
 
 /** Standard deviation of level + cycle over the learning share (the healthy pattern's size). */
 function structureSd(p: Parts): number {
@@ -423,19 +436,19 @@ function inject(a: LabelledAnomaly, p: Parts, rng: Rng, tSec: Float64Array, extr
   const w = a.end - a.start;
   switch (a.kind) {
     case 'spike': {
-      const size = spikeSize(rng, p);
+      const size = spikeSize(rng, p.sd, p.natural);
       if (sign < 0 && !room(a.start, size)) sign = 1;
       extra[a.start]! += sign * size;
       break;
     }
     case 'dip': {
       const d = rng.int(3, Math.max(3, Math.min(20, Math.floor(w / 5))));
-      const size = spikeSize(rng, p);
+      const size = spikeSize(rng, p.sd, p.natural);
       for (let i = a.start; i < Math.min(n, a.start + d); i++) extra[i]! -= size;
       break;
     }
     case 'level_shift': {
-      const size = shiftSize(rng, p, structure);
+      const size = shiftSize(rng, p.sd, p.natural, structure);
       if (sign < 0 && !room(a.start, size)) sign = 1;
       for (let i = a.start; i < n; i++) p.level[i]! += sign * size;
       // A sparse signal's shifted idle level is a reading like any other, with noise.
@@ -457,7 +470,7 @@ function inject(a: LabelledAnomaly, p: Parts, rng: Rng, tSec: Float64Array, extr
         for (let i = a.start; i < a.end; i++) p.cycle[i] = p.cycleAt(tSec[i]!, mul);
       } else {
         // No cycle to change: an oscillation appears (a hunting controller, a loose part).
-        const amp = shiftSize(rng, p, structure) / 2;
+        const amp = shiftSize(rng, p.sd, p.natural, structure) / 2;
         const per = rng.uniform(8, 30);
         for (let i = a.start; i < a.end; i++) p.cycle[i]! += amp * Math.sin((2 * Math.PI * (i - a.start)) / per);
       }
@@ -466,7 +479,7 @@ function inject(a: LabelledAnomaly, p: Parts, rng: Rng, tSec: Float64Array, extr
     case 'drift': {
       // On a walk, a drift must outrun what the walk itself covers in the window.
       const walk = p.innovation ? rng.uniform(2, 4) * Math.sqrt(w) * p.sd : 0;
-      const size = Math.max(rng.uniform(1.5, 2.5) * shiftSize(rng, p, structure), walk);
+      const size = Math.max(rng.uniform(1.5, 2.5) * shiftSize(rng, p.sd, p.natural, structure), walk);
       if (sign < 0 && !room(a.start, size)) sign = 1;
       for (let i = a.start; i < n; i++) p.level[i]! += sign * size * Math.min(1, (i - a.start) / w);
       if (p.activeMask) for (let i = a.start; i < n; i++) if (!p.activeMask[i]) p.noise[i] = p.sd * rng.normal();
@@ -477,7 +490,7 @@ function inject(a: LabelledAnomaly, p: Parts, rng: Rng, tSec: Float64Array, extr
       const span = Math.max(k, Math.floor(w / 4));
       for (let j = 0; j < k; j++) {
         const i = j === 0 ? a.start : a.start + rng.int(1, span - 1);
-        const size = rng.uniform(0.8, 1.2) * spikeSize(rng, p);
+        const size = rng.uniform(0.8, 1.2) * spikeSize(rng, p.sd, p.natural);
         extra[i]! += (rng.chance(0.5) && room(i, size) ? -1 : 1) * size;
       }
       break;
@@ -509,10 +522,7 @@ function visible(kind: AnomalyKind, p: Parts): boolean {
  * from there on the series visibly lacks the pattern) and its window is one day.
  */
 function place(kinds: AnomalyKind[], p: Parts, rng: Rng, n: number): LabelledAnomaly[] {
-  const k = kinds.length;
-  const w = Math.max(50, Math.min(1000, Math.round((0.1 * n) / Math.max(1, k))));
-  const from = Math.ceil(0.2 * n);
-  const seg = Math.floor((n - from) / k);
+  const { w, from, seg } = windowPlan(n, kinds.length);
   const out: LabelledAnomaly[] = [];
   kinds.forEach((kind, j) => {
     const lo = from + j * seg;

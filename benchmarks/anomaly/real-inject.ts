@@ -17,7 +17,7 @@
  * replaces a day by its mean plus half the local noise (the cycle gone, the noise kept).
  */
 import { Rng, deriveSeed } from '../../services/simulator/prng.ts';
-import { ANOMALY_KINDS, LEARNING_SHARE, type AnomalyKind, type LabelledAnomaly } from './corpus.ts';
+import { ANOMALY_KINDS, LEARNING_SHARE, shiftSize, spikeSize, windowPlan, type AnomalyKind, type LabelledAnomaly } from './corpus.ts';
 import type { Background } from './real-series.ts';
 
 /** A background with injected, labelled anomalies. */
@@ -61,9 +61,7 @@ export function injectVariants(bg: Background, seed: number, count: number): Rea
     const x = Float64Array.from(bg.values);
     const k = rng.chance(0.15) ? 0 : rng.int(1, 3);
     const picked: AnomalyKind[] = Array.from({ length: k }, () => rng.pick(kinds));
-    const w = Math.max(50, Math.min(1000, Math.round((0.1 * n) / Math.max(1, k))));
-    const from = Math.ceil(0.2 * n);
-    const seg = Math.floor((n - from) / Math.max(1, k));
+    const { w, from, seg } = windowPlan(n, k);
     const anomalies: LabelledAnomaly[] = [];
     picked.forEach((kind, j) => {
       const win = kind === 'missing_daily' ? bg.perDay! : w;
@@ -72,8 +70,8 @@ export function injectVariants(bg: Background, seed: number, count: number): Rea
       const start = hi > lo ? rng.int(lo, hi) : lo;
       const end = Math.min(n, start + win);
       const sign = bg.floor !== undefined || rng.chance(0.5) ? 1 : -1;
-      const spike = (): number => Math.max(rng.uniform(6, 12) * noise, rng.uniform(1.2, 2) * natural);
-      const shift = (): number => Math.max(rng.uniform(6, 12) * noise, rng.uniform(0.5, 1) * natural, rng.uniform(0.2, 0.5) * structure);
+      const spike = (): number => spikeSize(rng, noise, natural);
+      const shift = (): number => shiftSize(rng, noise, natural, structure);
       const local = (i: number): number => (x[Math.max(0, i - 1)]! + x[Math.min(n - 1, i + 1)]!) / 2;
       switch (kind) {
         case 'spike':
