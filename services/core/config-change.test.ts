@@ -46,6 +46,18 @@ describe('a configuration change', () => {
     expect(fresh.sensors.every((s) => s.learning)).toBe(true);
   });
 
+  it("keeps a state decoded against the new configuration laid out as stored until its next reading, which re-lays it out", () => {
+    const bytes = encodeState(before);
+    const against = decodeState(bytes, { config: CHANGED });
+    const fridge = CHANGED.assetTypes.get('refrigerator')!;
+    expect(against.sensors).not.toBe(fridge.sensorNames);
+    expect(against.sensors).toEqual(before.sensors);
+    const readings = withDoor(CUT, CUT + 300);
+    const plain = decodeState(bytes);
+    expect(readings.map((r) => score(against, r, CHANGED).score)).toEqual(readings.map((r) => score(plain, r, CHANGED).score));
+    expect(against.sensors).toBe(fridge.sensorNames);
+  });
+
   it('keeps the open episode: the new thresholds apply to it, no second episode opens', () => {
     const restored = decodeState(encodeState(before));
     const events = run(restored, withDoor(CUT, 11 * 1440), CHANGED);

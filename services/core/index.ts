@@ -17,7 +17,7 @@ export { score, maintain } from './score.ts';
 export { newState, STATE_VERSION } from './layout.ts';
 export { episodeId } from './episode.ts';
 export { isActive } from './tracker.ts';
-export { encodeState, decodeState } from './state-codec.ts';
+export { encodeState, decodeState, type DecodeOptions, type NumberAllocator } from './state-codec.ts';
 export { reviveConfig } from './transfer.ts';
 export { sensorHistogram, type SensorHistogram } from './inspect.ts';
 export { HISTOGRAM_BINS } from './histogram.ts';

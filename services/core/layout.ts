@@ -301,6 +301,16 @@ export function newState(assetId: string, assetType: string, cfg: CompiledConfig
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** Whether the state's slots are laid out as the asset type's (its lists may still be copies of the type's). */
+export function hasLayoutOf(state: AssetState, at: CompiledAssetType): boolean {
+  return (
+    sameList(state.sensors, at.sensorNames) &&
+    sameList(state.modes, at.modeNames) &&
+    sameList(state.pairs, at.pairNames) &&
+    state.f.length === covOffset(at.sensorNames.length, at.pairNames.length, at.modeNames.length, at.covFits)
+  );
+}
+
 /**
  * Makes the state's layout match the asset type's (a decoded state carries its own name
  * lists; a changed configuration may add or drop sensors and modes). Blocks are kept by
@@ -310,12 +320,7 @@ export function adoptLayout(state: AssetState, at: CompiledAssetType): void {
   const ns = at.sensorNames.length;
   const np = at.pairNames.length;
   const nm = at.modeNames.length;
-  if (
-    sameList(state.sensors, at.sensorNames) &&
-    sameList(state.modes, at.modeNames) &&
-    sameList(state.pairs, at.pairNames) &&
-    state.f.length === covOffset(ns, np, nm, at.covFits)
-  ) {
+  if (hasLayoutOf(state, at)) {
     state.sensors = at.sensorNames;
     state.modes = at.modeNames;
     state.pairs = at.pairNames;

@@ -213,6 +213,26 @@ describe('the current encoding', () => {
     expect(Math.abs(head - (v4Head - names + 4 * st.pairs.length))).toBeLessThan(8);
   });
 
+  it("decodes into the caller's arrays and the configuration's own name lists when given them, and scores on the same", () => {
+    const st = newState('fridge-0001-fixture', 'refrigerator', DEFAULT_CONFIG);
+    run(st, 0, 2000);
+    const bytes = encodeState(st);
+    const slab = new Float64Array(2 * st.f.length);
+    const at = DEFAULT_CONFIG.assetTypes.get('refrigerator')!;
+    const shared = decodeState(bytes, { numbers: (n) => slab.subarray(n, 2 * n), config: DEFAULT_CONFIG });
+    expect(shared.f.buffer).toBe(slab.buffer);
+    expect(shared.f.byteOffset).toBe(8 * st.f.length);
+    expect(shared.sensors).toBe(at.sensorNames);
+    expect(shared.modes).toBe(at.modeNames);
+    expect(shared.pairs).toBe(at.pairNames);
+    const own = decodeState(bytes);
+    expect(own.sensors).not.toBe(at.sensorNames);
+    expect({ ...shared, f: [...shared.f] }).toEqual({ ...own, f: [...own.f] });
+    const steps = (x: AssetState) => fridgeReadings(2000, 2600).map((r) => score(x, r, DEFAULT_CONFIG)).map(({ state: _, ...step }) => step);
+    expect(steps(shared)).toEqual(steps(own));
+    expect(encodeState(shared)).toEqual(encodeState(own));
+  });
+
   it('holds every 32-bit slot at float32 precision after any values, so the 4-byte encoding loses nothing', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.double({ min: -1e15, max: 1e15, noNaN: true }), fc.integer({ min: -3, max: 3 })), { minLength: 1, maxLength: 700 }), (xs) => {

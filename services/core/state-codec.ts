@@ -34,6 +34,7 @@
 import { StateFormatError, StateVersionError } from './errors.ts';
 import { binOf, HISTOGRAM_BINS, histogramRescale } from './histogram.ts';
 import {
+  hasLayoutOf,
   HEADER_SLOTS,
   initSensor,
   roundSensorFloat32,
@@ -56,7 +57,7 @@ import {
   SENSOR_SLOTS,
   STATE_VERSION,
 } from './layout.ts';
-import type { AssetState } from './types.ts';
+import type { AssetState, CompiledConfig } from './types.ts';
 
 const MAGIC = [0x50, 0x44, 0x4d, 0x53]; // "PDMS"
 const utf8 = new TextEncoder();
@@ -182,65 +183,104 @@ function asciiAt(bytes: Uint8Array, p: number, len: number): string | undefined 
   return String.fromCharCode.apply(null, bytes.subarray(p, p + len) as unknown as number[]);
 }
 
+/** Throws StateFormatError when `bytes` end before `p + n`. */
+function needBytes(bytes: Uint8Array, p: number, n: number): void {
+  if (p + n > bytes.length) throw new StateFormatError(`cannot decode asset state: truncated at byte ${p} of ${bytes.length}`);
+}
+
+/** Reads the counts and strings at the start of a state, from byte 6 (after the magic and the version). */
+class StateReader {
+  p = 6;
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly dv: DataView,
+  ) {}
+
+  u16(): number {
+    needBytes(this.bytes, this.p, 2);
+    const v = this.dv.getUint16(this.p, true);
+    this.p += 2;
+    return v;
+  }
+
+  str(): string {
+    const len = this.u16();
+    const p = this.p;
+    needBytes(this.bytes, p, len);
+    this.p = p + len;
+    return asciiAt(this.bytes, p, len) ?? fromUtf8.decode(this.bytes.subarray(p, p + len));
+  }
+
+  list(): string[] {
+    const out: string[] = [];
+    for (let n = this.u16(); n > 0; n--) out.push(this.str());
+    return out;
+  }
+}
+
+/** Where a decoded state's numbers go: a zero-filled array of `count` numbers, its own or a view of a larger one. */
+export type NumberAllocator = (count: number) => Float64Array;
+
+/**
+ * For a caller that decodes tens of thousands of states at once and keeps them (the scorer's
+ * restore): each state's own array of numbers and its own copies of the name lists are
+ * objects that live long, and at that count allocating them and moving them through the
+ * collector cost several times the decoding itself.
+ */
+export interface DecodeOptions {
+  /** The array a state of this version decodes into (an older version's is converted into one of its own: a migration is rare). */
+  numbers?: NumberAllocator;
+  /**
+   * A state laid out as its asset type in this configuration gets the type's own name lists
+   * and name, as `score` would give it at its next reading (the decoded copies die young).
+   */
+  config?: CompiledConfig;
+}
+
+const ownNumbers: NumberAllocator = (count) => new Float64Array(count);
+
 /**
  * Reads a state written by encodeState (this version, or versions 7, 6, 5 and 4).
  * @throws StateVersionError for a version this build does not read (never a silent reset).
  * @throws StateFormatError for bytes that are not a state (bad magic, truncated, bad indexes).
  */
-export function decodeState(bytes: Uint8Array): AssetState {
-  if (bytes.length < 6 || MAGIC.some((m, i) => bytes[i] !== m))
+export function decodeState(bytes: Uint8Array, options: DecodeOptions = {}): AssetState {
+  if (bytes.length < 6 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2] || bytes[3] !== MAGIC[3])
     throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
   if (version !== STATE_VERSION && version !== V7 && version !== V6 && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
-  let p = 6;
-  const need = (n: number): void => {
-    if (p + n > bytes.length) throw new StateFormatError(`cannot decode asset state: truncated at byte ${p} of ${bytes.length}`);
-  };
-  const u16 = (): number => {
-    need(2);
-    const v = dv.getUint16(p, true);
-    p += 2;
-    return v;
-  };
-  const get = (): string => {
-    const len = u16();
-    need(len);
-    const s = asciiAt(bytes, p, len) ?? fromUtf8.decode(bytes.subarray(p, p + len));
-    p += len;
-    return s;
-  };
-  const list = (): string[] => {
-    const out: string[] = [];
-    for (let n = u16(); n > 0; n--) out.push(get());
-    return out;
-  };
-  const assetId = get();
-  const assetType = get();
-  const sensors = list();
-  const modes = list();
+  // A reader object rather than closures over `p`: the decoder runs for every state of a
+  // restore, and each closure is an allocation per call (and a defineProperty for its name
+  // under tsx).
+  const r = new StateReader(bytes, dv);
+  const assetId = r.str();
+  const assetType = r.str();
+  const sensors = r.list();
+  const modes = r.list();
   let pairs: string[];
-  if (version === V4) pairs = list();
+  if (version === V4) pairs = r.list();
   else {
     pairs = [];
-    for (let j = u16(); j > 0; j--) {
-      const m = modes[u16()];
-      const s = sensors[u16()];
-      if (m === undefined || s === undefined) throw new StateFormatError(`cannot decode asset state: tracker index out of range at byte ${p}`);
+    for (let j = r.u16(); j > 0; j--) {
+      const m = modes[r.u16()];
+      const s = sensors[r.u16()];
+      if (m === undefined || s === undefined) throw new StateFormatError(`cannot decode asset state: tracker index out of range at byte ${r.p}`);
       pairs.push(`${m}/${s}`);
     }
   }
-  need(4);
+  let p = r.p;
+  needBytes(bytes, p, 4);
   const count = dv.getUint32(p, true);
   p += 4;
   p += (8 - (p % 8)) % 8;
-  const raw = new Float64Array(count);
+  const raw = version === STATE_VERSION ? (options.numbers ?? ownNumbers)(count) : new Float64Array(count);
   if (version === STATE_VERSION || version === V7) {
     // Version 7's sensor block is this one's without the run model and the step agreement, its slots at the same precision.
     const slots = version === V7 ? V7_SENSOR_SLOTS : SENSOR_SLOTS;
     const sensorsEnd = HEADER_SLOTS + sensors.length * slots;
     if (count < sensorsEnd) throw new StateFormatError(`cannot decode asset state: ${count} numbers cannot hold ${sensors.length} sensors`);
-    need(count * 8 - sensors.length * (version === V7 ? FLOAT32_PER_V7_SENSOR : FLOAT32_PER_SENSOR) * 4);
+    needBytes(bytes, p, count * 8 - sensors.length * (version === V7 ? FLOAT32_PER_V7_SENSOR : FLOAT32_PER_SENSOR) * 4);
     let i = 0;
     for (; i < HEADER_SLOTS; i++, p += 8) raw[i] = dv.getFloat64(p, true);
     for (let s = 0; s < sensors.length; s++) {
@@ -256,7 +296,7 @@ export function decodeState(bytes: Uint8Array): AssetState {
     }
     for (; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
   } else {
-    need(count * 8);
+    needBytes(bytes, p, count * 8);
     for (let i = 0; i < count; i++, p += 8) raw[i] = dv.getFloat64(p, true);
   }
   const f =
@@ -269,7 +309,10 @@ export function decodeState(bytes: Uint8Array): AssetState {
           : version === V7
             ? fromPrefix(raw, sensors.length, V7_SENSOR_SLOTS, V7)
             : raw;
-  return { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
+  const state: AssetState = { version: STATE_VERSION, assetId, assetType, sensors, modes, pairs, f };
+  const at = options.config?.assetTypes.get(assetType);
+  if (at === undefined || at.generic || !hasLayoutOf(state, at)) return state;
+  return { version: STATE_VERSION, assetId, assetType: at.name, sensors: at.sensorNames, modes: at.modeNames, pairs: at.pairNames, f };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { AvroCodec } from '../kafka/codec.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
 import { decodeInputs } from './decode.ts';
+import { NumberSlabs } from './number-slabs.ts';
 import { SERVICE } from './options.ts';
 import type { TopicMessages } from './partition-transactions.ts';
 import { advanceReplay, newPartitionState, sweepExpired, type PartitionState } from './partition-state.ts';
@@ -106,8 +107,9 @@ export class LocalScoring implements Scoring {
   add(partitions: LoadedPartition<Buffer>[]): void {
     for (const l of partitions) {
       const states = new Map<string, AssetState>();
+      const slabs = new NumberSlabs();
       for (const [id, bytes] of l.states) {
-        states.set(id, decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+        states.set(id, decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { numbers: slabs.alloc, config: this.ctx.cfg }));
         l.states.delete(id);
       }
       const part = newPartitionState(l.partition, states, l.lastSeen);
