@@ -102,25 +102,34 @@ function utf8Length(s: string): number {
   return n;
 }
 
-/** Serializes a state (see the file header for the layout). */
+/** Writes `s` (of UTF-8 length `len`) as u16 length + bytes at `p`; returns the next position. */
+function writeString(out: Uint8Array, dv: DataView, p: number, s: string, len: number): number {
+  dv.setUint16(p, len, true);
+  p += 2;
+  if (len === s.length) for (let i = 0; i < len; i++) out[p + i] = s.charCodeAt(i);
+  else utf8.encodeInto(s, out.subarray(p, p + len));
+  return p + len;
+}
+
+/** UTF-8 length of `s`, refused past what a u16 length holds. */
+function stringLength(s: string): number {
+  const len = utf8Length(s);
+  if (len > 0xffff) throw new RangeError(`state string of ${len} bytes exceeds 65535`);
+  return len;
+}
+
+/**
+ * Serializes a state (see the file header for the layout). No closures and no lists beyond
+ * the output: the scorer encodes every changed state at its checkpoints.
+ */
 export function encodeState(state: AssetState): Uint8Array {
-  const pairIdx = state.pairs.map((p) => {
-    const cut = p.indexOf('/');
-    const m = state.modes.indexOf(p.slice(0, cut));
-    const s = state.sensors.indexOf(p.slice(cut + 1));
-    if (cut < 0 || m < 0 || s < 0) throw new RangeError(`tracker "${p}" is not "mode/sensor" of the state's own modes and sensors`);
-    return [m, s] as const;
-  });
-  const strs: string[] = [state.assetId, state.assetType, ...state.sensors, ...state.modes];
-  const lens = strs.map(utf8Length);
-  let size = 4 + 2 + 3 * 2 + 4 * pairIdx.length;
-  for (const len of lens) {
-    if (len > 0xffff) throw new RangeError(`state string of ${len} bytes exceeds 65535`);
-    size += 2 + len;
-  }
+  const { sensors, modes, pairs } = state;
+  let size = 4 + 2 + 3 * 2 + 4 * pairs.length + 2 + stringLength(state.assetId) + 2 + stringLength(state.assetType);
+  for (let i = 0; i < sensors.length; i++) size += 2 + stringLength(sensors[i]!);
+  for (let i = 0; i < modes.length; i++) size += 2 + stringLength(modes[i]!);
   size += 4;
   const pad = (8 - (size % 8)) % 8;
-  const nSensors = state.sensors.length;
+  const nSensors = sensors.length;
   size += pad + state.f.length * 8 - nSensors * FLOAT32_PER_SENSOR * 4;
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
@@ -128,26 +137,22 @@ export function encodeState(state: AssetState): Uint8Array {
   let p = 4;
   dv.setUint16(p, STATE_VERSION, true);
   p += 2;
-  let k = 0;
-  const put = (): void => {
-    const s = strs[k]!;
-    const len = lens[k++]!;
-    dv.setUint16(p, len, true);
-    p += 2;
-    if (len === s.length) for (let i = 0; i < len; i++) out[p + i] = s.charCodeAt(i);
-    else utf8.encodeInto(s, out.subarray(p, p + len));
-    p += len;
-  };
-  put();
-  put();
-  for (const count of [state.sensors.length, state.modes.length]) {
-    dv.setUint16(p, count, true);
-    p += 2;
-    for (let i = 0; i < count; i++) put();
-  }
-  dv.setUint16(p, pairIdx.length, true);
+  p = writeString(out, dv, p, state.assetId, utf8Length(state.assetId));
+  p = writeString(out, dv, p, state.assetType, utf8Length(state.assetType));
+  dv.setUint16(p, sensors.length, true);
   p += 2;
-  for (const [m, s] of pairIdx) {
+  for (let i = 0; i < sensors.length; i++) p = writeString(out, dv, p, sensors[i]!, utf8Length(sensors[i]!));
+  dv.setUint16(p, modes.length, true);
+  p += 2;
+  for (let i = 0; i < modes.length; i++) p = writeString(out, dv, p, modes[i]!, utf8Length(modes[i]!));
+  dv.setUint16(p, pairs.length, true);
+  p += 2;
+  for (let j = 0; j < pairs.length; j++) {
+    const pair = pairs[j]!;
+    const cut = pair.indexOf('/');
+    const m = modes.indexOf(pair.slice(0, cut));
+    const s = sensors.indexOf(pair.slice(cut + 1));
+    if (cut < 0 || m < 0 || s < 0) throw new RangeError(`tracker "${pair}" is not "mode/sensor" of the state's own modes and sensors`);
     dv.setUint16(p, m, true);
     dv.setUint16(p + 2, s, true);
     p += 4;
