@@ -4,7 +4,8 @@
  * scores about `assets` assets (two readings each) and stops gracefully, so every state is in the
  * changelog and the final checkpoint leaves nothing to replay; a second scorer in the same
  * group then restores all six partitions. Its own measure (pdm_scorer_restore_seconds: the
- * changelog read, decode of every state, and the replay range) stands beside the baseline, a
+ * changelog read, each state's version checked, and the replay range; the states are decoded
+ * at their assets' first readings) stands beside the baseline, a
  * bare kafkajs consumer reading the same changelog to its end without decoding anything.
  */
 import { randomUUID } from 'node:crypto';

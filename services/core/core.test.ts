@@ -15,6 +15,7 @@ import {
   score,
   StateFormatError,
   StateVersionError,
+  stateVersion,
   UnknownAssetTypeError,
   type Reading,
   type Step,
@@ -157,6 +158,11 @@ describe('state encoding', () => {
     const bytes = encodeState(newState('a', 'refrigerator', DEFAULT_CONFIG));
     bytes[4] = 99;
     expect(() => decodeState(bytes)).toThrow(StateVersionError);
+    // From the header alone too, for a caller that decodes later (the scorer's restore).
+    expect(() => stateVersion(bytes)).toThrow(StateVersionError);
+    bytes[4] = 8;
+    expect(stateVersion(bytes)).toBe(8);
+    bytes[4] = 99;
     expect(() => decodeState(bytes)).toThrow(
       'cannot decode asset state: version 99 is not supported (this build reads version 4 to 8); refusing to reset it silently: deploy a build that knows this version or clear the state explicitly',
     );
@@ -164,6 +170,7 @@ describe('state encoding', () => {
 
   it('rejects bytes that are not a state', () => {
     expect(() => decodeState(new Uint8Array([1, 2, 3]))).toThrow(new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)'));
+    expect(() => stateVersion(new Uint8Array([1, 2, 3]))).toThrow(new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)'));
     const bytes = encodeState(newState('a', 'refrigerator', DEFAULT_CONFIG));
     expect(() => decodeState(bytes.subarray(0, bytes.length - 8))).toThrow(/^cannot decode asset state: truncated at byte \d+ of \d+$/);
   });

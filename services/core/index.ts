@@ -4,7 +4,7 @@
  * - compileConfig / DEFAULT_CONFIG / ConfigError: validated configuration;
  * - newState / score / maintain: the per-asset state machine (score mutates the state in
  *   place and returns it in step.state);
- * - encodeState / decodeState: versioned binary state (StateVersionError on unknown versions);
+ * - encodeState / decodeState / stateVersion: versioned binary state (StateVersionError on unknown versions);
  * - windowStats / windowSpan: the incremental rolling statistics the tests compare with the
  *   naive reference (reference.ts, imported separately so the hot path never loads
  *   simple-statistics).
@@ -17,7 +17,7 @@ export { score, maintain } from './score.ts';
 export { newState, STATE_VERSION } from './layout.ts';
 export { episodeId } from './episode.ts';
 export { isActive } from './tracker.ts';
-export { encodeState, decodeState, type DecodeOptions, type NumberAllocator } from './state-codec.ts';
+export { encodeState, decodeState, stateVersion, type DecodeOptions, type NumberAllocator } from './state-codec.ts';
 export { reviveConfig } from './transfer.ts';
 export { sensorHistogram, type SensorHistogram } from './inspect.ts';
 export { HISTOGRAM_BINS } from './histogram.ts';

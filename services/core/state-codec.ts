@@ -223,14 +223,28 @@ class StateReader {
   }
 }
 
+/**
+ * The layout version of an encoded state, checked from its first 6 bytes alone: for a caller
+ * that keeps states encoded until they are needed (the scorer's restore) and must refuse one
+ * this build cannot read when it gets it, not at the asset's next reading.
+ * @throws StateFormatError without the "PDMS" header; StateVersionError for a version this build does not read.
+ */
+export function stateVersion(bytes: Uint8Array): number {
+  if (bytes.length < 6 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2] || bytes[3] !== MAGIC[3])
+    throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
+  const version = bytes[4]! | (bytes[5]! << 8);
+  if (version !== STATE_VERSION && version !== V7 && version !== V6 && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
+  return version;
+}
+
 /** Where a decoded state's numbers go: a zero-filled array of `count` numbers, its own or a view of a larger one. */
 export type NumberAllocator = (count: number) => Float64Array;
 
 /**
- * For a caller that decodes tens of thousands of states at once and keeps them (the scorer's
- * restore): each state's own array of numbers and its own copies of the name lists are
- * objects that live long, and at that count allocating them and moving them through the
- * collector cost several times the decoding itself.
+ * For a caller that decodes tens of thousands of states within minutes and keeps them (the
+ * scorer after a restore): each state's own array of numbers and its own copies of the name
+ * lists are objects that live long, and at that count allocating them and moving them
+ * through the collector cost several times the decoding itself.
  */
 export interface DecodeOptions {
   /** The array a state of this version decodes into (an older version's is converted into one of its own: a migration is rare). */
@@ -250,11 +264,8 @@ const ownNumbers: NumberAllocator = (count) => new Float64Array(count);
  * @throws StateFormatError for bytes that are not a state (bad magic, truncated, bad indexes).
  */
 export function decodeState(bytes: Uint8Array, options: DecodeOptions = {}): AssetState {
-  if (bytes.length < 6 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2] || bytes[3] !== MAGIC[3])
-    throw new StateFormatError('cannot decode asset state: missing "PDMS" header (not a state, or corrupted)');
+  const version = stateVersion(bytes);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = dv.getUint16(4, true);
-  if (version !== STATE_VERSION && version !== V7 && version !== V6 && version !== V5 && version !== V4) throw new StateVersionError(version, STATE_VERSION, V4);
   // A reader object rather than closures over `p`: the decoder runs for every state of a
   // restore, and each closure is an allocation per call (and a defineProperty for its name
   // under tsx).

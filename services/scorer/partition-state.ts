@@ -5,8 +5,11 @@
  * partitions are rebuilt from the changelog (restore.ts).
  *
  * Invariants:
- * - `states` are exactly those of the last committed transaction plus the chunks being
- *   scored in the current epoch (a failed transaction triggers a restore).
+ * - `states` and `stored` together are exactly those of the last committed transaction plus
+ *   the chunks being scored in the current epoch (a failed transaction triggers a restore).
+ *   An asset is in one of them at most: `stored` holds restored states not decoded yet, and
+ *   stateOf decodes one into `states` at the asset's first record, so a restore ends when the
+ *   changelog is read rather than when every state is decoded.
  * - `dirty` lists, in first-change order, the assets whose state differs from the one
  *   last written to the changelog.
  * - `lastSeen` holds, per asset with a state, the Kafka timestamp of its last record: an asset
@@ -16,13 +19,18 @@
  *   output (their outputs are committed already); readings an asset's restored state holds
  *   already (offset ≤ `restoredOffsets[asset]`) are skipped.
  */
-import type { AssetState } from '../core/index.ts';
+import { decodeState, type AssetState, type CompiledConfig } from '../core/index.ts';
 import type { DirtyAssets } from './checkpoints.ts';
+import { NumberSlabs } from './number-slabs.ts';
 
 export interface PartitionState {
   readonly partition: number;
   /** assetId → state. */
   readonly states: Map<string, AssetState>;
+  /** assetId → restored state, encoded (encodeState), until the asset's first record decodes it. */
+  readonly stored: Map<string, Uint8Array>;
+  /** Where the decoded restored states take their numbers from (number-slabs.ts). */
+  readonly numbers: NumberSlabs;
   /** Assets not checkpointed since they changed. */
   readonly dirty: DirtyAssets;
   /** assetId → Kafka timestamp of its last record, epoch ms (absent: unknown, never expires until its next record). */
@@ -39,8 +47,41 @@ export interface PartitionState {
   position: bigint | undefined;
 }
 
-export function newPartitionState(partition: number, states = new Map<string, AssetState>(), lastSeen = new Map<string, number>()): PartitionState {
-  return { partition, states, dirty: new Map(), lastSeen, clockMs: 0, nextSweepMs: 0, restoredOffsets: undefined, replayUntil: undefined, position: undefined };
+export function newPartitionState(
+  partition: number,
+  states = new Map<string, AssetState>(),
+  lastSeen = new Map<string, number>(),
+  stored = new Map<string, Uint8Array>(),
+): PartitionState {
+  return { partition, states, stored, numbers: new NumberSlabs(), dirty: new Map(), lastSeen, clockMs: 0, nextSweepMs: 0, restoredOffsets: undefined, replayUntil: undefined, position: undefined };
+}
+
+/** The asset's state, decoding its restored one on first use; undefined when the partition has none. */
+export function stateOf(p: PartitionState, assetId: string, cfg: CompiledConfig): AssetState | undefined {
+  const state = p.states.get(assetId);
+  if (state !== undefined) return state;
+  const bytes = p.stored.get(assetId);
+  if (bytes === undefined) return undefined;
+  const decoded = decodeState(bytes, { numbers: p.numbers.alloc, config: cfg });
+  p.stored.delete(assetId);
+  p.states.set(assetId, decoded);
+  return decoded;
+}
+
+/** Whether the partition holds a state of the asset, decoded or not. */
+export function holdsState(p: PartitionState, assetId: string): boolean {
+  return p.states.has(assetId) || p.stored.has(assetId);
+}
+
+/** Asset states the partition holds, decoded or not. */
+export function stateCount(p: PartitionState): number {
+  return p.states.size + p.stored.size;
+}
+
+/** Drops the asset's state, decoded or not. */
+export function dropState(p: PartitionState, assetId: string): void {
+  p.states.delete(assetId);
+  p.stored.delete(assetId);
 }
 
 /**
@@ -55,7 +96,7 @@ export function sweepExpired(p: PartitionState, ttlMs: number): string[] {
     if (p.clockMs - seen > ttlMs) gone.push(assetId);
   }
   for (const id of gone) {
-    p.states.delete(id);
+    dropState(p, id);
     p.dirty.delete(id);
     p.lastSeen.delete(id);
   }

@@ -162,13 +162,15 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
       }
       part.position = until;
     }
+    // Counted before the load, which takes the bytes out of these maps.
+    const held = new Map([...states].map(([p, st]) => [p, st.size]));
     await scoring.load([...loaded.values()]);
     // Every partition with committed work restarts at its replay start (= the committed offset
     // when there is nothing to replay): after a failed transaction kafkajs's own positions
     // may be past what was committed.
     for (const [partition, { from }] of replay) consumer.seek({ topic: topics.readings, partition, offset: from.toString() });
     assets.clear();
-    for (const [p, st] of states) assets.set(p, st.size);
+    for (const [p, n] of held) assets.set(p, n);
     // An assignment that arrived meanwhile (another rebalance) needs its own restore.
     needRestore = joins !== join;
     health.up('kafka');

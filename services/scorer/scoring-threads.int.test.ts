@@ -150,6 +150,11 @@ describe('scoring threads on the real schema registry', () => {
     expect(after.counts.readings).toBe(100);
     expect(after.assets).toBe(2);
     expect(lost).toEqual([]);
+    // The states stay encoded until their assets' records need them, but a version this build
+    // cannot read is refused at the load, as a decode of every state refused it.
+    const unreadable = Buffer.from(states.values().next().value!);
+    unreadable[4] = 99;
+    await expect(local.load([{ partition: 0, states: new Map([['x', unreadable]]), lastSeen: new Map() }])).rejects.toThrow(/version 99 is not supported/);
   });
 
   it('a thread that dies fails its partitions and tells the scorer, the other thread goes on, and the next load starts a new thread', async () => {

@@ -11,16 +11,15 @@
  * invariants of partition-state.ts hold wherever the states live.
  */
 import type { KafkaMessage, Message } from 'kafkajs';
-import { decodeState, type AssetState, type CompiledConfig } from '../core/index.ts';
+import { stateVersion, type AssetState, type CompiledConfig } from '../core/index.ts';
 import { deadLetter, DLQ_HEADERS, headerString } from '../kafka/dlq.ts';
 import type { AvroCodec } from '../kafka/codec.ts';
 import type { TopicNames } from '../kafka/topics.ts';
 import { checkpointRecords, dueForCheckpoint } from './checkpoints.ts';
 import { decodeInputs } from './decode.ts';
-import { NumberSlabs } from './number-slabs.ts';
 import { SERVICE } from './options.ts';
 import type { TopicMessages } from './partition-transactions.ts';
-import { advanceReplay, newPartitionState, sweepExpired, type PartitionState } from './partition-state.ts';
+import { advanceReplay, newPartitionState, stateCount, sweepExpired, type PartitionState } from './partition-state.ts';
 import { predictionRecord, type StateRecord } from './records.ts';
 import { applyChunk, emptyChunkResult, type ChunkCounts } from './step.ts';
 
@@ -101,18 +100,21 @@ export class LocalScoring implements Scoring {
   }
 
   /**
-   * Adds partitions to those held (load() without dropping the others). Each state's bytes
-   * are released as it is decoded, so a restore holds about one copy of the states, not two.
+   * Adds partitions to those held (load() without dropping the others). Their states stay
+   * encoded until each asset's first record decodes it (partition-state.ts, stateOf): a
+   * restore of 50,000 states spent about as long decoding them all as reading them. Each is
+   * checked for a version this build reads here, so a restore still refuses an unreadable
+   * changelog at once. The caller's maps are emptied: the partitions own the bytes now.
    */
   add(partitions: LoadedPartition<Buffer>[]): void {
     for (const l of partitions) {
-      const states = new Map<string, AssetState>();
-      const slabs = new NumberSlabs();
+      const stored = new Map<string, Uint8Array>();
       for (const [id, bytes] of l.states) {
-        states.set(id, decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { numbers: slabs.alloc, config: this.ctx.cfg }));
-        l.states.delete(id);
+        stateVersion(bytes);
+        stored.set(id, bytes);
       }
-      const part = newPartitionState(l.partition, states, l.lastSeen);
+      l.states.clear();
+      const part = newPartitionState(l.partition, new Map(), l.lastSeen, stored);
       part.replayUntil = l.replayUntil;
       part.restoredOffsets = l.restoredOffsets;
       part.position = l.position;
@@ -137,7 +139,7 @@ export class LocalScoring implements Scoring {
     advanceReplay(part, nextOffset);
     const { counts } = result;
     if (replayEnd !== undefined && nextOffset <= replayEnd) {
-      return { replayOnly: true, topicMessages: [], due: [], counts, expired: counts.expired, deadReasons: [], assets: part.states.size };
+      return { replayOnly: true, topicMessages: [], due: [], counts, expired: counts.expired, deadReasons: [], assets: stateCount(part) };
     }
     // About one state (3.6 KB) per 8 scored readings keeps a transaction's bytes balanced.
     const due = dueForCheckpoint(part.dirty, now, Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), ctx.checkpointIntervalMs, ctx.checkpointMaxReadings);
@@ -159,7 +161,7 @@ export class LocalScoring implements Scoring {
       ...groupByTopic(dead),
     ];
     const deadReasons = dead.map((d) => headerString(d.message.headers, DLQ_HEADERS.reason) ?? 'unknown');
-    return { replayOnly: false, topicMessages, due, counts, expired, deadReasons, assets: part.states.size };
+    return { replayOnly: false, topicMessages, due, counts, expired, deadReasons, assets: stateCount(part) };
   }
 
   committed(partition: number, due: string[], nextOffset: bigint): void {

@@ -74,10 +74,13 @@ describe('applyChunk', () => {
     // 420 (another asset was dirty since then), the group committed up to 600.
     const upTo500 = newPartitionState(0);
     applyChunk(upTo500, all.slice(0, 501), cfg, 0);
-    const restored = newPartitionState(0, new Map([[ASSET, decodeState(encodeState(upTo500.states.get(ASSET)!))]]));
+    // Restored as a restore leaves it: encoded, decoded at the asset's first record.
+    const restored = newPartitionState(0, new Map(), new Map(), new Map([[ASSET, encodeState(upTo500.states.get(ASSET)!)]]));
     restored.replayUntil = 600n;
     restored.restoredOffsets = new Map([[ASSET, 500]]);
+    expect([restored.states.size, restored.stored.size]).toEqual([0, 1]);
     const out = applyChunk(restored, all.slice(420), cfg, 0);
+    expect([restored.states.size, restored.stored.size]).toEqual([1, 0]);
     expect(out.blocks.size).toBe(0);
     expect(out.predictions).toEqual([]);
     expect(out.counts.readings).toBe(0);
@@ -147,5 +150,17 @@ describe('applyChunk', () => {
     const fresh = newPartitionState(0);
     applyChunk(fresh, [late], cfg, 0, ttl);
     expect(bytes(lazy)).toBe(bytes(fresh));
+
+    // A restored state not decoded yet expires alike, by sweep or at its next reading.
+    const storedOnly = () => newPartitionState(0, new Map(), new Map([[ASSET, reading(199).ts]]), new Map([[ASSET, encodeState(part2.states.get(ASSET)!)]]));
+    const part2 = newPartitionState(0);
+    applyChunk(part2, inputs.slice(0, 200), cfg, 0, ttl);
+    const swept = storedOnly();
+    swept.clockMs = reading(199).ts + ttl + 1;
+    expect(sweepExpired(swept, ttl)).toEqual([ASSET]);
+    expect([swept.states.size, swept.stored.size]).toEqual([0, 0]);
+    const unswept = storedOnly();
+    expect(applyChunk(unswept, [late], cfg, 0, ttl).counts.expired).toBe(1);
+    expect(bytes(unswept)).toBe(bytes(fresh));
   });
 });

@@ -19,7 +19,7 @@ import type { CompiledConfig, MaintenanceEvent, PredictionEvent, Reading } from 
 import type { SourceRecord } from '../kafka/dlq.ts';
 import { PoisonRecordError } from '../runtime/errors.ts';
 import { markDirty } from './checkpoints.ts';
-import { alreadyHeld, isReplaying, type PartitionState } from './partition-state.ts';
+import { alreadyHeld, dropState, holdsState, isReplaying, stateOf, type PartitionState } from './partition-state.ts';
 import { maintenanceProblem } from './records.ts';
 import { ScoreBlocks } from './score-blocks.ts';
 
@@ -87,15 +87,14 @@ export function applyChunk(part: PartitionState, inputs: readonly StepInput[], c
   const { counts } = out;
   /** The asset's state, unless it expired (silent past the TTL by record time): then it is dropped. */
   const live = (assetId: string, recordTs: number) => {
-    const state = part.states.get(assetId);
     const seen = part.lastSeen.get(assetId);
-    if (state !== undefined && seen !== undefined && recordTs - seen > stateTtlMs) {
-      part.states.delete(assetId);
+    if (seen !== undefined && recordTs - seen > stateTtlMs && holdsState(part, assetId)) {
+      dropState(part, assetId);
       part.lastSeen.delete(assetId);
       counts.expired++;
       return undefined;
     }
-    return state;
+    return stateOf(part, assetId, cfg);
   };
   const seen = (assetId: string, recordTs: number) => {
     if (recordTs > (part.lastSeen.get(assetId) ?? -Infinity)) part.lastSeen.set(assetId, recordTs);
