@@ -14,13 +14,14 @@
  *     false alarms beyond those of the recorded series (a run of scores at or above the
  *     threshold that touches a window, or a point where the recorded series itself reached the
  *     threshold, is not a false alarm, and those points are not counted as healthy).
- * With --json the last line is one JSON object (recorded, detected, medianDelayShare,
- * falseAlarmsPer10k at 0.5, bestThreshold, bestThresholdDetected, byBackground, byAnomaly).
+ * With --json the last line is one JSON object (recorded; anomalies, detected,
+ * medianDelayShare, falseAlarmsPer10k at 0.5; bestThreshold and its detected, median delay
+ * share and false alarms, as eval-anomaly.ts writes them; byBackground, byAnomaly).
  * No targets: issue 12's are the corpus's; this is the check that they generalise.
  */
 import type { CompiledConfig } from '../services/core/index.ts';
 import { deriveSeed } from '../services/simulator/prng.ts';
-import { brief, fa, parseEvalArgs, pct, r4, share } from './anomaly/cli.ts';
+import { brief, fa, headline, parseEvalArgs, pct, r4, share } from './anomaly/cli.ts';
 import { ANOMALY_KINDS } from './anomaly/corpus.ts';
 import { firstScored, judgeSeries, summarise, summariseSeries, THRESHOLDS, windowMask, type AnomalyOutcome, type Summary } from './anomaly/judge.ts';
 import { injectVariants, type RealVariant } from './anomaly/real-inject.ts';
@@ -121,13 +122,7 @@ if (process.argv[1]?.endsWith('eval-anomaly-real.ts')) {
     process.stdout.write(
       `${JSON.stringify({
         recorded: res.recorded.map((r) => ({ ...r, alarmShare: r4(r.alarmShare) })),
-        anomalies: p.anomalies,
-        detected: r4(p.detected),
-        medianDelayShare: r4(p.medianDelayShare),
-        falseAlarmsPer10k: r4(p.falseAlarmsPer10k),
-        bestThreshold: res.best.threshold,
-        bestThresholdDetected: r4(res.best.detected),
-        bestThresholdFalseAlarmsPer10k: r4(res.best.falseAlarmsPer10k),
+        ...headline(p, res.best),
         byBackground: Object.fromEntries(Object.entries(res.byBackground).map(([k, s]) => [k, brief(s)])),
         byAnomaly: Object.fromEntries(Object.entries(res.byAnomaly).map(([k, s]) => [k, brief(s)])),
       })}\n`,

@@ -16,7 +16,7 @@
  * bySignal and byAnomaly at 0.5; targets). Progress goes to stderr.
  */
 import { DEFAULT_CONFIG, newState, score, type CompiledConfig } from '../services/core/index.ts';
-import { brief, fa, parseEvalArgs, pct, r4, share } from './anomaly/cli.ts';
+import { brief, fa, headline, parseEvalArgs, pct, share } from './anomaly/cli.ts';
 import { ANOMALY_KINDS, createCorpus, DEFAULT_CORPUS_SEED, SIGNAL_KINDS, type Series } from './anomaly/corpus.ts';
 import { judgeSeries, summarise, summariseSeries, THRESHOLDS, windowMask, type AnomalyOutcome, type Summary } from './anomaly/judge.ts';
 
@@ -146,14 +146,7 @@ if (process.argv[1]?.endsWith('eval-anomaly.ts')) {
       `${JSON.stringify({
         series: res.series,
         points: res.points,
-        anomalies: p.anomalies,
-        detected: r4(p.detected),
-        medianDelayShare: r4(p.medianDelayShare),
-        falseAlarmsPer10k: r4(p.falseAlarmsPer10k),
-        bestThreshold: res.best.threshold,
-        bestThresholdDetected: r4(res.best.detected),
-        bestThresholdMedianDelayShare: r4(res.best.medianDelayShare),
-        bestThresholdFalseAlarmsPer10k: r4(res.best.falseAlarmsPer10k),
+        ...headline(p, res.best),
         bySignal: Object.fromEntries(Object.entries(res.bySignal).map(([k, s]) => [k, { series: s.series, ...brief(s) }])),
         byAnomaly: Object.fromEntries(Object.entries(res.byAnomaly).map(([k, s]) => [k, brief(s)])),
         targets: Object.fromEntries(checks.map(([name, measured, pass]) => [name, { measured, pass }])),

@@ -44,3 +44,14 @@ export const fa = (x: number): string => x.toFixed(2);
 export const r4 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e4) / 1e4);
 /** A summary's figures for the JSON objects. */
 export const brief = (s: Summary) => ({ anomalies: s.anomalies, detected: r4(s.detected), medianDelayShare: r4(s.medianDelayShare), falseAlarmsPer10k: r4(s.falseAlarmsPer10k) });
+/**
+ * The headline of both evaluations' JSON objects: the figures at the product threshold
+ * (`brief`), then the best single threshold's.
+ */
+export const headline = (atProduct: Summary, best: Summary & { threshold: number }) => ({
+  ...brief(atProduct),
+  bestThreshold: best.threshold,
+  bestThresholdDetected: r4(best.detected),
+  bestThresholdMedianDelayShare: r4(best.medianDelayShare),
+  bestThresholdFalseAlarmsPer10k: r4(best.falseAlarmsPer10k),
+});
