@@ -54,10 +54,11 @@ const SLAB_BYTES = 1 << 20;
  * Copies byte strings into shared 1 MiB slabs, each copy a view of its slab: the restore keeps
  * tens of thousands of 3.4 KB states until they are decoded, and one ArrayBuffer each (what
  * Buffer.from and avsc's own copies allocate) cost more than reading them from Kafka did. A
- * slab is freed once no view of it is held: the states are decoded (or packed for a scoring
- * thread) right after the restore and their bytes dropped. A string over a quarter of a slab
- * gets a buffer of its own. A state superseded by a later record of its asset still holds its
- * place in its slab: see compactSlabs.
+ * slab is freed once no view of it is held: each state's bytes are dropped when its asset's
+ * first record decodes it (partition-state.ts, stateOf), or when they are packed for a scoring
+ * thread right after the restore. A string over a quarter of a slab gets a buffer of its own.
+ * A state superseded by a later record of its asset still holds its place in its slab: see
+ * compactSlabs.
  */
 export class SlabCopier {
   private slab = Buffer.allocUnsafeSlow(0);
