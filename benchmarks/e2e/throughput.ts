@@ -136,7 +136,10 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
   const blockKey = recordWriterKey(topics.scores, await codec.registerRecordSchema(topics.scores, loadSchemaText('scoreBlock')));
   const log = createLogger(`bench.${name}`, 'warn');
   let transactions = 0;
-  const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => transactions++ });
+  // The scorer's own transaction queue (services/scorer/partition-transactions.ts): each chunk
+  // is queued, not awaited, and the chunks queued behind a commit share the next transaction,
+  // so the passthrough pays what the scorer pays for exactly-once, with the same overlap.
+  const txns = new PartitionTransactions(kafka, groupId, topics.readings, log, { committed: () => transactions++ }, DEFAULT_SCORER.maxReadingsPerTransaction);
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, ...SCORER_FETCH });
   let assigned: number[] = [];
   let assigning: Promise<void> | undefined;
@@ -172,13 +175,19 @@ export async function passthroughThroughput(kafka: Kafka, env: PipelineEnv, topi
         const out = passthroughBlocks(readings, DEFAULT_CONFIG.version).map((b) => ({ key: b.assetId, value: codec.encode(blockKey, b) }));
         for (const o of out) outputBytes += o.value.length;
         const last = messages[messages.length - 1]!.offset;
-        await txns.commit(batch.partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.scores, messages: out }], offset: (BigInt(last) + 1n).toString() });
+        const queued = txns.enqueue(batch.partition, { epoch: txns.epoch, topicMessages: [{ topic: topics.scores, messages: out }], offset: (BigInt(last) + 1n).toString() }, messages.length);
+        queued.committed.then(
+          () => {
+            n += messages.length;
+            samples.push({ t: performance.now(), n });
+            if (n >= total) done();
+          },
+          (err: unknown) => log.error('passthrough transaction failed', { error: String(err) }),
+        );
         resolveOffset(last);
-        n += messages.length;
-        samples.push({ t: performance.now(), n });
+        await queued.accepted;
         await heartbeat();
       }
-      if (n >= total) done();
     },
   });
   await withTimeout(finished, 180_000, () => `passthrough processed ${n} of ${total} readings`);

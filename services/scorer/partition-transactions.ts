@@ -50,10 +50,38 @@ export interface TransactionHooks {
   aborted?: (err: unknown) => void;
 }
 
+/** A chunk's place in its partition's queue of transactions (PartitionTransactions.enqueue). */
+export interface QueuedChunk {
+  /** Resolves when the caller may go on: at once, or when the full transaction ahead has settled (backpressure). */
+  accepted: Promise<void>;
+  /** Settles with the transaction that carries the chunk. */
+  committed: Promise<void>;
+}
+
+/** A transaction waiting for its partition's previous one; later chunks join it. */
+interface Pending {
+  chunk: Chunk;
+  readings: number;
+  committed: Promise<void>;
+}
+
 interface PartitionProducer {
   producer: Producer;
   /** Transactions of one partition run one after another. */
   tail: Promise<void>;
+  /** The transaction queued behind the one in flight, if any. */
+  pending: Pending | undefined;
+}
+
+/**
+ * A chunk refused because it was processed in an older epoch: its outputs must not be
+ * committed, and whatever advanced the epoch (a failed transaction, a re-assignment) is
+ * already rebuilding the state.
+ */
+export class StaleChunkError extends PipelineError {
+  constructor() {
+    super('processed on state that is being rebuilt after a failed transaction or a rebalance', true);
+  }
 }
 
 /** The transactional id of a partition's producer. */
@@ -73,6 +101,8 @@ export class PartitionTransactions {
     private readonly topic: string,
     private readonly log: Logger,
     private readonly hooks: TransactionHooks = {},
+    /** Readings one transaction may carry when queued chunks join it. */
+    private readonly maxReadings = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The current epoch: stamp each chunk with it when its processing starts. */
@@ -119,7 +149,7 @@ export class PartitionTransactions {
           // moved would otherwise fence the new owner and commit stale work.
           const fence = await producer.transaction();
           await fence.abort();
-          fresh.set(partition, { producer, tail: Promise.resolve() });
+          fresh.set(partition, { producer, tail: Promise.resolve(), pending: undefined });
         }),
       );
     } catch (err) {
@@ -135,15 +165,53 @@ export class PartitionTransactions {
    * when the transaction failed (fenced by a new owner, or the broker refused it).
    */
   commit(partition: number, chunk: Chunk): Promise<void> {
+    return this.enqueue(partition, chunk, 0).committed;
+  }
+
+  /**
+   * Queues the chunk for its partition's next transaction without waiting for it: while a
+   * transaction is in flight, the chunks that follow join one pending transaction (in order,
+   * up to `maxReadings` readings; its offset is the latest chunk's), which starts when the one
+   * in flight ends. So a processor scores its next batch while the broker commits the last,
+   * and a slow commit delays the chunks behind it by one transaction, not by a fetch cycle.
+   * `accepted` waits while the pending transaction is full (backpressure); `committed`
+   * settles with the transaction that carries the chunk.
+   */
+  enqueue(partition: number, chunk: Chunk, readings: number): QueuedChunk {
     const p = this.producers.get(partition);
-    if (!p) return Promise.reject(new PipelineError(`partition ${partition} of ${this.topic} is not assigned to this instance`, true));
-    const run = p.tail.then(() => this.transact(p.producer, partition, chunk));
-    p.tail = run.catch(() => undefined);
-    return run;
+    if (!p) {
+      const refused = Promise.reject(new PipelineError(`partition ${partition} of ${this.topic} is not assigned to this instance`, true));
+      refused.catch(() => undefined);
+      return { accepted: Promise.resolve(), committed: refused };
+    }
+    const q = p.pending;
+    if (q && q.chunk.epoch === chunk.epoch && q.readings + readings <= this.maxReadings) {
+      appendMessages(q.chunk.topicMessages, chunk.topicMessages);
+      if (chunk.offset !== undefined) q.chunk.offset = chunk.offset;
+      q.readings += readings;
+      return { accepted: Promise.resolve(), committed: q.committed };
+    }
+    // The pending transaction (if any) is full or of another epoch: this chunk goes after it,
+    // and the caller waits until that one has settled.
+    const ahead = p.tail;
+    const own: Pending = { chunk: { epoch: chunk.epoch, topicMessages: [], offset: chunk.offset }, readings, committed: Promise.resolve() };
+    appendMessages(own.chunk.topicMessages, chunk.topicMessages);
+    own.committed = ahead.then(() => {
+      if (p.pending === own) p.pending = undefined;
+      return this.transact(p.producer, partition, own.chunk);
+    });
+    p.pending = own;
+    p.tail = own.committed.catch(() => undefined);
+    return { accepted: q ? ahead : Promise.resolve(), committed: own.committed };
+  }
+
+  /** Waits for every queued and in-flight transaction to settle. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.producers.values()].map((p) => p.tail));
   }
 
   private async transact(producer: Producer, partition: number, chunk: Chunk): Promise<void> {
-    if (chunk.epoch !== this.current) throw new PipelineError('processed on state that is being rebuilt after a failed transaction or a rebalance', true);
+    if (chunk.epoch !== this.current) throw new StaleChunkError();
     const txn = await producer.transaction();
     try {
       for (const request of splitBySize(chunk.topicMessages.filter((t) => t.messages.length > 0), MAX_REQUEST_BYTES)) await txn.sendBatch({ topicMessages: request });
@@ -174,6 +242,17 @@ export class PartitionTransactions {
         await p.producer.disconnect().catch((err: unknown) => this.log.warn('producer disconnect failed', { error: describeError(err) }));
       }),
     );
+  }
+}
+
+/** Appends `more` to `into`, topic by topic, keeping each topic's messages in order. */
+function appendMessages(into: TopicMessages[], more: readonly TopicMessages[]): void {
+  for (const { topic, messages } of more) {
+    if (messages.length === 0) continue;
+    const same = into.find((t) => t.topic === topic);
+    if (same) {
+      for (const m of messages) same.messages.push(m);
+    } else into.push({ topic, messages: [...messages] });
   }
 }
 

@@ -15,8 +15,10 @@ import type { StateRecord } from './records.ts';
 /**
  * Where each partition's replay starts and ends: from its checkpoint marker (or, with no
  * checkpoint yet, the readings' earliest offset: every state then starts fresh) up to the
- * group's committed offset (from = until when there is nothing to replay). Partitions with
- * nothing committed are left out.
+ * group's committed offset (from = until when there is nothing to replay). A partition with
+ * nothing committed starts at its earliest reading (from = until = that offset): the scorer
+ * seeks every assigned partition there, since kafkajs's own position may be past chunks
+ * whose transactions never committed (they are queued, partition-transactions.ts).
  */
 export async function replayRanges(
   admin: Admin,
@@ -33,8 +35,11 @@ export async function replayRanges(
   const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   for (const partition of partitions) {
     const until = done.get(partition) ?? -1n;
-    if (until < 0n) continue; // nothing committed: nothing was scored
     const earliest = low.get(partition) ?? 0n;
+    if (until < 0n) {
+      out.set(partition, { from: earliest, until: earliest }); // nothing committed: nothing was scored
+      continue;
+    }
     let from = markers.get(partition) ?? earliest;
     if (from < earliest) {
       // Retention deleted readings the last checkpoint does not cover: their effect on the

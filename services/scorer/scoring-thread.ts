@@ -41,7 +41,7 @@ async function answer(scoring: LocalScoring, call: ThreadCall): Promise<ThreadRe
       return { id: call.id, outcome: { ...rest, topics: topicMessages.map((t) => ({ topic: t.topic, packed: packMessages(t.messages) })) } };
     }
     case 'committed':
-      scoring.committed(call.partition, call.due, call.nextOffset);
+      scoring.committed(call.partition, call.nextOffset);
       return undefined;
     case 'final':
       return { id: call.id, final: (await scoring.finalCheckpoint()).map((f) => ({ partition: f.partition, packed: packMessages(f.messages) })) };

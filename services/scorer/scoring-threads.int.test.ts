@@ -106,8 +106,8 @@ describe('scoring threads on the real schema registry', () => {
     const withBad = await both(1, chunk([...good.slice(0, 300), ...bad], [...keys.slice(0, 300), 'BAD-1', 'BAD-2', 'BAD-3', 'FRIDGE-0', 'FRIDGE-1', 'BAD-6'], 0));
     expect(withBad.deadReasons).toEqual(['malformed_avro', 'unknown_schema', 'unknown_asset_type', 'invalid_value', 'malformed_avro']);
     expect(withBad.counts.maintenance).toEqual(new Map([['applied', 1]]));
-    local.committed(0, p0a.due, 500n);
-    threaded.committed(0, p0a.due, 500n);
+    local.committed(0, 500n);
+    threaded.committed(0, 500n);
     const p0b = await both(0, chunk(good.slice(500), keys.slice(500), 500));
     expect(p0b.counts.readings).toBe(300);
     expect(p0b.topicMessages.find((t) => t.topic === `${topics.readings}.dlq`)).toBeUndefined();

@@ -30,7 +30,7 @@ type PackedLoad = Omit<LoadedPartition, 'states'> & { states: PackedMessages };
 export type ThreadCall =
   | { op: 'load'; id: number; partitions: PackedLoad[]; replace: boolean }
   | { op: 'score'; id: number; partition: number; topic: string; chunk: PackedChunk; now: number }
-  | { op: 'committed'; partition: number; due: string[]; nextOffset: bigint }
+  | { op: 'committed'; partition: number; nextOffset: bigint }
   | { op: 'final'; id: number };
 
 /** A call that expects a reply, before call() numbers it. */
@@ -170,8 +170,8 @@ export class ThreadedScoring implements Scoring {
     return { ...rest, topicMessages: topics.map((t) => ({ topic: t.topic, messages: unpackMessages(t.packed) })) };
   }
 
-  committed(partition: number, due: string[], nextOffset: bigint): void {
-    this.of(partition).tell({ op: 'committed', partition, due, nextOffset });
+  committed(partition: number, nextOffset: bigint): void {
+    this.of(partition).tell({ op: 'committed', partition, nextOffset });
   }
 
   async finalCheckpoint(): Promise<{ partition: number; messages: Message[] }[]> {

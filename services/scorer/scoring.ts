@@ -7,8 +7,9 @@
  * offsets, the restore's reads.
  *
  * Order: calls for one partition are applied in the order they were made (a partition's
- * chunks run one at a time, and `committed` follows its chunk's transaction), so the
- * invariants of partition-state.ts hold wherever the states live.
+ * chunks are scored one at a time, and `committed` follows its chunk's transaction, which
+ * may come after later chunks were scored), so the invariants of partition-state.ts hold
+ * wherever the states live.
  */
 import type { KafkaMessage, Message } from 'kafkajs';
 import { stateVersion, type AssetState, type CompiledConfig } from '../core/index.ts';
@@ -49,7 +50,7 @@ export interface ChunkOutcome {
   /** The chunk only rebuilt states (a replay): nothing to write, its offsets are committed already. */
   replayOnly: boolean;
   topicMessages: TopicMessages[];
-  /** Assets whose checkpoint this chunk's transaction carries: pass back to `committed`. */
+  /** Assets whose checkpoint this chunk's transaction carries (no longer dirty). */
   due: string[];
   counts: ChunkCounts;
   /** Assets expired (by the sweep or at their next record). */
@@ -66,8 +67,8 @@ export interface Scoring {
   load(partitions: LoadedPartition<Buffer>[]): Promise<void>;
   /** Decodes and scores one partition's chunk; `now` stamps dead letters and checkpoint ages. */
   score(partition: number, topic: string, messages: KafkaMessage[], now: number): Promise<ChunkOutcome>;
-  /** The chunk's transaction committed: its checkpoints are written, the partition is at `nextOffset`. */
-  committed(partition: number, due: string[], nextOffset: bigint): void;
+  /** The chunk's transaction committed: the partition is at `nextOffset`. */
+  committed(partition: number, nextOffset: bigint): void;
   /** Changelog records of every state changed since its checkpoint, per partition (a planned stop). */
   finalCheckpoint(): Promise<{ partition: number; messages: Message[] }[]>;
   close(): Promise<void>;
@@ -144,6 +145,11 @@ export class LocalScoring implements Scoring {
     // About one state (3.6 KB) per 8 scored readings keeps a transaction's bytes balanced.
     const due = dueForCheckpoint(part.dirty, now, Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), ctx.checkpointIntervalMs, ctx.checkpointMaxReadings);
     const changelog = due.length > 0 ? checkpointRecords(partition, part.states, part.dirty, due, nextOffset, this.encodeState, part.lastSeen) : [];
+    // Clean from here on: the transaction that carries their states may commit after the next
+    // chunks are scored (transactions are queued, partition-transactions.ts), and a change those
+    // chunks make marks the asset dirty again. If the transaction fails, the restore that
+    // follows rebuilds every state and its dirty set.
+    for (const id of due) part.dirty.delete(id);
     // Expiry sweep, at most every tenth of the TTL of record time: assets gone silent leave
     // memory and, by tombstone, the changelog.
     let expired = counts.expired;
@@ -164,12 +170,9 @@ export class LocalScoring implements Scoring {
     return { replayOnly: false, topicMessages, due, counts, expired, deadReasons, assets: stateCount(part) };
   }
 
-  committed(partition: number, due: string[], nextOffset: bigint): void {
+  committed(partition: number, nextOffset: bigint): void {
     const part = this.parts.get(partition);
-    if (!part) return;
-    part.position = nextOffset;
-    // This partition's chunks run one at a time, so `dirty` did not change meanwhile.
-    for (const id of due) part.dirty.delete(id);
+    if (part) part.position = nextOffset;
   }
 
   async finalCheckpoint(): Promise<{ partition: number; messages: Message[] }[]> {
