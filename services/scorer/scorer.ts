@@ -54,14 +54,19 @@ export { ANOMALY_SCORE } from './step.ts';
  * Fetch sizes of the scorer's consumer. A backlog is scored in cycles of fetch, score, one
  * transaction; each cycle costs several round trips whatever its size, so large fetches
  * (kafkajs's defaults are 1 MiB per partition, 10 MiB in all) make fewer, larger
- * transactions. Without a backlog the broker holds a fetch until 64 KiB have arrived or
- * 20 ms have passed: batches return before their transactions commit (they are queued), so
- * with kafkajs's default (answer as soon as one byte has arrived) the scorer fetched and
- * scored a few readings at a time, and the extra fetches' CPU raised the latency at 5,000
- * readings/s (p50 42-53 against 32-36 ms, p99 164-204 against 78-107 ms); with 10 ms p50 was
- * 41 ms, with 40 ms 45 ms, with 20 ms 34-35 ms (p99 87-100 ms).
+ * transactions. With no backlog a fetch returns what has arrived, so latency is unaffected.
  */
-export const SCORER_FETCH = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024, minBytes: 64 * 1024, maxWaitTimeInMs: 20 } as const;
+export const SCORER_FETCH = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 } as const;
+
+/**
+ * Readings waiting behind a chunk (the rest of its batch and the partition's lag) from which
+ * its transaction is queued and the next batch scored meanwhile; with fewer, the scorer is
+ * caught up and awaits the commit, as it always did. Queuing every chunk (session 11) made
+ * kafkajs fetch and the scorer commit a few readings at a time at 5,000 readings/s: p50 42-53
+ * against 32-36 ms, p99 164-204 against 78-107 ms; a fetch held for 20 ms or 64 KiB brought
+ * p50 back to 34-35 ms but left p99 higher in the next pair of runs (217-346 against 148-220).
+ */
+export const QUEUE_BACKLOG = 1_000;
 
 export async function startScorer(opts: ScorerOptions): Promise<RunningService> {
   const cfg = compileScorerOptions(opts);
@@ -218,11 +223,12 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     // crash; request sizes are bounded separately (partition-transactions.ts, splitBySize).
     for (let i = 0; i < batch.messages.length; i += cfg.maxReadingsPerTransaction) {
       if (!isRunning() || isStale() || needRestore) return;
-      await processChunk(payload, batch.messages.slice(i, i + cfg.maxReadingsPerTransaction));
+      await processChunk(payload, batch.messages.slice(i, i + cfg.maxReadingsPerTransaction), Math.max(0, batch.messages.length - i - cfg.maxReadingsPerTransaction));
     }
   };
 
-  const processChunk = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload, messages: KafkaMessage[]): Promise<void> => {
+  /** `remaining`: readings of the batch after this chunk. */
+  const processChunk = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload, messages: KafkaMessage[], remaining: number): Promise<void> => {
     if (messages.length === 0) return;
     const epoch = txns.epoch;
     const partition = batch.partition;
@@ -280,7 +286,11 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     for (const n of assets.values()) total += n;
     m.assets.set(total);
     m.lag.set(Number(batch.offsetLag()), { service: SERVICE, topic: batch.topic, partition: String(partition) });
-    await queued.accepted;
+    // Caught up, the commit is awaited after all (QUEUE_BACKLOG): queuing pays off with a
+    // backlog to score meanwhile; without one, its extra, smaller fetches and transactions
+    // cost the broker and this process CPU and raised the latency.
+    if (Number(batch.offsetLag()) + remaining < QUEUE_BACKLOG) await queued.committed.catch(() => undefined);
+    else await queued.accepted;
     await heartbeat();
   };
 
