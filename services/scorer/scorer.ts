@@ -248,8 +248,8 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     m.chunkSeconds.observe((performance.now() - tChunk) / 1000, labels);
     m.chunkReadings.observe(messages.length, labels);
     const tCommit = performance.now();
-    // Queued, not awaited: kafkajs fetches and this scorer scores the next batch while the
-    // broker commits this one, and the chunks that arrive meanwhile share the next
+    // Queued: with a backlog (below) kafkajs fetches and this scorer scores the next batch
+    // while the broker commits this one, and the chunks that arrive meanwhile share the next
     // transaction. The outputs and offsets still commit in order, one transaction at a time
     // per partition; kafkajs's position moves on now, and a failure rewinds it (the restore).
     const queued = txns.enqueue(partition, { epoch, topicMessages: out.topicMessages, offset: nextOffset.toString() }, messages.length);
@@ -258,7 +258,7 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
         m.commitSeconds.observe((performance.now() - tCommit) / 1000, labels);
         health.up('kafka');
         scoring.committed(partition, nextOffset);
-        m.checkpointed.inc({}, out.due.length);
+        m.checkpointed.inc({}, out.checkpointed);
         m.expired.inc({}, out.expired);
         m.readings.inc({}, counts.readings);
         m.anomalies.inc({}, counts.anomalies);
@@ -285,11 +285,12 @@ export async function startScorer(opts: ScorerOptions): Promise<RunningService> 
     let total = 0;
     for (const n of assets.values()) total += n;
     m.assets.set(total);
-    m.lag.set(Number(batch.offsetLag()), { service: SERVICE, topic: batch.topic, partition: String(partition) });
+    const lag = Number(batch.offsetLag());
+    m.lag.set(lag, { service: SERVICE, topic: batch.topic, partition: String(partition) });
     // Caught up, the commit is awaited after all (QUEUE_BACKLOG): queuing pays off with a
     // backlog to score meanwhile; without one, its extra, smaller fetches and transactions
     // cost the broker and this process CPU and raised the latency.
-    if (Number(batch.offsetLag()) + remaining < QUEUE_BACKLOG) await queued.committed.catch(() => undefined);
+    if (lag + remaining < QUEUE_BACKLOG) await queued.committed.catch(() => undefined);
     else await queued.accepted;
     await heartbeat();
   };

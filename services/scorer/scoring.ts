@@ -50,8 +50,8 @@ export interface ChunkOutcome {
   /** The chunk only rebuilt states (a replay): nothing to write, its offsets are committed already. */
   replayOnly: boolean;
   topicMessages: TopicMessages[];
-  /** Assets whose checkpoint this chunk's transaction carries (no longer dirty). */
-  due: string[];
+  /** States whose checkpoint this chunk's transaction carries (no longer dirty). */
+  checkpointed: number;
   counts: ChunkCounts;
   /** Assets expired (by the sweep or at their next record). */
   expired: number;
@@ -140,7 +140,7 @@ export class LocalScoring implements Scoring {
     advanceReplay(part, nextOffset);
     const { counts } = result;
     if (replayEnd !== undefined && nextOffset <= replayEnd) {
-      return { replayOnly: true, topicMessages: [], due: [], counts, expired: counts.expired, deadReasons: [], assets: stateCount(part) };
+      return { replayOnly: true, topicMessages: [], checkpointed: 0, counts, expired: counts.expired, deadReasons: [], assets: stateCount(part) };
     }
     // About one state (3.6 KB) per 8 scored readings keeps a transaction's bytes balanced.
     const due = dueForCheckpoint(part.dirty, now, Number(nextOffset), Math.max(8, Math.ceil(counts.readings / 8)), ctx.checkpointIntervalMs, ctx.checkpointMaxReadings);
@@ -167,7 +167,7 @@ export class LocalScoring implements Scoring {
       ...groupByTopic(dead),
     ];
     const deadReasons = dead.map((d) => headerString(d.message.headers, DLQ_HEADERS.reason) ?? 'unknown');
-    return { replayOnly: false, topicMessages, due, counts, expired, deadReasons, assets: stateCount(part) };
+    return { replayOnly: false, topicMessages, checkpointed: due.length, counts, expired, deadReasons, assets: stateCount(part) };
   }
 
   committed(partition: number, nextOffset: bigint): void {
