@@ -36,9 +36,19 @@ const chunk = (epoch: number, values: string[], offset?: number) => ({
   offset: offset === undefined ? undefined : String(offset),
 });
 
-async function committedOffset(): Promise<string | undefined> {
-  const [res] = await admin.fetchOffsets({ groupId, topics: [input] });
-  return res?.partitions.find((p) => p.partition === 0)?.offset;
+/**
+ * The group's committed offset of the input, once it reads `expected` (or after 10 s): a
+ * transaction's offsets are visible to OffsetFetch only once the coordinator has written its
+ * commit markers, which it does after EndTxn has returned.
+ */
+async function committedOffset(expected: string): Promise<string | undefined> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const [res] = await admin.fetchOffsets({ groupId, topics: [input] });
+    const offset = res?.partitions.find((p) => p.partition === 0)?.offset;
+    if (offset === expected || Date.now() > until) return offset;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('PartitionTransactions.enqueue', () => {
@@ -58,7 +68,7 @@ describe('PartitionTransactions.enqueue', () => {
       expect(c.committed).toBe(b.committed);
       await Promise.all([a.committed, b.committed, c.committed]);
       expect(transactions).toBe(2);
-      expect(await committedOffset()).toBe('13');
+      expect(await committedOffset('13')).toBe('13');
       const out = await readTopic(kafka, output, { until: (r) => r.length >= 5, timeoutMs: 20_000 });
       expect(out.map((r) => r.value!.toString())).toEqual(['a1', 'a2', 'b1', 'c1', 'c2']);
 
@@ -68,7 +78,7 @@ describe('PartitionTransactions.enqueue', () => {
       await expect(stale.committed).rejects.toBeInstanceOf(StaleChunkError);
       const fresh = txns.enqueue(0, chunk(txns.epoch, ['d1'], 14), 1);
       await fresh.committed;
-      expect(await committedOffset()).toBe('14');
+      expect(await committedOffset('14')).toBe('14');
       const after = await readTopic(kafka, output, { until: (r) => r.length >= 6, idleMs: 1_500, timeoutMs: 20_000 });
       expect(after.map((r) => r.value!.toString())).toEqual(['a1', 'a2', 'b1', 'c1', 'c2', 'd1']);
     } finally {
@@ -92,7 +102,7 @@ describe('PartitionTransactions.enqueue', () => {
       await over.accepted;
       expect(settled).toBe(true);
       await Promise.all([first.committed, over.committed]);
-      expect(await committedOffset()).toBe('34');
+      expect(await committedOffset('34')).toBe('34');
     } finally {
       await txns.close();
     }
